@@ -1,0 +1,500 @@
+#include "lienthong/gateway/cli.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iomanip>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "lienthong/schemas/directory.h"
+#include "lienthong/schemas/edxml.h"
+#include "lienthong/schemas/organ_id.h"
+#include "lienthong/schemas/sample.h"
+#include "lienthong/schemas/schema_set.h"
+
+#ifndef LIENTHONG_VERSION
+#define LIENTHONG_VERSION "dev"
+#endif
+
+namespace lienthong::gateway {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace lienthong::schemas;
+
+// Options after the subcommand: --name value, --flag, and positionals.
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+  bool has(const std::string& k) const { return options.contains(k); }
+  std::string get(const std::string& k, std::string fallback = {}) const {
+    auto it = options.find(k);
+    return it == options.end() ? fallback : it->second;
+  }
+};
+
+struct Command {
+  std::string name;
+  std::string summary;
+  std::string usage;  // full help text
+  std::vector<std::string> flags;  // options that take no value
+  std::function<int(const Args&, std::ostream&, std::ostream&)> run;
+};
+
+std::optional<Args> parseArgs(const std::vector<std::string>& words, const Command& cmd,
+                              std::ostream& err) {
+  Args a;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w.rfind("--", 0) == 0 && w.size() > 2) {
+      std::string key = w.substr(2);
+      if (auto eq = key.find('='); eq != std::string::npos) {
+        a.options[key.substr(0, eq)] = key.substr(eq + 1);
+      } else if (std::find(cmd.flags.begin(), cmd.flags.end(), key) != cmd.flags.end() ||
+                 key == "help") {
+        a.options[key] = "1";
+      } else if (i + 1 < words.size()) {
+        a.options[key] = words[++i];
+      } else {
+        err << "lienthong " << cmd.name << ": option --" << key << " needs a value\n";
+        return std::nullopt;
+      }
+    } else {
+      a.positional.push_back(w);
+    }
+  }
+  return a;
+}
+
+Result<std::string> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::Io, "cannot open '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return fail(ErrorCode::Io, "cannot read '" + path + "'");
+  return ss.str();
+}
+
+Result<void> writeFileAtomic(const fs::path& path, std::string_view bytes) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return fail(ErrorCode::Io, "cannot write '" + tmp.string() + "'");
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) return fail(ErrorCode::Io, "cannot write '" + tmp.string() + "'");
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return fail(ErrorCode::Io, "cannot rename to '" + path.string() + "': " + ec.message());
+  return {};
+}
+
+std::shared_ptr<const SchemaSet> schemasOrDie(std::ostream& err) {
+  auto s = SchemaSet::load();
+  if (!s) {
+    err << "lienthong: " << s.error().describe() << "\n";
+    return nullptr;
+  }
+  return *s;
+}
+
+std::string humanSize(std::size_t n) {
+  std::ostringstream ss;
+  if (n < 1024) ss << n << " B";
+  else if (n < 1024 * 1024) ss << std::fixed << std::setprecision(1) << n / 1024.0 << " KiB";
+  else ss << std::fixed << std::setprecision(1) << n / (1024.0 * 1024.0) << " MiB";
+  return ss.str();
+}
+
+// "FILE:LINE: element 'X': message [code]"
+void printError(std::ostream& err, const std::string& file, const Error& e) {
+  err << file;
+  if (e.line > 0) err << ":" << e.line;
+  err << ": ";
+  if (!e.element.empty()) err << "element '" << e.element << "': ";
+  err << e.message << " [" << errorCodeName(e.code) << "]\n";
+}
+
+Result<MessageKind> validateOne(const std::string& bytes, const SchemaSet& schemas,
+                                std::string* summary) {
+  auto doc = XmlDocument::parse(bytes);
+  if (!doc) return std::unexpected(doc.error());
+  auto kind = detectKind(*doc);
+  if (!kind) return std::unexpected(kind.error());
+  if (*kind == MessageKind::Status) {
+    auto s = StatusMessage::parse(bytes, &schemas);
+    if (!s) return std::unexpected(s.error());
+    *summary = "status " + statusCodeText(s->status) + " (" + std::string(statusLabel(s->status)) +
+               ") from " + s->from.organ_id + " for " + s->response_for.document_id;
+  } else {
+    auto p = Package::parse(bytes, &schemas);
+    if (!p) return std::unexpected(p.error());
+    *summary = "document " + p->documentId() + ", " + std::to_string(p->header.to.size()) +
+               " recipient(s), " + std::to_string(p->attachments.size()) + " attachment(s)" +
+               (p->isSigned() ? ", signed" : ", unsigned");
+  }
+  return *kind;
+}
+
+int cmdValidate(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.empty()) {
+    err << "lienthong validate: name at least one .edxml file\n";
+    return 2;
+  }
+  auto schemas = schemasOrDie(err);
+  if (!schemas) return 1;
+  int failed = 0;
+  for (const auto& file : a.positional) {
+    auto bytes = readFile(file);
+    if (!bytes) {
+      printError(err, file, bytes.error());
+      ++failed;
+      continue;
+    }
+    std::string summary;
+    auto r = validateOne(*bytes, *schemas, &summary);
+    if (!r) {
+      printError(err, file, r.error());
+      ++failed;
+    } else {
+      out << file << ": ok, " << summary << "\n";
+    }
+  }
+  if (a.positional.size() > 1) {
+    out << (a.positional.size() - failed) << " valid, " << failed << " invalid\n";
+  }
+  return failed ? 1 : 0;
+}
+
+void inspectPackage(const Package& p, std::ostream& out) {
+  const auto& h = p.header;
+  out << "Document       " << p.documentId() << "\n";
+  out << "Number         " << (h.code.str().empty() ? "-" : h.code.str()) << "\n";
+  out << "Type           " << (h.type_name.empty() ? h.type : h.type_name) << "\n";
+  out << "Subject        " << h.subject << "\n";
+  out << "Date           " << h.promulgation_date << (h.place.empty() ? "" : ", " + h.place) << "\n";
+  out << "Priority       " << priorityLabel(h.other_info.priority) << "\n";
+  out << "From           " << h.from.organ_id << "  " << h.from.organ_name << "\n";
+  for (const auto& to : h.to) out << "To             " << to.organ_id << "  " << to.organ_name << "\n";
+  if (!h.signer.full_name.empty()) {
+    out << "Signer         " << h.signer.competence << " " << h.signer.position << " "
+        << h.signer.full_name << "\n";
+  }
+  if (p.business && p.business->doc_type != BusinessDocType::New) {
+    static const char* kNames[] = {"new", "revoke", "update", "replace"};
+    out << "Business       " << kNames[static_cast<int>(p.business->doc_type)] << " of "
+        << p.business->document_id << "\n";
+  }
+  out << "Signature      " << (p.isSigned() ? "present (run 'lienthong verify' to check it)" : "none")
+      << "\n";
+  out << "Attachments    " << p.attachments.size() << "\n";
+  for (const auto& att : p.attachments) {
+    out << "  " << att.attachment_name << "  " << att.content_type << "  "
+        << humanSize(att.decodedSize()) << "  " << att.content_id << "\n";
+    if (att.isZip()) {
+      auto files = att.unzip();
+      if (!files) {
+        out << "    (zip unreadable: " << files.error().message << ")\n";
+      } else {
+        for (const auto& f : *files) out << "    " << f.name << "  " << humanSize(f.data.size()) << "\n";
+      }
+    }
+  }
+}
+
+int cmdInspect(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 1) {
+    err << "lienthong inspect: name exactly one .edxml file\n";
+    return 2;
+  }
+  auto schemas = schemasOrDie(err);
+  if (!schemas) return 1;
+  const auto& file = a.positional[0];
+  auto bytes = readFile(file);
+  if (!bytes) {
+    printError(err, file, bytes.error());
+    return 1;
+  }
+  auto doc = XmlDocument::parse(*bytes);
+  auto kind = doc ? detectKind(*doc) : Result<MessageKind>(std::unexpected(doc.error()));
+  if (!kind) {
+    printError(err, file, kind.error());
+    return 1;
+  }
+  if (*kind == MessageKind::Status) {
+    auto s = StatusMessage::parse(*bytes, schemas.get());
+    if (!s) {
+      printError(err, file, s.error());
+      return 1;
+    }
+    out << "Status         " << statusCodeText(s->status) << " " << statusLabel(s->status) << "\n";
+    out << "From           " << s->from.organ_id << "  " << s->from.organ_name << "\n";
+    out << "For document   " << s->response_for.document_id << " (sender "
+        << s->response_for.organ_id << ")\n";
+    out << "Time           " << s->timestamp << "\n";
+    out << "Description    " << s->description << "\n";
+    return 0;
+  }
+  auto p = Package::parse(*bytes, schemas.get());
+  if (!p) {
+    printError(err, file, p.error());
+    return 1;
+  }
+  inspectPackage(*p, out);
+  return 0;
+}
+
+std::string today() {
+  const auto now = std::chrono::system_clock::now();
+  const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(now)};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+int cmdDirectoryShow(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 1) {
+    err << "lienthong directory show: name exactly one organization code\n";
+    return 2;
+  }
+  const std::string path = a.get("directory", "lienthong-data/directory.xml");
+  auto schemas = schemasOrDie(err);
+  if (!schemas) return 1;
+  auto dir = Directory::loadFile(path, *schemas);
+  if (!dir) {
+    err << "lienthong directory show: " << dir.error().describe()
+        << "\n(give the file with --directory FILE; 'lienthong demo' writes one)\n";
+    return 1;
+  }
+  const std::string& code = a.positional[0];
+  if (auto id = OrganId::parse(code); !id) {
+    err << "lienthong directory show: " << id.error().message << "\n";
+    return 1;
+  }
+  const Unit* u = dir->find(code);
+  if (!u) {
+    err << "lienthong directory show: '" << code << "' is not in " << path << " (version "
+        << dir->version() << ")\n";
+    return 1;
+  }
+  const std::string date = a.get("date", today());
+  auto id = OrganId::parse(u->code);
+  out << "Code           " << u->code << "\n";
+  if (!u->legacy_code.empty()) out << "Legacy code    " << u->legacy_code << "\n";
+  out << "Name           " << u->name << "\n";
+  out << "Level          " << u->level << " ("
+      << levelLabel(static_cast<OrganLevel>(std::clamp(u->level, 1, 4))) << ")\n";
+  if (!u->parent.empty()) {
+    const Unit* p = dir->find(u->parent);
+    out << "Parent         " << u->parent << (p ? "  " + p->name : "") << "\n";
+  }
+  out << "Valid          " << (u->valid_from.empty() ? "-" : u->valid_from) << " to "
+      << (u->valid_to.empty() ? "open" : u->valid_to) << "\n";
+  out << "Home node      " << u->home_node;
+  if (const NodeInfo* n = dir->node(u->home_node); n && !n->url.empty()) out << "  " << n->url;
+  out << "\n";
+  out << "Channel        " << channelName(u->channel) << "\n";
+  for (const auto& [k, v] : u->settings) out << "  " << k << " = " << v << "\n";
+  if (!u->successor.empty()) {
+    auto r = dir->resolve(code, date);
+    out << "Successor      " << u->successor;
+    if (r && (*r)->code != u->code) out << "  (on " << date << " documents go to " << (*r)->code << " " << (*r)->name << ")";
+    out << "\n";
+  }
+  const auto kids = dir->children(u->code);
+  if (!kids.empty()) out << "Units below    " << kids.size() << "\n";
+  return 0;
+}
+
+Directory demoDirectory() {
+  std::vector<NodeInfo> nodes = {{"province", "", "https://127.0.0.1:8441"},
+                                 {"district-a", "province", "https://127.0.0.1:8442"},
+                                 {"district-b", "province", "https://127.0.0.1:8443"}};
+  std::vector<Unit> units = {
+      {"H41", "000.00.00.H41", "Ủy ban nhân dân tỉnh Nghệ An", "", 1, "2019-01-01", "", "", "province", Channel::Mailbox, {}},
+      {"H41.31", "000.00.31.H41", "Ủy ban nhân dân huyện Quỳnh Lưu", "H41", 2, "2019-01-01", "", "", "district-a", Channel::Mailbox, {}},
+      {"H41.32", "000.00.32.H41", "Ủy ban nhân dân huyện Diễn Châu", "H41", 2, "2019-01-01", "", "", "district-b", Channel::Mailbox, {}},
+      {"H41.31.01", "000.01.31.H41", "Ủy ban nhân dân xã Quỳnh Thắng", "H41.31", 3, "2019-01-01", "", "", "district-a", Channel::Mailbox, {}},
+      {"H41.31.02", "000.02.31.H41", "Ủy ban nhân dân xã Quỳnh Tân", "H41.31", 3, "2019-01-01", "2025-06-30", "H41.31.01", "district-a", Channel::Mailbox, {}},
+      {"H41.32.01", "000.01.32.H41", "Ủy ban nhân dân xã Diễn Lâm", "H41.32", 3, "2019-01-01", "", "", "district-b", Channel::Mailbox, {}},
+      {"H41.32.02", "000.02.32.H41", "Ủy ban nhân dân xã Diễn Đoài", "H41.32", 3, "2019-01-01", "", "", "district-b", Channel::Paper, {}},
+  };
+  return *Directory::fromUnits("demo-1", std::move(nodes), std::move(units));
+}
+
+int cmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
+  const fs::path dir = a.get("data", "lienthong-data");
+  std::error_code ec;
+  fs::create_directories(dir / "packages", ec);
+  if (ec) {
+    err << "lienthong demo: cannot create '" << (dir / "packages").string() << "': " << ec.message() << "\n";
+    return 1;
+  }
+  auto schemas = schemasOrDie(err);
+  if (!schemas) return 1;
+  out << "[1/4] Writing the demo directory (province, 2 districts, 4 communes)\n";
+  const Directory directory = demoDirectory();
+  if (auto r = writeFileAtomic(dir / "directory.xml", directory.toXml()); !r) {
+    err << "lienthong demo: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "[2/4] Making sample packages and status messages\n";
+  struct Item {
+    std::string file;
+    std::string bytes;
+  };
+  std::vector<Item> items;
+  sample::PackageSpec spec;
+  spec.from = "000.00.00.H41";
+  spec.to = {"000.00.31.H41", "000.00.32.H41"};
+  const Package p1 = sample::package(spec);
+  items.push_back({"qd-123-province-to-districts.edxml", p1.serialize()});
+  spec.from = "000.01.31.H41";
+  spec.from_name = "Ủy ban nhân dân xã Quỳnh Thắng";
+  spec.to = {"000.00.00.H41"};
+  spec.number = 45;
+  spec.notation = "BC-UBND";
+  spec.subject = "Báo cáo kết quả gửi nhận văn bản điện tử quý III";
+  const Package p2 = sample::package(spec);
+  items.push_back({"bc-45-commune-to-province.edxml", p2.serialize()});
+  items.push_back({"status-01-arrived.edxml",
+                   sample::status(p1, "000.00.31.H41", StatusCode::Arrived).serialize()});
+  items.push_back({"status-03-accepted.edxml",
+                   sample::status(p1, "000.00.31.H41", StatusCode::Accepted).serialize()});
+  std::vector<std::string> files;
+  for (const auto& it : items) {
+    const fs::path path = dir / "packages" / it.file;
+    if (auto r = writeFileAtomic(path, it.bytes); !r) {
+      err << "lienthong demo: " << r.error().message << "\n";
+      return 1;
+    }
+    files.push_back(path.string());
+  }
+  out << "[3/4] Validating them against the embedded XSDs\n";
+  Args va;
+  va.positional = files;
+  if (int rc = cmdValidate(va, out, err); rc != 0) return rc;
+  out << "[4/4] Inspecting " << files[0] << "\n";
+  Args ia;
+  ia.positional = {files[0]};
+  cmdInspect(ia, out, err);
+  out << "\nWhere to look next:\n"
+      << "  packages:   " << (dir / "packages").string() << "/\n"
+      << "  directory:  " << (dir / "directory.xml").string() << "\n"
+      << "  try:        lienthong inspect " << files[1] << "\n"
+      << "              lienthong directory show 000.02.31.H41 --directory "
+      << (dir / "directory.xml").string() << "\n";
+  return 0;
+}
+
+int cmdSample(const Args& a, std::ostream& out, std::ostream& err) {
+  sample::PackageSpec spec;
+  if (a.has("size")) {
+    try {
+      spec.pdf_bytes = std::stoul(a.get("size"));
+    } catch (const std::exception&) {
+      err << "lienthong sample: --size takes a number of bytes\n";
+      return 2;
+    }
+  }
+  const std::string bytes = sample::package(spec).serialize();
+  if (!a.has("out")) {
+    out << bytes;
+    return 0;
+  }
+  if (auto r = writeFileAtomic(a.get("out"), bytes); !r) {
+    err << "lienthong sample: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "wrote " << a.get("out") << " (" << humanSize(bytes.size()) << ")\n";
+  return 0;
+}
+
+std::vector<Command> commands() {
+  return {
+      {"validate", "check edXML files against the schemas and the package rules",
+       "usage: lienthong validate FILE...\n\n"
+       "Checks each edXML document package or status message: safe parsing (no DOCTYPE, no\n"
+       "entities, size and depth limits), the embedded XSD, and the rules the gateway relies on\n"
+       "(From, at least one To, document identity, attachments). Each error names the file, line,\n"
+       "element and reason. Exit status 1 if any file fails.\n",
+       {}, cmdValidate},
+      {"inspect", "show what an edXML package or status message says",
+       "usage: lienthong inspect FILE\n\n"
+       "Prints sender, recipients, number/notation, type, subject, priority and the attachments\n"
+       "with their sizes and types (and the files inside zipped attachments).\n",
+       {}, cmdInspect},
+      {"directory", "look up organization units: directory show CODE",
+       "usage: lienthong directory show CODE [--directory FILE] [--date yyyy-mm-dd]\n\n"
+       "Shows a unit by its current or legacy code: name, level, parent, validity, home node and\n"
+       "delivery channel; a closed code shows the successor that receives for it.\n"
+       "FILE is a directory XML or CSV (default lienthong-data/directory.xml).\n",
+       {}, [](const Args& a, std::ostream& out, std::ostream& err) {
+         if (a.positional.empty() || a.positional[0] != "show") {
+           err << "lienthong directory: the subcommand is 'show CODE'\n";
+           return 2;
+         }
+         Args rest = a;
+         rest.positional.erase(rest.positional.begin());
+         return cmdDirectoryShow(rest, out, err);
+       }},
+      {"sample", "write a realistic sample edXML package",
+       "usage: lienthong sample [--out FILE] [--size BYTES]\n\n"
+       "Writes a package with two recipients, a PDF of about BYTES bytes and a zipped appendix.\n",
+       {}, cmdSample},
+      {"demo", "make demo data: a directory, packages and statuses, validated and inspected",
+       "usage: lienthong demo [--data DIR]\n\n"
+       "Writes a demo directory (a province, two districts, their communes, one closed code and\n"
+       "one paper-only commune) and sample packages and status messages under DIR (default\n"
+       "lienthong-data), validates them and inspects one.\n",
+       {}, cmdDemo},
+  };
+}
+
+void printHelp(std::ostream& out) {
+  out << "lienthong " << LIENTHONG_VERSION
+      << ": gateway for signed official documents (edXML, QCVN 102:2016)\n\n"
+      << "usage: lienthong COMMAND [OPTIONS]   (lienthong COMMAND --help for its options)\n\n"
+      << "commands:\n";
+  for (const auto& c : commands()) {
+    out << "  " << c.name << std::string(12 - std::min<std::size_t>(c.name.size(), 11), ' ')
+        << c.summary << "\n";
+  }
+}
+
+}  // namespace
+
+int runCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
+    printHelp(words.empty() ? err : out);
+    return words.empty() ? 2 : 0;
+  }
+  if (words[0] == "--version" || words[0] == "version") {
+    out << "lienthong " << LIENTHONG_VERSION << "\n";
+    return 0;
+  }
+  for (const auto& c : commands()) {
+    if (c.name != words[0]) continue;
+    auto args = parseArgs({words.begin() + 1, words.end()}, c, err);
+    if (!args) return 2;
+    if (args->has("help")) {
+      out << c.usage;
+      return 0;
+    }
+    return c.run(*args, out, err);
+  }
+  err << "lienthong: unknown command '" << words[0] << "'\n";
+  printHelp(err);
+  return 2;
+}
+
+}  // namespace lienthong::gateway
