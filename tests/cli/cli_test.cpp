@@ -1,0 +1,114 @@
+// The lienthong command as a user runs it: exit status and what it prints.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+struct Run {
+  int status;
+  std::string output;  // stdout and stderr together
+};
+
+Run run(const std::string& args) {
+  const std::string cmd = std::string(LIENTHONG_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe);
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  const int rc = pclose(pipe);
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
+
+std::filesystem::path tempDir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("lienthong-cli-" + name + "-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("lienthong --version and --help on every subcommand") {
+  auto v = run("--version");
+  CHECK(v.status == 0);
+  CHECK(v.output.rfind("lienthong ", 0) == 0);
+  for (const char* sub : {"validate", "inspect", "directory", "sample", "demo"}) {
+    INFO(sub);
+    auto h = run(std::string(sub) + " --help");
+    CHECK(h.status == 0);
+    CHECK(h.output.find("usage: lienthong " + std::string(sub)) != std::string::npos);
+  }
+  auto unknown = run("frobnicate");
+  CHECK(unknown.status == 2);
+  CHECK(unknown.output.find("unknown command 'frobnicate'") != std::string::npos);
+}
+
+TEST_CASE("validate passes a sample and names file, line and element of a bad one") {
+  const auto dir = tempDir("validate");
+  const auto good = dir / "good.edxml";
+  REQUIRE(run("sample --out " + good.string()).status == 0);
+  std::ifstream in(good);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const auto pos = text.find("<edXML:Priority>1");
+  REQUIRE(pos != std::string::npos);
+  text.replace(pos, 17, "<edXML:Priority>7");
+  const auto bad = dir / "bad.edxml";
+  std::ofstream(bad) << text;
+
+  auto ok = run("validate " + good.string());
+  CHECK(ok.status == 0);
+  CHECK(ok.output.find(": ok, document 000.00.00.H41,2026/11/20,123/QĐ-UBND") != std::string::npos);
+
+  auto both = run("validate " + good.string() + " " + bad.string());
+  CHECK(both.status == 1);
+  CHECK(both.output.find(bad.string() + ":") != std::string::npos);
+  CHECK(both.output.find("element 'Priority'") != std::string::npos);
+  CHECK(both.output.find("[schema_violation]") != std::string::npos);
+  CHECK(both.output.find("1 valid, 1 invalid") != std::string::npos);
+
+  auto missing = run("validate " + (dir / "nope.edxml").string());
+  CHECK(missing.status == 1);
+  CHECK(missing.output.find("cannot open") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("inspect shows sender, recipients, number, type, priority and attachments") {
+  const auto dir = tempDir("inspect");
+  const auto file = dir / "p.edxml";
+  REQUIRE(run("sample --size 5000 --out " + file.string()).status == 0);
+  auto r = run("inspect " + file.string());
+  CHECK(r.status == 0);
+  for (const char* want : {"From           000.00.00.H41", "To             000.00.31.H41",
+                           "To             000.00.32.H41", "Number         123/QĐ-UBND",
+                           "Type           Quyết định", "khẩn", "QD-123.pdf  application/pdf",
+                           "phu-luc-danh-sach.txt"}) {
+    INFO(want);
+    CHECK(r.output.find(want) != std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("directory show prints a unit by legacy code and the successor of a closed one") {
+  const auto dir = tempDir("directory");
+  REQUIRE(run("demo --data " + dir.string()).status == 0);
+  const std::string d = " --directory " + (dir / "directory.xml").string();
+  auto r = run("directory show 000.02.31.H41" + d + " --date 2026-01-01");
+  CHECK(r.status == 0);
+  CHECK(r.output.find("Code           H41.31.02") != std::string::npos);
+  CHECK(r.output.find("documents go to H41.31.01") != std::string::npos);
+  auto paper = run("directory show H41.32.02" + d);
+  CHECK(paper.output.find("Channel        paper") != std::string::npos);
+  auto unknown = run("directory show H41.99" + d);
+  CHECK(unknown.status == 1);
+  CHECK(unknown.output.find("'H41.99' is not in") != std::string::npos);
+  auto bad = run("directory show 000.12.00.H41" + d);
+  CHECK(bad.status == 1);
+  CHECK(bad.output.find("no parent") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
