@@ -1,0 +1,40 @@
+// Certificate path validation for a signer certificate: a path to a trust anchor (intermediates
+// from the trust store and from the signature), validity at the signing time, key usage of the
+// signer certificate, and revocation of every certificate but the anchor by OCSP (nonce,
+// freshness) then CRL. An unreachable or silent revocation source gives UNKNOWN, reported as
+// INDETERMINATE / TRY_LATER, never as valid. Thread-safe; holds a reference to the trust store.
+#pragma once
+
+#include <openssl/types.h>
+
+#include <chrono>
+#include <vector>
+
+#include "lienthong/signing/trust_store.h"
+#include "lienthong/signing/validation_report.h"
+
+namespace lienthong::signing {
+
+class CertificateValidator {
+ public:
+  CertificateValidator(TrustStore store, ValidationPolicy policy);
+
+  // Fills report.signer, chain, revocation, key_bits, warnings, and on failure the indication.
+  // Leaves the indication alone when the certificate validates (the caller sets TOTAL_PASSED).
+  // Returns true when the certificate is valid at `at`.
+  bool validate(X509* signer, const std::vector<X509*>& extra_certs,
+                std::chrono::system_clock::time_point at, ValidationReport& report) const;
+
+  const ValidationPolicy& policy() const { return policy_; }
+  const TrustStore& store() const { return store_; }
+
+ private:
+  TrustStore store_;
+  ValidationPolicy policy_;
+};
+
+// Certificate fields for reports. The OrganId is read from the subject's organizationIdentifier
+// (2.5.4.97, as the CA engine writes it), then UID, then OU, whichever parses as an OrganId.
+CertificateInfo certificateInfo(X509* cert);
+
+}  // namespace lienthong::signing
