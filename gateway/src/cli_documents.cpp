@@ -297,12 +297,15 @@ int cmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
 int cmdSample(const Args& a, std::ostream& out, std::ostream& err) {
   sample::PackageSpec spec;
   if (a.has("size")) {
-    try {
-      spec.pdf_bytes = std::stoul(a.get("size"));
-    } catch (const std::exception&) {
-      err << "lienthong sample: --size takes a number of bytes\n";
+    const std::string size = a.get("size");
+    constexpr std::size_t kMax = 200u << 20;
+    const bool digits = !size.empty() && size.size() <= 10 &&
+                        std::all_of(size.begin(), size.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stoull(size) > kMax) {
+      err << "lienthong sample: --size takes a number of bytes from 0 to " << kMax << "\n";
       return 2;
     }
+    spec.pdf_bytes = std::stoull(size);
   }
   const std::string bytes = sample::package(spec).serialize();
   if (!a.has("out")) {

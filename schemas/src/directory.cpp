@@ -132,7 +132,11 @@ Result<Directory> Directory::parseXml(std::string_view bytes, const SchemaSet& s
     u.name = xml::attribute(c, "name");
     u.parent = xml::attribute(c, "parent");
     const std::string level = xml::attribute(c, "level");
-    u.level = level.empty() ? 0 : std::stoi(level);
+    if (!level.empty() && (level.size() != 1 || level[0] < '1' || level[0] > '4')) {
+      return fail(ErrorCode::DirectoryInvalid, "unit '" + u.code + "': level '" + level +
+                                                   "' is not 1-4", xml::line(c), "unit");
+    }
+    u.level = level.empty() ? 0 : level[0] - '0';
     u.valid_from = xml::attribute(c, "validFrom");
     u.valid_to = xml::attribute(c, "validTo");
     u.successor = xml::attribute(c, "successor");

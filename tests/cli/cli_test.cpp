@@ -44,6 +44,9 @@ TEST_CASE("lienthong --version and --help on every subcommand") {
     CHECK(h.status == 0);
     CHECK(h.output.find("usage: lienthong " + std::string(sub)) != std::string::npos);
   }
+  auto negative = run("sample --size -5");
+  CHECK(negative.status == 2);
+  CHECK(negative.output.find("--size takes a number of bytes") != std::string::npos);
   auto unknown = run("frobnicate");
   CHECK(unknown.status == 2);
   CHECK(unknown.output.find("unknown command 'frobnicate'") != std::string::npos);

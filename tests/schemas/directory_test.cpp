@@ -115,3 +115,12 @@ TEST_CASE("a directory written as XML reads back the same") {
   CHECK(again->toXml() == d->toXml());
   CHECK(again->units().size() == 5);
 }
+
+TEST_CASE("a directory unit with a level outside 1-4 is refused, not thrown") {
+  std::string s = kXml;
+  s.replace(s.find("name=\"UBND tỉnh Nghệ An\""), 0, "level=\"99999999999\" ");
+  auto d = Directory::parseXml(s, schemaSet());
+  REQUIRE_FALSE(d);
+  CHECK(d.error().code == ErrorCode::DirectoryInvalid);
+  CHECK(d.error().message.find("is not 1-4") != std::string::npos);
+}
