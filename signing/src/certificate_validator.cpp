@@ -1,0 +1,373 @@
+#include "lienthong/signing/certificate_validator.h"
+
+#include <openssl/ocsp.h>
+
+#include "lienthong/schemas/organ_id.h"
+#include "trust_state.h"
+
+namespace lienthong::signing {
+
+using namespace ossl;
+using Clock = std::chrono::system_clock;
+
+namespace {
+
+std::string nameText(const X509_NAME* name) {
+  BioPtr bio(BIO_new(BIO_s_mem()), BIO_free_all);
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  return bioString(bio.get());
+}
+
+std::vector<std::string> entries(const X509_NAME* name, int nid) {
+  std::vector<std::string> out;
+  int pos = -1;
+  while ((pos = X509_NAME_get_index_by_NID(name, nid, pos)) >= 0) {
+    const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, pos));
+    unsigned char* utf8 = nullptr;
+    int n = ASN1_STRING_to_UTF8(&utf8, s);
+    if (n >= 0) {
+      out.emplace_back(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(n));
+      OPENSSL_free(utf8);
+    }
+  }
+  return out;
+}
+
+std::string first(const std::vector<std::string>& v) { return v.empty() ? std::string() : v[0]; }
+
+std::string crlTime(const ASN1_TIME* t) { return t ? isoTime(fromAsn1Time(t)) : std::string(); }
+
+}  // namespace
+
+CertificateInfo certificateInfo(X509* cert) {
+  CertificateInfo info;
+  const X509_NAME* subject = X509_get_subject_name(cert);
+  info.subject = nameText(subject);
+  info.issuer = nameText(X509_get_issuer_name(cert));
+  info.common_name = first(entries(subject, NID_commonName));
+  info.organization = first(entries(subject, NID_organizationName));
+  std::vector<std::string> candidates = entries(subject, NID_organizationIdentifier);
+  for (int nid : {NID_userId, NID_organizationalUnitName}) {
+    auto more = entries(subject, nid);
+    candidates.insert(candidates.end(), more.begin(), more.end());
+  }
+  for (const auto& c : candidates) {
+    if (auto id = schemas::OrganId::parse(c)) {
+      info.organ_id = id->str();
+      break;
+    }
+  }
+  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr), BN_free);
+  if (bn) {
+    char* h = BN_bn2hex(bn.get());
+    info.serial = h;
+    OPENSSL_free(h);
+  }
+  info.not_before = isoTime(fromAsn1Time(X509_get0_notBefore(cert)));
+  info.not_after = isoTime(fromAsn1Time(X509_get0_notAfter(cert)));
+  info.sha256 = hex(digest(certificateDer(cert), EVP_sha256()));
+  return info;
+}
+
+CertificateValidator::CertificateValidator(TrustStore store, ValidationPolicy policy)
+    : store_(std::move(store)), policy_(std::move(policy)) {}
+
+namespace {
+
+class RevocationChecker {
+ public:
+  RevocationChecker(const TrustStore::State& st, const RevocationPolicy& p, STACK_OF(X509)* chain)
+      : st_(st), p_(p), chain_(chain) {}
+
+  RevocationInfo check(X509* cert, X509* issuer) const {
+    RevocationInfo info;
+    info.status = RevocationStatus::Unknown;
+    std::string why;
+    if (p_.use_ocsp) {
+      auto r = ocsp(cert, issuer);
+      if (r.status == RevocationStatus::Good || r.status == RevocationStatus::Revoked) return r;
+      if (!r.detail.empty()) why = r.detail;
+    }
+    if (p_.use_crl) {
+      auto r = crl(cert, issuer);
+      if (r.status == RevocationStatus::Good || r.status == RevocationStatus::Revoked) return r;
+      if (!r.detail.empty()) why += (why.empty() ? "" : "; ") + r.detail;
+    }
+    info.detail = why.empty() ? "no revocation source (no OCSP URL, no CRL)" : why;
+    return info;
+  }
+
+ private:
+  RevocationInfo ocsp(X509* cert, X509* issuer) const {
+    RevocationInfo info;
+    info.status = RevocationStatus::Unknown;
+    std::string url = p_.ocsp_url;
+    if (url.empty()) {
+      STACK_OF(OPENSSL_STRING)* urls = X509_get1_ocsp(cert);
+      if (urls != nullptr && sk_OPENSSL_STRING_num(urls) > 0) url = sk_OPENSSL_STRING_value(urls, 0);
+      X509_email_free(urls);
+    }
+    if (url.empty()) return info;
+    info.source = "OCSP " + url;
+    OcspRequestPtr req(OCSP_REQUEST_new(), OCSP_REQUEST_free);
+    OCSP_CERTID* id = OCSP_cert_to_id(nullptr, cert, issuer);
+    if (!req || id == nullptr) {
+      OCSP_CERTID_free(id);
+      info.detail = "OCSP request: " + lastError();
+      return info;
+    }
+    OcspCertIdPtr id_copy(OCSP_CERTID_dup(id), OCSP_CERTID_free);
+    OCSP_request_add0_id(req.get(), id);
+    if (p_.ocsp_nonce) OCSP_request_add1_nonce(req.get(), nullptr, -1);
+    unsigned char* der = nullptr;
+    int n = i2d_OCSP_REQUEST(req.get(), &der);
+    std::string body(reinterpret_cast<char*>(der), static_cast<std::size_t>(std::max(n, 0)));
+    OPENSSL_free(der);
+    auto bytes = st_.fetch(HttpRequest{url, body, "application/ocsp-request", p_.timeout});
+    if (!bytes) {
+      info.detail = "OCSP " + url + " unreachable: " + bytes.error().message;
+      return info;
+    }
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes->data());
+    OcspResponsePtr resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(bytes->size())),
+                         OCSP_RESPONSE_free);
+    if (!resp || OCSP_response_status(resp.get()) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+      info.detail = "OCSP " + url + " gave no successful response";
+      ERR_clear_error();
+      return info;
+    }
+    OcspBasicPtr basic(OCSP_response_get1_basic(resp.get()), OCSP_BASICRESP_free);
+    if (!basic) {
+      info.detail = "OCSP response without a basic response";
+      return info;
+    }
+    if (p_.ocsp_nonce && OCSP_check_nonce(req.get(), basic.get()) != 1) {
+      info.detail = "OCSP response nonce does not match the request";
+      return info;
+    }
+    if (OCSP_basic_verify(basic.get(), chain_, st_.store.get(), 0) <= 0) {
+      info.detail = "OCSP response signature not trusted: " + lastError();
+      return info;
+    }
+    int status = 0;
+    int reason = 0;
+    ASN1_GENERALIZEDTIME* revtime = nullptr;
+    ASN1_GENERALIZEDTIME* thisupd = nullptr;
+    ASN1_GENERALIZEDTIME* nextupd = nullptr;
+    if (OCSP_resp_find_status(basic.get(), id_copy.get(), &status, &reason, &revtime, &thisupd,
+                              &nextupd) != 1) {
+      info.detail = "OCSP response does not name the certificate";
+      return info;
+    }
+    if (OCSP_check_validity(thisupd, nextupd, static_cast<long>(p_.clock_skew.count()),
+                            nextupd != nullptr ? -1 : static_cast<long>(p_.ocsp_max_age.count())) != 1) {
+      info.detail = "OCSP response is not fresh: " + lastError();
+      return info;
+    }
+    info.produced_at = crlTime(thisupd);
+    if (status == V_OCSP_CERTSTATUS_GOOD) {
+      info.status = RevocationStatus::Good;
+    } else if (status == V_OCSP_CERTSTATUS_REVOKED) {
+      info.status = RevocationStatus::Revoked;
+      info.revoked_at = crlTime(revtime);
+    } else {
+      info.detail = "OCSP responder does not know the certificate";
+    }
+    return info;
+  }
+
+  // Checks `cert` against a CRL issued by `issuer`; nullopt-like Unknown when the CRL does not fit.
+  RevocationInfo against(X509_CRL* c, const std::string& origin, X509* cert, X509* issuer) const {
+    RevocationInfo info;
+    info.status = RevocationStatus::Unknown;
+    info.source = "CRL " + origin;
+    if (X509_NAME_cmp(X509_CRL_get_issuer(c), X509_get_subject_name(issuer)) != 0) return info;
+    EVP_PKEY* key = X509_get0_pubkey(issuer);
+    if (key == nullptr || X509_CRL_verify(c, key) != 1) {
+      ERR_clear_error();
+      info.detail = "CRL " + origin + " is not signed by the issuer";
+      return info;
+    }
+    const ASN1_TIME* next = X509_CRL_get0_nextUpdate(c);
+    if (next != nullptr && X509_cmp_time(next, nullptr) < 0) {
+      info.detail = "CRL " + origin + " is stale (nextUpdate " + crlTime(next) + ")";
+      return info;
+    }
+    info.produced_at = crlTime(X509_CRL_get0_lastUpdate(c));
+    X509_REVOKED* rev = nullptr;
+    if (X509_CRL_get0_by_cert(c, &rev, cert) == 1) {
+      info.status = RevocationStatus::Revoked;
+      info.revoked_at = crlTime(X509_REVOKED_get0_revocationDate(rev));
+    } else {
+      info.status = RevocationStatus::Good;
+    }
+    return info;
+  }
+
+  RevocationInfo crl(X509* cert, X509* issuer) const {
+    RevocationInfo last;
+    last.status = RevocationStatus::Unknown;
+    for (const auto& c : st_.crls) {
+      auto r = against(c.crl.get(), c.origin, cert, issuer);
+      if (r.status != RevocationStatus::Unknown) return r;
+      if (!r.detail.empty()) last.detail = r.detail;
+    }
+    auto* dps = static_cast<STACK_OF(DIST_POINT)*>(
+        X509_get_ext_d2i(cert, NID_crl_distribution_points, nullptr, nullptr));
+    std::vector<std::string> urls;
+    for (int i = 0; dps != nullptr && i < sk_DIST_POINT_num(dps); ++i) {
+      DIST_POINT* dp = sk_DIST_POINT_value(dps, i);
+      if (dp->distpoint == nullptr || dp->distpoint->type != 0) continue;
+      GENERAL_NAMES* names = dp->distpoint->name.fullname;
+      for (int j = 0; j < sk_GENERAL_NAME_num(names); ++j) {
+        GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, j);
+        if (gn->type != GEN_URI) continue;
+        const ASN1_IA5STRING* uri = gn->d.uniformResourceIdentifier;
+        std::string u(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                      static_cast<std::size_t>(ASN1_STRING_length(uri)));
+        if (u.starts_with("http://")) urls.push_back(u);
+      }
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    for (const auto& url : urls) {
+      auto cached = fetchCrl(url);
+      if (!cached) {
+        last.detail = cached.error().message;
+        continue;
+      }
+      auto r = against((*cached)->crl.get(), url, cert, issuer);
+      if (r.status != RevocationStatus::Unknown) return r;
+      if (!r.detail.empty()) last.detail = r.detail;
+    }
+    return last;
+  }
+
+  Result<std::shared_ptr<TrustStore::State::CachedCrl>> fetchCrl(const std::string& url) const {
+    {
+      std::lock_guard lock(st_.cache_mutex);
+      auto it = st_.crl_cache.find(url);
+      if (it != st_.crl_cache.end() && it->second->next_update > Clock::now()) return it->second;
+    }
+    auto bytes = st_.fetch(HttpRequest{url, {}, {}, p_.timeout});
+    if (!bytes) return fail(ErrorCode::Network, "CRL " + url + " unreachable: " + bytes.error().message);
+    auto parsed = parseCrl(*bytes);
+    if (!parsed) return fail(ErrorCode::CertificateInvalid, "CRL " + url + ": " + parsed.error().message);
+    auto entry = std::make_shared<TrustStore::State::CachedCrl>();
+    const ASN1_TIME* next = X509_CRL_get0_nextUpdate(parsed->get());
+    entry->next_update = next != nullptr ? fromAsn1Time(next) : Clock::now() + std::chrono::hours(1);
+    entry->crl = std::move(*parsed);
+    std::lock_guard lock(st_.cache_mutex);
+    st_.crl_cache[url] = entry;
+    return entry;
+  }
+
+  const TrustStore::State& st_;
+  const RevocationPolicy& p_;
+  STACK_OF(X509)* chain_;
+};
+
+SubIndication chainFailure(int err) {
+  switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED: return SubIndication::Expired;
+    case X509_V_ERR_CERT_NOT_YET_VALID: return SubIndication::NotYetValid;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return SubIndication::NoCertificateChainFound;
+    case X509_V_ERR_INVALID_CA:
+    case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+    case X509_V_ERR_INVALID_PURPOSE:
+    case X509_V_ERR_KEYUSAGE_NO_CERTSIGN: return SubIndication::ChainConstraintsFailure;
+    default: return SubIndication::CertificateChainGeneralFailure;
+  }
+}
+
+}  // namespace
+
+bool CertificateValidator::validate(X509* signer, const std::vector<X509*>& extra_certs,
+                                    Clock::time_point at, ValidationReport& report) const {
+  const auto& st = store_.state();
+  report.signer = certificateInfo(signer);
+  report.key_bits = EVP_PKEY_get_bits(X509_get0_pubkey(signer));
+  if (EVP_PKEY_get_base_id(X509_get0_pubkey(signer)) == EVP_PKEY_RSA &&
+      report.key_bits < policy_.min_rsa_bits) {
+    report.setFailure(SubIndication::CryptoConstraintsFailure,
+                      "RSA key of " + std::to_string(report.key_bits) + " bits is below " +
+                          std::to_string(policy_.min_rsa_bits));
+    return false;
+  }
+
+  X509StackRef untrusted(sk_X509_new_null());
+  for (const auto& c : st.intermediates) sk_X509_push(untrusted.get(), c.get());
+  for (X509* c : extra_certs) sk_X509_push(untrusted.get(), c);
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), st.store.get(), signer, untrusted.get()) != 1) {
+    report.setFailure(SubIndication::CertificateChainGeneralFailure, "X509 store: " + lastError());
+    return false;
+  }
+  X509_STORE_CTX_set_time(ctx.get(), 0, Clock::to_time_t(at));
+  int ok = X509_verify_cert(ctx.get());
+  X509StackPtr chain(X509_STORE_CTX_get1_chain(ctx.get()));
+  if (chain) {
+    for (int i = 0; i < sk_X509_num(chain.get()); ++i) {
+      report.chain.push_back(certificateInfo(sk_X509_value(chain.get(), i)));
+    }
+  }
+  if (ok != 1) {
+    int err = X509_STORE_CTX_get_error(ctx.get());
+    int depth = X509_STORE_CTX_get_error_depth(ctx.get());
+    ERR_clear_error();
+    report.setFailure(chainFailure(err), std::string("certificate path: ") +
+                                             X509_verify_cert_error_string(err) + " (depth " +
+                                             std::to_string(depth) + ", at " + isoTime(at) + ")");
+    return false;
+  }
+
+  std::uint32_t ku = X509_get_key_usage(signer);
+  if (ku == UINT32_MAX) {
+    if (policy_.require_key_usage) {
+      report.setFailure(SubIndication::ChainConstraintsFailure,
+                        "the signer certificate has no keyUsage extension");
+      return false;
+    }
+    report.warnings.push_back("the signer certificate has no keyUsage extension");
+  } else if ((ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0) {
+    report.setFailure(SubIndication::ChainConstraintsFailure,
+                      "keyUsage of the signer certificate allows neither digitalSignature nor "
+                      "nonRepudiation");
+    return false;
+  }
+  if (X509_cmp_time(X509_get0_notAfter(signer), nullptr) < 0) {
+    report.warnings.push_back("the signer certificate has expired since the signing time");
+  }
+
+  if (!policy_.revocation.check) {
+    report.revocation.status = RevocationStatus::NotChecked;
+    report.warnings.push_back("revocation was not checked (policy)");
+    return true;
+  }
+  RevocationChecker checker(st, policy_.revocation, chain.get());
+  const int n = sk_X509_num(chain.get());
+  const int last = policy_.revocation.check_intermediates ? n - 1 : std::min(1, n - 1);
+  for (int i = 0; i < last; ++i) {
+    X509* cert = sk_X509_value(chain.get(), i);
+    X509* issuer = sk_X509_value(chain.get(), i + 1);
+    RevocationInfo info = checker.check(cert, issuer);
+    if (i == 0) report.revocation = info;
+    std::string who = i == 0 ? "the signer certificate" : "CA certificate " + report.chain[i].subject;
+    if (info.status == RevocationStatus::Revoked) {
+      report.setFailure(SubIndication::Revoked,
+                        who + " is revoked since " + info.revoked_at + " (" + info.source + ")");
+      return false;
+    }
+    if (info.status != RevocationStatus::Good) {
+      report.setFailure(SubIndication::TryLater,
+                        "revocation status of " + who + " is unknown: " + info.detail);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace lienthong::signing

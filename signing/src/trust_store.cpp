@@ -1,0 +1,205 @@
+#include "lienthong/signing/trust_store.h"
+
+#include <openssl/http.h>
+#include <openssl/pem.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "trust_state.h"
+
+namespace lienthong::signing {
+
+using namespace ossl;
+
+namespace {
+
+Result<std::string> slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return fail(ErrorCode::Io, "cannot read " + p.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool selfSigned(X509* c) { return (X509_get_extension_flags(c) & EXFLAG_SS) != 0; }
+
+Result<std::string> readAll(BIO* bio) {
+  std::string out;
+  char buf[16384];
+  int n = 0;
+  while ((n = BIO_read(bio, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  return out;
+}
+
+}  // namespace
+
+HttpFetch defaultHttpFetch() {
+  return [](const HttpRequest& r) -> Result<std::string> {
+    const int timeout =
+        std::max<int>(1, static_cast<int>((r.timeout.count() + 999) / 1000));
+    constexpr std::size_t kMaxResponse = 64u << 20;
+    BIO* resp = nullptr;
+    if (r.body.empty()) {
+      resp = OSSL_HTTP_get(r.url.c_str(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 0,
+                           nullptr, nullptr, 0, kMaxResponse, timeout);
+    } else {
+      char* host = nullptr;
+      char* port = nullptr;
+      char* path = nullptr;
+      int use_ssl = 0;
+      if (OSSL_HTTP_parse_url(r.url.c_str(), &use_ssl, nullptr, &host, &port, nullptr, &path,
+                              nullptr, nullptr) != 1) {
+        return sslFail(ErrorCode::Network, "bad URL " + r.url);
+      }
+      if (use_ssl != 0) {
+        OPENSSL_free(host);
+        OPENSSL_free(port);
+        OPENSSL_free(path);
+        return fail(ErrorCode::Network, "https is not used for revocation or time-stamps: " + r.url);
+      }
+      auto req = memBio(r.body);
+      resp = OSSL_HTTP_transfer(nullptr, host, port, path, 0, nullptr, nullptr, nullptr, nullptr,
+                                nullptr, nullptr, 0, nullptr, r.content_type.c_str(), req.get(),
+                                nullptr, 0, kMaxResponse, timeout, 0);
+      OPENSSL_free(host);
+      OPENSSL_free(port);
+      OPENSSL_free(path);
+    }
+    if (resp == nullptr) return sslFail(ErrorCode::Network, "HTTP request to " + r.url + " failed");
+    BioPtr owned(resp, BIO_free_all);
+    return readAll(resp);
+  };
+}
+
+TrustStore::TrustStore() : state_(std::make_shared<State>()) {
+  state_->store.reset(X509_STORE_new());
+  state_->fetch = defaultHttpFetch();
+}
+
+Result<void> TrustStore::addAnchorsPem(std::string_view pem) {
+  auto certs = readCertificatesPem(pem);
+  if (!certs) return std::unexpected(certs.error());
+  for (auto& c : *certs) {
+    if (X509_STORE_add_cert(state_->store.get(), c.get()) != 1) {
+      ERR_clear_error();  // a duplicate anchor is harmless
+    }
+    state_->anchors.push_back(std::move(c));
+  }
+  return {};
+}
+
+Result<void> TrustStore::addIntermediatesPem(std::string_view pem) {
+  auto certs = readCertificatesPem(pem);
+  if (!certs) return std::unexpected(certs.error());
+  for (auto& c : *certs) state_->intermediates.push_back(std::move(c));
+  return {};
+}
+
+Result<void> TrustStore::addCertificatesPem(std::string_view pem) {
+  auto certs = readCertificatesPem(pem);
+  if (!certs) return std::unexpected(certs.error());
+  for (auto& c : *certs) {
+    if (selfSigned(c.get())) {
+      X509_STORE_add_cert(state_->store.get(), c.get());
+      ERR_clear_error();
+      state_->anchors.push_back(std::move(c));
+    } else {
+      state_->intermediates.push_back(std::move(c));
+    }
+  }
+  return {};
+}
+
+Result<void> TrustStore::addCrl(std::string_view pem_or_der, std::string origin) {
+  auto crl = parseCrl(pem_or_der);
+  if (!crl) return std::unexpected(crl.error());
+  state_->crls.push_back(State::Crl{std::move(*crl), std::move(origin)});
+  return {};
+}
+
+void TrustStore::setHttpFetch(HttpFetch fetch) { state_->fetch = std::move(fetch); }
+std::size_t TrustStore::anchorCount() const { return state_->anchors.size(); }
+std::size_t TrustStore::intermediateCount() const { return state_->intermediates.size(); }
+std::size_t TrustStore::crlCount() const { return state_->crls.size(); }
+
+Result<TrustStore> TrustStore::fromFolder(const std::filesystem::path& dir) {
+  TrustStore ts;
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.is_regular_file()) files.push_back(e.path());
+  }
+  if (ec) return fail(ErrorCode::Io, "cannot list " + dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    auto ext = f.extension().string();
+    if (ext != ".pem" && ext != ".crt" && ext != ".cer" && ext != ".crl") continue;
+    auto bytes = slurp(f);
+    if (!bytes) return std::unexpected(bytes.error());
+    Result<void> r;
+    if (ext == ".crl") {
+      r = ts.addCrl(*bytes, "file:" + f.string());
+    } else if (bytes->find("-----BEGIN") == std::string::npos) {
+      auto c = readCertificateDer(*bytes);
+      if (!c) {
+        r = std::unexpected(c.error());
+      } else {
+        auto pem = BioPtr(BIO_new(BIO_s_mem()), BIO_free_all);
+        PEM_write_bio_X509(pem.get(), c->get());
+        r = ts.addCertificatesPem(bioString(pem.get()));
+      }
+    } else if (bytes->find("-----BEGIN X509 CRL") != std::string::npos) {
+      r = ts.addCrl(*bytes, "file:" + f.string());
+    } else {
+      r = ts.addCertificatesPem(*bytes);
+    }
+    if (!r) {
+      auto e = r.error();
+      e.message = f.string() + ": " + e.message;
+      return std::unexpected(e);
+    }
+  }
+  if (ts.anchorCount() == 0) {
+    return fail(ErrorCode::Config, "no trust anchor (self-signed certificate) in " + dir.string());
+  }
+  return ts;
+}
+
+Result<TrustStore> TrustStore::fromBundle(const std::filesystem::path& pem_file) {
+  auto bytes = slurp(pem_file);
+  if (!bytes) return std::unexpected(bytes.error());
+  TrustStore ts;
+  auto r = ts.addCertificatesPem(*bytes);
+  if (!r) return std::unexpected(r.error());
+  // A bundle may carry CRLs too.
+  auto bio = memBio(*bytes);
+  while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
+    ts.state_->crls.push_back(State::Crl{X509CrlPtr(crl, X509_CRL_free), "file:" + pem_file.string()});
+  }
+  ERR_clear_error();
+  if (ts.anchorCount() == 0) {
+    return fail(ErrorCode::Config, "no trust anchor (self-signed certificate) in " + pem_file.string());
+  }
+  return ts;
+}
+
+Result<TrustStore> TrustStore::load(const std::filesystem::path& path) {
+  if (std::filesystem::is_directory(path)) return fromFolder(path);
+  return fromBundle(path);
+}
+
+Result<X509CrlPtr> parseCrl(std::string_view bytes) {
+  X509_CRL* crl = nullptr;
+  if (bytes.find("-----BEGIN X509 CRL") != std::string_view::npos) {
+    auto bio = memBio(bytes);
+    crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr);
+  } else {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    crl = d2i_X509_CRL(nullptr, &p, static_cast<long>(bytes.size()));
+  }
+  if (crl == nullptr) return sslFail(ErrorCode::CertificateInvalid, "not a CRL");
+  return X509CrlPtr(crl, X509_CRL_free);
+}
+
+}  // namespace lienthong::signing
