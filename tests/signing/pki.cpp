@@ -205,6 +205,7 @@ const Pki& pki() {
     CertSpec root;
     root.cn = "Lienthong Test Root CA";
     root.ca = true;
+    root.not_before_days = -365;
     root.not_after_days = 3650;
     out.root = makeCert(root, nullptr);
     CertSpec rsa;
