@@ -1,7 +1,6 @@
 // CMS / CAdES-BES detached signatures over files (.p7s, DER): signed attributes content-type,
 // message-digest, signing-time and signing-certificate-v2 (ESS, RFC 5035), the signer's
-// certificate and chain embedded; optionally an RFC 3161 signature time-stamp as an unsigned
-// attribute. Verification checks the digest, the signature and then the certificate path with a
+// certificate and chain embedded. Verification checks the digest, the signature and then the certificate path with a
 // CertificateValidator at the signing time. Thread-safe.
 #pragma once
 
@@ -13,14 +12,12 @@
 #include "lienthong/signing/algorithms.h"
 #include "lienthong/signing/certificate_validator.h"
 #include "lienthong/signing/signing_key.h"
-#include "lienthong/signing/timestamp.h"
 #include "lienthong/signing/validation_report.h"
 
 namespace lienthong::signing {
 
 struct CmsSignOptions {
   DigestAlgorithm digest = DigestAlgorithm::Sha256;
-  std::shared_ptr<const TsaClient> tsa;  // adds a signature time-stamp when set
 };
 
 class CmsSigner {
