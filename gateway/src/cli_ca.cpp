@@ -5,6 +5,9 @@
 #include <sstream>
 
 #include "cli_support.h"
+#include <csignal>
+
+#include "lienthong/gateway/ca_publish.h"
 #include "lienthong/gateway/ca_service.h"
 
 namespace lienthong::gateway::cli {
@@ -32,6 +35,8 @@ constexpr const char* kUsage =
     "  list [--expiring 30d] [--format text|json|csv]\n"
     "  coverage [--unit ORGANID] [--format text|json|csv] [--expiring 30d]\n"
     "  need ORGANID COUNT | need --import FILE.csv   officials needing a certificate\n"
+    "  serve [--listen 127.0.0.1:8081]   serves GET /crl and POST /ocsp over HTTP until\n"
+    "      interrupted (Ctrl-C); certificates point at the --url given to init\n"
     "\n"
     "The CA passphrase comes from --passphrase-file FILE or the LIENTHONG_CA_PASSPHRASE\n"
     "environment variable (at least 12 characters). --actor NAME names who acts in the audit\n"
@@ -340,6 +345,36 @@ int runNeed(const Args& a, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+int runServe(const Args& a, std::ostream& out, std::ostream& err) {
+  const std::string listen = a.get("listen", "127.0.0.1:8081");
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+      colon + 1 == listen.size() || listen.size() - colon > 6) {
+    err << "lienthong ca serve: --listen '" << listen << "' is not HOST:PORT\n";
+    return 2;
+  }
+  auto store = openStore(a);
+  if (!store) return report(err, store.error());
+  auto service = openService(a, *store);
+  if (!service) return report(err, service.error());
+  // Block the signals before threads start so that only sigwait below receives them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  auto server = CaPublishServer::start(std::shared_ptr<CaService>(std::move(*service)), listen.substr(0, colon),
+                                       std::stoi(listen.substr(colon + 1)));
+  if (!server) return report(err, server.error());
+  out << "serving http://" << listen.substr(0, colon) << ":" << (*server)->port() << "/crl and /ocsp; Ctrl-C stops"
+      << std::endl;
+  int sig = 0;
+  sigwait(&set, &sig);
+  (*server)->stop();
+  out << "stopped\n";
+  return 0;
+}
+
 int runCa(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.positional.empty()) {
     err << kUsage;
@@ -353,6 +388,7 @@ int runCa(const Args& a, std::ostream& out, std::ostream& err) {
   if (sub == "list") return runList(a, out, err);
   if (sub == "coverage") return runCoverage(a, out, err);
   if (sub == "need") return runNeed(a, out, err);
+  if (sub == "serve") return runServe(a, out, err);
   err << "lienthong ca: unknown subcommand '" << sub << "'\n" << kUsage;
   return 2;
 }
@@ -360,7 +396,7 @@ int runCa(const Args& a, std::ostream& out, std::ostream& err) {
 }  // namespace
 
 std::vector<Command> caCommands() {
-  return {Command{"ca", "certificate authority: init, issue, revoke, crl, list, coverage, need", kUsage,
+  return {Command{"ca", "certificate authority: init, issue, revoke, crl, list, coverage, need, serve", kUsage,
                   {"generate"}, runCa}};
 }
 

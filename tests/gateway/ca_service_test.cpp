@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 
+#include "lienthong/gateway/ca_publish.h"
 #include "lienthong/gateway/ca_service.h"
 
 namespace fs = std::filesystem;
@@ -279,4 +280,40 @@ TEST_CASE("ca command: init, issue from a request, revoke, crl, list, coverage, 
     CHECK(nout == "lienthong ca: key_unavailable: the CA passphrase is needed: give --passphrase-file FILE or set "
                   "LIENTHONG_CA_PASSPHRASE\n");
   }
+}
+
+TEST_CASE("ca publish: openssl ocsp against the node's /ocsp answers revoked, and /crl lists the serial") {
+  Fixture f;
+  auto c = f.issueSigner("Nguyen Van An", "000.00.31.H41");
+  auto good = f.issueSigner("Le Thi Hoa", "000.00.31.H41");
+  REQUIRE(f.service->revoke("admin:lan", c.serial, RevocationReason::KeyCompromise));
+  auto shared = std::shared_ptr<CaService>(std::move(f.service));
+  auto server = CaPublishServer::start(shared, "127.0.0.1", 0);
+  REQUIRE(server);
+  const std::string d = f.dir.path.string() + "/";
+  f.dir.file("issuing.pem", shared->authority().issuingCertPem());
+  f.dir.file("chain.pem", shared->authority().chainPem());
+  f.dir.file("revoked.pem", c.cert_pem);
+  f.dir.file("good.pem", good.cert_pem);
+  const std::string url = "http://127.0.0.1:" + std::to_string((*server)->port());
+  auto [rc, out] = run("openssl ocsp -issuer " + d + "issuing.pem -cert " + d + "revoked.pem -cert " + d +
+                       "good.pem -url " + url + "/ocsp -CAfile " + d + "chain.pem");
+  INFO(out);
+  CHECK(rc == 0);
+  CHECK(out.find("Response verify OK") != std::string::npos);
+  CHECK(out.find(d + "revoked.pem: revoked") != std::string::npos);
+  CHECK(out.find("Reason: keyCompromise") != std::string::npos);
+  CHECK(out.find(d + "good.pem: good") != std::string::npos);
+  CHECK(out.find("WARNING") == std::string::npos);  // nonce echoed, times valid
+
+  auto crl = answerCaRequest(*shared, "GET", "/crl", "");
+  CHECK(crl.status == 200);
+  CHECK(crl.content_type == "application/pkix-crl");
+  f.dir.file("served.crl", crl.body);
+  auto [trc, tout] = run("openssl crl -inform DER -in " + d + "served.crl -noout -text");
+  CHECK(tout.find("Serial Number: " + c.serial) != std::string::npos);
+  CHECK(tout.find(good.serial) == std::string::npos);
+  CHECK(answerCaRequest(*shared, "GET", "/nothing", "").status == 404);
+  CHECK(answerCaRequest(*shared, "GET", "/ocsp", "").status == 405);
+  (*server)->stop();
 }
