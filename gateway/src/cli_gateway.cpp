@@ -1,8 +1,215 @@
-// Commands of this group are added here as their issue lands.
+// serve, send, inbox, status: running a node and the clerk's commands against one.
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <csignal>
+#include <iostream>
+
 #include "cli_support.h"
+#include "lienthong/gateway/config.h"
+#include "lienthong/gateway/https_client.h"
+#include "lienthong/gateway/node.h"
+#include "lienthong/gateway/routing.h"
+#include "lienthong/schemas/edxml.h"
 
 namespace lienthong::gateway::cli {
 
-std::vector<Command> gatewayCommands() { return {}; }
+namespace {
+
+const char* kClientOptions =
+    "  --node URL        the node, e.g. https://127.0.0.1:8443\n"
+    "  --ca FILE         CA certificate the node's certificate chains to\n"
+    "  --cert FILE --key FILE   client certificate (mutual TLS), or\n"
+    "  --token JWT       bearer token issued for the office\n";
+
+Result<std::unique_ptr<HttpsClient>> clientFrom(const Args& a) {
+  if (!a.has("node")) return fail(ErrorCode::InvalidArgument, "--node URL is required");
+  if (!a.has("ca")) return fail(ErrorCode::InvalidArgument, "--ca FILE is required (the node's CA)");
+  auto c = HttpsClient::open(a.get("node"), TlsFiles{a.get("cert"), a.get("key"), a.get("ca")},
+                             std::stoi(a.get("timeout-ms", "15000")));
+  if (!c) return c;
+  if (a.has("token")) (*c)->setBearer(a.get("token"));
+  return c;
+}
+
+// Prints the answer; 0 for a 2xx status, 1 otherwise (the error JSON says why).
+int report(const Result<ClientResponse>& r, std::ostream& out, std::ostream& err,
+           const std::string& what) {
+  if (!r) {
+    err << "lienthong " << what << ": " << r.error().message
+        << "\n  check that the node runs and that --node, --ca and the credential are right\n";
+    return 1;
+  }
+  if (r->status >= 200 && r->status < 300) {
+    out << r->body << (r->body.ends_with("\n") ? "" : "\n");
+    return 0;
+  }
+  err << "lienthong " << what << ": HTTP " << r->status << ": " << r->body << "\n";
+  return 1;
+}
+
+int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
+  Result<NodeConfig> config = a.has("config") ? loadConfig(a.get("config"))
+                                              : Result<NodeConfig>(defaultConfig(a.get("data", "lienthong-data")));
+  if (!config) {
+    err << "lienthong serve: " << config.error().message << "\n";
+    return 1;
+  }
+  if (a.has("port")) config->http.port = std::stoi(a.get("port"));
+  // Signals are taken by this thread only: block them before any worker starts.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  NodeOptions options;
+  options.log = &err;
+  auto node = Node::start(*config, std::move(options));
+  if (!node) {
+    err << "lienthong serve: " << node.error().message << "\n";
+    return 1;
+  }
+  out << "node '" << (*node)->name() << "' listening on " << (*node)->url() << "\n"
+      << "  health:  " << (*node)->url() << "/healthz\n"
+      << "  metrics: " << (*node)->url() << "/metrics\n"
+      << "  data:    " << config->data_dir << "\n"
+      << "stop with Ctrl-C\n" << std::flush;
+  int sig = 0;
+  sigwait(&set, &sig);
+  out << "stopping\n";
+  (*node)->stop();
+  return 0;
+}
+
+int cmdSend(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 1) {
+    err << "usage: lienthong send FILE --node URL --ca FILE (--cert F --key F | --token T)\n";
+    return 2;
+  }
+  auto bytes = readFile(a.positional[0]);
+  if (!bytes) {
+    err << "lienthong send: " << bytes.error().message << "\n";
+    return 1;
+  }
+  auto client = clientFrom(a);
+  if (!client) {
+    err << "lienthong send: " << client.error().message << "\n";
+    return 2;
+  }
+  const std::string path = a.has("status") ? "/api/v1/statuses" : "/api/v1/documents";
+  return report((*client)->request("POST", path, *bytes), out, err, "send");
+}
+
+int cmdInbox(const Args& a, std::ostream& out, std::ostream& err) {
+  auto client = clientFrom(a);
+  if (!client) {
+    err << "lienthong inbox: " << client.error().message << "\n";
+    return 2;
+  }
+  if (a.has("fetch")) {
+    auto r = (*client)->request("GET", "/api/v1/mailbox/" + a.get("fetch"));
+    if (r && r->status == 200 && a.has("out")) {
+      if (auto w = writeFileAtomic(a.get("out"), r->body); !w) {
+        err << "lienthong inbox: " << w.error().message << "\n";
+        return 1;
+      }
+      out << "saved " << humanSize(r->body.size()) << " to " << a.get("out") << "\n";
+      return 0;
+    }
+    return report(r, out, err, "inbox");
+  }
+  if (a.has("ack")) {
+    return report((*client)->request("POST", "/api/v1/mailbox/" + a.get("ack") + "/ack"), out,
+                  err, "inbox");
+  }
+  std::string path = "/api/v1/mailbox";
+  if (a.has("organ")) path += "?organ=" + urlEncode(a.get("organ"));
+  auto r = (*client)->request("GET", path);
+  if (!r || r->status != 200) return report(r, out, err, "inbox");
+  try {
+    Poco::JSON::Parser p;
+    auto arr = p.parse(r->body).extract<Poco::JSON::Array::Ptr>();
+    out << arr->size() << " document(s)\n";
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      auto o = arr->getObject(static_cast<unsigned>(i));
+      out << "  [" << o->getValue<std::int64_t>("id") << "] " << o->getValue<std::string>("state")
+          << "  " << o->getValue<std::string>("document_id") << "  from "
+          << o->getValue<std::string>("sender") << "\n      " << o->getValue<std::string>("subject")
+          << "\n";
+    }
+    out << "fetch one with --fetch ID --out FILE, acknowledge it with --ack ID\n";
+  } catch (const Poco::Exception& e) {
+    err << "lienthong inbox: unexpected answer: " << e.displayText() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int cmdStatus(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 1) {
+    err << "usage: lienthong status DOCID --node URL ... [--post CODE --as ORGANID --sender ORGANID]\n";
+    return 2;
+  }
+  auto client = clientFrom(a);
+  if (!client) {
+    err << "lienthong status: " << client.error().message << "\n";
+    return 2;
+  }
+  const std::string doc_id = a.positional[0];
+  if (a.has("post")) {
+    auto code = schemas::parseStatusCode(a.get("post"));
+    if (!code || !a.has("as") || !a.has("sender")) {
+      err << "lienthong status: --post CODE (01..06, 13, 15, 16) needs --as ORGANID (the reporting"
+             " unit) and --sender ORGANID (the document's sender)\n";
+      return 2;
+    }
+    schemas::StatusMessage s;
+    s.from.organ_id = a.get("as");
+    s.from.organ_name = a.get("as-name", "Đơn vị " + a.get("as"));
+    s.response_for.organ_id = a.get("sender");
+    s.response_for.document_id = doc_id;
+    s.staff_info.staff = a.get("staff", "Văn thư");
+    s.status = *code;
+    s.description = a.get("description", std::string(schemas::statusLabel(*code)));
+    s.timestamp = timestampVn(nowMs());
+    if (auto c = s.check(); !c) {
+      printError(err, "status", c.error());
+      return 1;
+    }
+    return report((*client)->request("POST", "/api/v1/statuses", s.serialize(false)), out, err,
+                  "status");
+  }
+  std::string path = "/api/v1/documents/" + urlEncode(doc_id);
+  if (a.has("sender")) path += "?sender=" + urlEncode(a.get("sender"));
+  return report((*client)->request("GET", path), out, err, "status");
+}
+
+}  // namespace
+
+std::vector<Command> gatewayCommands() {
+  return {
+      {"serve", "run a gateway node",
+       "usage: lienthong serve [--config FILE] [--data DIR] [--port N]\n\n"
+       "Runs one node. With --config, the file's settings (see gateway/include/lienthong/gateway/"
+       "config.h for the keys) are checked first; a bad value stops the node naming the file and\n"
+       "the setting. Without it, the node uses DIR (default ./lienthong-data): store.sqlite,\n"
+       "directory.xml and a development PKI in DIR/pki.\n",
+       {}, cmdServe},
+      {"send", "submit an edXML package (or status with --status) to a node",
+       std::string("usage: lienthong send FILE --node URL --ca FILE (--cert F --key F | --token T) [--status]\n\n") +
+           kClientOptions,
+       {"status"}, cmdSend},
+      {"inbox", "list, fetch and acknowledge documents delivered to an office",
+       std::string("usage: lienthong inbox --node URL --ca FILE ... [--organ ID] [--fetch ID --out FILE] [--ack ID]\n\n") +
+           kClientOptions,
+       {}, cmdInbox},
+      {"status", "show a document's delivery and status history, or post a status",
+       std::string("usage: lienthong status DOCID --node URL --ca FILE ... [--sender ID]\n"
+                   "       lienthong status DOCID --post CODE --as ORGANID --sender ORGANID [--description TEXT] ...\n\n") +
+           kClientOptions,
+       {}, cmdStatus},
+  };
+}
 
 }  // namespace lienthong::gateway::cli

@@ -1,0 +1,43 @@
+// A node's configuration: one file of `key = value` lines read at start-up and checked at once;
+// a bad value stops the node with the file and the setting named. Without a file, defaults for a
+// single node on an embedded SQLite store in a local data folder. Value type.
+//
+// Keys (defaults in brackets):
+//   node.name          this node's name in the directory [the directory's top node]
+//   node.listen        host:port to listen on [127.0.0.1:8443]
+//   node.data          data folder: store.sqlite, dev PKI [./lienthong-data]
+//   directory.file     directory XML or CSV [<data>/directory.xml]
+//   tls.cert, tls.key  this node's certificate and key [dev PKI in <data>/pki]
+//   tls.ca             CA file peers and clients must chain to [dev PKI CA]
+//   auth.jwt_secret    HS256 secret for bearer tokens of DMS clients [none: tokens refused]
+//   limits.max_body    bytes [10485760]        limits.max_header    bytes [16384]
+//   limits.max_connections [64]                limits.read_timeout_ms [10000]
+//   policy.allow_unsigned  true|false [false]
+//   dispatch.workers [2]  dispatch.max_attempts [8]  dispatch.backoff_ms [500]
+//   dispatch.backoff_max_ms [60000]  dispatch.timeout_ms [10000]
+#pragma once
+
+#include <string>
+
+#include "lienthong/gateway/dispatcher.h"
+#include "lienthong/gateway/http_server.h"
+
+namespace lienthong::gateway {
+
+struct NodeConfig {
+  std::string name;
+  std::string data_dir = "lienthong-data";
+  std::string directory_file;
+  HttpServerConfig http;
+  bool allow_unsigned = false;
+  DispatcherConfig dispatch;
+  int peer_timeout_ms = 10000;
+  std::string source = "(defaults)";  // the file it came from
+};
+
+// Config errors name the file and the key: "node.conf: limits.max_body: 'ten' is not a number".
+Result<NodeConfig> loadConfig(const std::string& path);
+// Defaults for a node without a configuration file, in `data_dir`.
+NodeConfig defaultConfig(const std::string& data_dir);
+
+}  // namespace lienthong::gateway

@@ -1,0 +1,39 @@
+// The signature seam of the gateway. Intake checks an incoming envelope through an
+// EnvelopeChecker; the node signs the status messages it issues through a MessageSigner. The
+// signing library (lienthong::signing) provides the real XMLDSig implementations; the policy
+// wrapper here decides what happens to unsigned messages. Implementations are thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "lienthong/schemas/edxml.h"
+
+namespace lienthong::gateway {
+
+class EnvelopeChecker {
+ public:
+  virtual ~EnvelopeChecker() = default;
+  // Checks the enveloped signature and the signer's certificate of `bytes` (a package or a
+  // status). On refusal: SignatureInvalid or CertificateInvalid, and `report_json` receives the
+  // validation report as a JSON object ({"report": {...}}).
+  virtual Result<void> check(std::string_view bytes, bool is_signed,
+                             std::string& report_json) const = 0;
+};
+
+class MessageSigner {
+ public:
+  virtual ~MessageSigner() = default;
+  // The status message as signed edXML bytes.
+  virtual Result<std::string> sign(const schemas::StatusMessage& status) const = 0;
+};
+
+// Unsigned messages pass only when `allow_unsigned`; signed ones go to `verifier`, and are
+// refused when there is none.
+std::unique_ptr<EnvelopeChecker> makePolicyChecker(bool allow_unsigned,
+                                                   std::shared_ptr<const EnvelopeChecker> verifier);
+// Serializes without a signature: for nodes whose policy accepts unsigned statuses.
+std::unique_ptr<MessageSigner> makeUnsignedSigner();
+
+}  // namespace lienthong::gateway

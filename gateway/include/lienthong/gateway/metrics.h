@@ -1,0 +1,42 @@
+// Counters and a latency histogram for /metrics (Prometheus text format 0.0.4). Thread-safe:
+// every value is an atomic; the queue depth is read from a callback at render time.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace lienthong::gateway {
+
+class Metrics {
+ public:
+  enum class IntakeResult { Accepted, Duplicate, Refused };
+  static constexpr std::array<double, 12> kLatencyBuckets = {
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+  void intake(IntakeResult r, int http_status);
+  void delivered(double seconds);  // from intake to the next hop or the mailbox
+  void retried() { retries_.fetch_add(1, std::memory_order_relaxed); }
+  void failed() { failures_.fetch_add(1, std::memory_order_relaxed); }
+  void paper() { paper_.fetch_add(1, std::memory_order_relaxed); }
+
+  // `queue_depth` gives the number of deliveries waiting (pending) when called.
+  std::string render(const std::function<std::int64_t()>& queue_depth) const;
+
+  std::uint64_t deliveredCount() const { return delivered_.load(); }
+  std::uint64_t retryCount() const { return retries_.load(); }
+  std::uint64_t failureCount() const { return failures_.load(); }
+
+ private:
+  std::atomic<std::uint64_t> accepted_{0}, duplicate_{0};
+  // Refusals by HTTP status class, the ones intake can answer.
+  std::atomic<std::uint64_t> refused_400_{0}, refused_401_{0}, refused_403_{0}, refused_404_{0},
+      refused_409_{0}, refused_413_{0}, refused_422_{0}, refused_other_{0};
+  std::atomic<std::uint64_t> delivered_{0}, retries_{0}, failures_{0}, paper_{0};
+  std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size()> buckets_{};
+  std::atomic<std::uint64_t> latency_sum_us_{0};
+};
+
+}  // namespace lienthong::gateway

@@ -1,0 +1,62 @@
+// One running gateway node: its store, directory, router, intake, dispatcher and HTTPS API,
+// assembled from a NodeConfig. Routes (under /api/v1, JSON unless noted):
+//   POST /api/v1/documents            edXML package (office, node)  202 {id,...} | 200 duplicate
+//   POST /api/v1/statuses             edXML status message (office, node)
+//   GET  /api/v1/mailbox?organ=ID     documents delivered to a home unit (office: its own)
+//   GET  /api/v1/mailbox/{delivery}   the original signed bytes (application/xml)
+//   POST /api/v1/mailbox/{delivery}/ack
+//   GET  /api/v1/documents/{DocumentId}[?sender=ID]  each recipient's state, status history
+//   GET  /healthz, GET /metrics (Prometheus text), plus NodeOptions::extra_routes.
+// Thread-safe; stop() (or the destructor) stops the server, then the dispatcher.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "lienthong/gateway/config.h"
+#include "lienthong/gateway/envelope.h"
+#include "lienthong/gateway/http_server.h"
+#include "lienthong/gateway/intake.h"
+#include "lienthong/gateway/metrics.h"
+#include "lienthong/gateway/store.h"
+#include "lienthong/schemas/directory.h"
+
+namespace lienthong::gateway {
+
+struct NodeOptions {
+  std::shared_ptr<const schemas::Directory> directory;  // instead of config.directory_file
+  std::shared_ptr<const EnvelopeChecker> verifier;      // checks signed messages
+  std::shared_ptr<const MessageSigner> signer;          // signs the statuses this node issues
+  std::vector<HttpRoute> extra_routes;                  // e.g. /crl, /ocsp, admin routes
+  std::ostream* log = nullptr;                          // JSON lines, one per event
+  bool start_dispatcher = true;
+};
+
+class Node {
+ public:
+  static Result<std::unique_ptr<Node>> start(const NodeConfig& config, NodeOptions options = {});
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  void stop();
+  int port() const;
+  std::string url() const;  // https://host:port
+  const std::string& name() const;
+  Store& store();
+  Metrics& metrics();
+  // Submits a message as this node itself would (no credential check); for statuses it issues.
+  std::expected<IntakeOutcome, IntakeRefusal> submitInternal(const std::string& bytes,
+                                                             MessageKind kind);
+
+  struct Impl;
+
+ private:
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lienthong::gateway

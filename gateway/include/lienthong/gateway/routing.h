@@ -1,0 +1,44 @@
+// Hierarchical routing over the directory: a recipient at home is delivered locally; one whose
+// home node lies below this node goes to the child node on the way; anything else goes to the
+// parent node; a unit with the paper channel is a paper delivery. Immutable; thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "lienthong/gateway/store.h"
+#include "lienthong/schemas/directory.h"
+
+namespace lienthong::gateway {
+
+struct RouteDecision {
+  RouteKind kind = RouteKind::Local;
+  std::string next_node;  // for RouteKind::Peer
+  const schemas::Unit* unit = nullptr;
+};
+
+class RoutingTable {
+ public:
+  RoutingTable(std::shared_ptr<const schemas::Directory> directory, std::string self);
+
+  // UnknownUnit when the directory does not know the code; Config when the unit lies outside
+  // this node's tree and there is no parent to hand it to.
+  Result<RouteDecision> route(std::string_view organ_id) const;
+  // True when `a` and `b` name the same unit today (current or legacy code, successors followed).
+  bool sameUnit(std::string_view a, std::string_view b) const;
+
+  const std::string& self() const { return self_; }
+  const schemas::Directory& directory() const { return *directory_; }
+
+ private:
+  std::shared_ptr<const schemas::Directory> directory_;
+  std::string self_;
+};
+
+// Today's date in Vietnam (UTC+7), yyyy-mm-dd, for directory lookups.
+std::string todayVn();
+// yyyy/MM/dd HH:mm:ss in UTC+7, as edXML writes times.
+std::string timestampVn(std::int64_t ms);
+
+}  // namespace lienthong::gateway

@@ -1,0 +1,174 @@
+// The durable store of a node: messages (the signed bytes exactly as received, with the hop
+// traces kept beside them), one delivery row per recipient, the status history, and an audit
+// trail. `Store` is the interface the gateway uses; `openSqliteStore` gives the embedded
+// implementation (Poco::Data over SQLite, WAL mode, schema migrations). A PostgreSQL store for
+// several nodes sharing a database implements the same interface.
+// Implementations are thread-safe: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lienthong/schemas/error.h"
+
+namespace lienthong::gateway {
+
+enum class MessageKind { Document, Status };
+std::string_view kindName(MessageKind k);  // "document", "status"
+
+// How one recipient is reached from this node.
+enum class RouteKind { Local, Peer, Paper };
+std::string_view routeName(RouteKind r);  // "local", "peer", "paper"
+
+// Delivery states. pending: waiting for the dispatcher; delivered: handed to the next node or
+// placed in the mailbox; paper: recorded as a paper delivery; failed: retries exhausted;
+// acknowledged: fetched and acknowledged by the recipient office; recalled / updated / replaced /
+// revoked: a later package or status acted on it.
+inline constexpr std::string_view kPending = "pending";
+inline constexpr std::string_view kDelivered = "delivered";
+inline constexpr std::string_view kPaper = "paper";
+inline constexpr std::string_view kFailed = "failed";
+inline constexpr std::string_view kAcknowledged = "acknowledged";
+
+struct NewDelivery {
+  std::string recipient;  // OrganId as written in the message
+  RouteKind route = RouteKind::Local;
+  std::string next_node;  // the peer node for RouteKind::Peer
+};
+
+struct NewMessage {
+  MessageKind kind = MessageKind::Document;
+  std::string sender;       // From/OrganId (the reporting unit for a status)
+  std::string dedupe_key;   // DocumentId for documents, the content hash for statuses
+  std::string document_id;  // the document itself, or the one a status is about
+  std::string document_sender;  // for a status: the original document's sender
+  std::string content_hash;     // SHA-256 hex of the bytes
+  std::string bytes;            // exactly as received
+  std::string hops;             // hop traces, "node@time;node@time"
+  std::string subject;
+  int business_type = 0;        // BussinessDocType
+  std::string target_document;  // for update/replace/revoke: the earlier DocumentId
+  std::string received_from;    // credential that handed it over ("office:...", "node:...")
+  int status_code = 0;          // for a status
+  std::vector<NewDelivery> deliveries;
+  std::string audit_detail;
+};
+
+struct Accepted {
+  std::int64_t id = 0;
+  bool duplicate = false;  // the same message was already stored: `id` is the first one
+};
+
+struct StoredMessage {
+  std::int64_t id = 0;
+  MessageKind kind = MessageKind::Document;
+  std::string sender;
+  std::string document_id;
+  std::string document_sender;
+  std::string content_hash;
+  std::string bytes;
+  std::string hops;
+  std::string subject;
+  int business_type = 0;
+  std::string target_document;
+  int status_code = 0;
+  std::int64_t received_ms = 0;
+};
+
+struct Delivery {
+  std::int64_t id = 0;
+  std::int64_t message_id = 0;
+  std::string recipient;
+  RouteKind route = RouteKind::Local;
+  std::string next_node;
+  std::string state;
+  int attempts = 0;
+  std::int64_t next_attempt_ms = 0;
+  std::string last_error;
+  std::int64_t created_ms = 0;
+  std::int64_t done_ms = 0;
+};
+
+struct MailboxEntry {
+  Delivery delivery;
+  std::string sender;
+  std::string document_id;
+  std::string subject;
+  std::int64_t received_ms = 0;
+};
+
+struct StatusRecord {
+  std::string document_sender;
+  std::string document_id;
+  std::string reporter;  // the unit that reported it
+  int code = 0;
+  std::string description;
+  std::string timestamp;  // as written in the status message
+  std::int64_t recorded_ms = 0;
+};
+
+struct StoreCounts {
+  std::int64_t messages = 0;
+  std::int64_t pending = 0;
+  std::int64_t delivered = 0;
+  std::int64_t paper = 0;
+  std::int64_t failed = 0;
+  std::int64_t audit = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Stores the message, its deliveries and an audit record in one transaction; durable when it
+  // returns. Same dedupe key and sender as a stored message: the first id (duplicate = true) when
+  // the content hash is the same, Conflict when it differs.
+  virtual Result<Accepted> insertMessage(const NewMessage& m) = 0;
+  virtual Result<StoredMessage> message(std::int64_t id) = 0;
+  // The stored document with this DocumentId from this sender.
+  virtual Result<std::optional<StoredMessage>> findDocument(const std::string& sender,
+                                                            const std::string& document_id) = 0;
+  // The documents with this DocumentId, whoever sent them (a clerk asking by id alone).
+  virtual Result<std::vector<StoredMessage>> findDocuments(const std::string& document_id) = 0;
+
+  // Pending deliveries due at `now_ms`, oldest first, excluding those in `busy`.
+  virtual Result<std::vector<Delivery>> dueDeliveries(std::int64_t now_ms, int limit,
+                                                      const std::vector<std::int64_t>& busy) = 0;
+  virtual Result<std::vector<Delivery>> deliveriesOf(std::int64_t message_id) = 0;
+  virtual Result<Delivery> delivery(std::int64_t id) = 0;
+  // Moves a delivery to `state` (delivered, failed, acknowledged, ...) with an audit record.
+  virtual Result<void> finishDelivery(std::int64_t id, std::string_view state, std::int64_t now_ms,
+                                      const std::string& note) = 0;
+  virtual Result<void> scheduleRetry(std::int64_t id, int attempts, std::int64_t next_ms,
+                                     const std::string& error) = 0;
+  // The earliest next attempt among pending deliveries, if any.
+  virtual Result<std::optional<std::int64_t>> nextDue() = 0;
+
+  // Local (mailbox) deliveries of documents for `recipient` in the given states (all when empty).
+  virtual Result<std::vector<MailboxEntry>> mailbox(const std::string& recipient,
+                                                    const std::vector<std::string>& states) = 0;
+  // Sets the state of the local deliveries of (sender, document_id) to `recipient`.
+  virtual Result<int> setMailboxState(const std::string& sender, const std::string& document_id,
+                                      const std::string& recipient, std::string_view state) = 0;
+
+  // Records a status that reached the sender's home, and finishes its delivery, in one
+  // transaction.
+  virtual Result<void> recordStatus(const StatusRecord& s, std::int64_t delivery_id,
+                                    std::int64_t now_ms) = 0;
+  virtual Result<std::vector<StatusRecord>> statusHistory(const std::string& document_sender,
+                                                          const std::string& document_id) = 0;
+
+  virtual Result<StoreCounts> counts() = 0;
+  virtual Result<void> audit(const std::string& event, const std::string& document_id,
+                             const std::string& detail) = 0;
+};
+
+// Opens (creating and migrating as needed) the SQLite store at `path`, in WAL mode.
+Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path);
+
+std::int64_t nowMs();
+
+}  // namespace lienthong::gateway

@@ -1,0 +1,134 @@
+#include "lienthong/gateway/config.h"
+
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace lienthong::gateway {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+NodeConfig defaultConfig(const std::string& data_dir) {
+  NodeConfig c;
+  c.data_dir = data_dir;
+  c.directory_file = (fs::path(data_dir) / "directory.xml").string();
+  c.http.port = 8443;
+  return c;
+}
+
+Result<NodeConfig> loadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return fail(ErrorCode::Config, path + ": cannot read the configuration file");
+  NodeConfig c = defaultConfig("lienthong-data");
+  c.source = path;
+  c.directory_file.clear();
+  const auto bad = [&](const std::string& key, const std::string& why) {
+    return fail(ErrorCode::Config, path + ": " + key + ": " + why);
+  };
+  const auto integer = [&](const std::string& key, const std::string& v, long long lo,
+                           long long hi, auto& out) -> Result<void> {
+    long long n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size()) return bad(key, "'" + v + "' is not a whole number");
+    if (n < lo || n > hi) {
+      return bad(key, std::to_string(n) + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+    }
+    out = static_cast<std::remove_reference_t<decltype(out)>>(n);
+    return {};
+  };
+  const auto file = [&](const std::string& key, const std::string& v, std::string& out) -> Result<void> {
+    fs::path p(v);
+    if (p.is_relative()) p = fs::path(path).parent_path() / p;
+    if (!fs::exists(p)) return bad(key, "'" + p.string() + "' does not exist");
+    out = p.string();
+    return {};
+  };
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    line = trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) {
+      return fail(ErrorCode::Config, path + ":" + std::to_string(lineno) + ": expected 'key = value'");
+    }
+    const std::string key = trim(line.substr(0, eq));
+    const std::string v = trim(line.substr(eq + 1));
+    Result<void> r;
+    if (key == "node.name") {
+      if (v.empty()) return bad(key, "must not be empty");
+      c.name = v;
+    } else if (key == "node.listen") {
+      const auto colon = v.rfind(':');
+      if (colon == std::string::npos) return bad(key, "'" + v + "' is not host:port");
+      c.http.host = v.substr(0, colon);
+      r = integer(key, v.substr(colon + 1), 0, 65535, c.http.port);
+    } else if (key == "node.data") {
+      fs::path p(v);
+      if (p.is_relative()) p = fs::path(path).parent_path() / p;
+      c.data_dir = p.string();
+    } else if (key == "directory.file") {
+      r = file(key, v, c.directory_file);
+    } else if (key == "tls.cert") {
+      r = file(key, v, c.http.cert_file);
+    } else if (key == "tls.key") {
+      r = file(key, v, c.http.key_file);
+    } else if (key == "tls.ca") {
+      r = file(key, v, c.http.ca_file);
+    } else if (key == "auth.jwt_secret") {
+      if (v.size() < 16) return bad(key, "use at least 16 characters");
+      c.http.jwt_secret = v;
+    } else if (key == "limits.max_body") {
+      r = integer(key, v, 1024, 1ll << 31, c.http.max_body);
+    } else if (key == "limits.max_header") {
+      r = integer(key, v, 1024, 1 << 20, c.http.max_header);
+    } else if (key == "limits.max_connections") {
+      r = integer(key, v, 1, 10000, c.http.max_connections);
+    } else if (key == "limits.read_timeout_ms") {
+      r = integer(key, v, 100, 600000, c.http.read_timeout_ms);
+    } else if (key == "policy.allow_unsigned") {
+      if (v != "true" && v != "false") return bad(key, "'" + v + "' is not true or false");
+      c.allow_unsigned = v == "true";
+    } else if (key == "dispatch.workers") {
+      r = integer(key, v, 1, 64, c.dispatch.workers);
+    } else if (key == "dispatch.max_attempts") {
+      r = integer(key, v, 1, 1000, c.dispatch.max_attempts);
+    } else if (key == "dispatch.backoff_ms") {
+      r = integer(key, v, 1, 3600000, c.dispatch.backoff_ms);
+    } else if (key == "dispatch.backoff_max_ms") {
+      r = integer(key, v, 1, 86400000, c.dispatch.backoff_max_ms);
+    } else if (key == "dispatch.timeout_ms") {
+      r = integer(key, v, 100, 600000, c.peer_timeout_ms);
+    } else {
+      return bad(key, "unknown setting");
+    }
+    if (!r) return std::unexpected(r.error());
+  }
+  if (c.directory_file.empty()) c.directory_file = (fs::path(c.data_dir) / "directory.xml").string();
+  if (c.http.cert_file.empty() != c.http.key_file.empty()) {
+    return bad(c.http.cert_file.empty() ? "tls.cert" : "tls.key",
+               "tls.cert and tls.key go together");
+  }
+  if (!c.http.cert_file.empty() && c.http.ca_file.empty()) return bad("tls.ca", "required with tls.cert");
+  if (c.dispatch.backoff_max_ms < c.dispatch.backoff_ms) {
+    return bad("dispatch.backoff_max_ms", "must not be below dispatch.backoff_ms");
+  }
+  return c;
+}
+
+}  // namespace lienthong::gateway

@@ -1,0 +1,103 @@
+#include "lienthong/gateway/https_client.h"
+
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+
+#include "tls_context.h"
+
+namespace lienthong::gateway {
+
+struct HttpsClient::Impl {
+  SslLibrary ssl;
+  std::unique_ptr<Poco::Net::HTTPSClientSession> session;
+  std::string bearer;
+};
+
+HttpsClient::HttpsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpsClient::~HttpsClient() = default;
+
+Result<std::unique_ptr<HttpsClient>> HttpsClient::open(const std::string& base_url,
+                                                       const TlsFiles& tls, int timeout_ms) {
+  auto impl = std::make_unique<Impl>();
+  auto ctx = makeTlsContext(false, tls.cert, tls.key, tls.ca);
+  if (!ctx) return std::unexpected(ctx.error());
+  try {
+    Poco::URI uri(base_url);
+    if (uri.getScheme() != "https") {
+      return fail(ErrorCode::Config, "'" + base_url + "' is not an https:// URL");
+    }
+    impl->session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), *ctx);
+    impl->session->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout_ms) * 1000));
+    impl->session->setKeepAlive(true);
+  } catch (const Poco::Exception& e) {
+    return fail(ErrorCode::Config, "'" + base_url + "': " + e.displayText());
+  }
+  return std::unique_ptr<HttpsClient>(new HttpsClient(std::move(impl)));
+}
+
+void HttpsClient::setBearer(std::string token) { impl_->bearer = std::move(token); }
+
+Result<ClientResponse> HttpsClient::request(const std::string& method, const std::string& path,
+                                            const std::string& body,
+                                            const std::string& content_type,
+                                            const std::map<std::string, std::string>& headers) {
+  // A kept-alive connection the server already closed fails on first use: try once more.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+      req.setKeepAlive(true);
+      if (!impl_->bearer.empty()) req.set("Authorization", "Bearer " + impl_->bearer);
+      for (const auto& [k, v] : headers) req.set(k, v);
+      if (!body.empty() || method == "POST" || method == "PUT") {
+        req.setContentType(content_type);
+        req.setContentLength(static_cast<std::streamsize>(body.size()));
+      }
+      std::ostream& os = impl_->session->sendRequest(req);
+      os.write(body.data(), static_cast<std::streamsize>(body.size()));
+      Poco::Net::HTTPResponse resp;
+      std::istream& is = impl_->session->receiveResponse(resp);
+      ClientResponse out;
+      out.status = static_cast<int>(resp.getStatus());
+      out.content_type = resp.getContentType();
+      Poco::StreamCopier::copyToString(is, out.body);
+      return out;
+    } catch (const Poco::Exception& e) {
+      impl_->session->reset();
+      if (attempt == 1) {
+        return fail(ErrorCode::Network, method + " " + impl_->session->getHost() + ":" +
+                                            std::to_string(impl_->session->getPort()) + path +
+                                            ": " + e.displayText());
+      }
+    }
+  }
+  return fail(ErrorCode::Network, "unreachable");
+}
+
+Result<std::unique_ptr<HttpsClient>> PeerPool::acquire(const std::string& url) {
+  {
+    std::lock_guard lock(mu_);
+    auto& idle = idle_[url];
+    if (!idle.empty()) {
+      auto c = std::move(idle.back());
+      idle.pop_back();
+      return c;
+    }
+  }
+  return HttpsClient::open(url, tls_, timeout_ms_);
+}
+
+void PeerPool::release(const std::string& url, std::unique_ptr<HttpsClient> client) {
+  std::lock_guard lock(mu_);
+  idle_[url].push_back(std::move(client));
+}
+
+std::string urlEncode(const std::string& text) {
+  std::string out;
+  Poco::URI::encode(text, "/?#&=+,;:@$!'()*[] %", out);
+  return out;
+}
+
+}  // namespace lienthong::gateway

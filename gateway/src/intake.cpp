@@ -1,0 +1,221 @@
+#include "lienthong/gateway/intake.h"
+#include "lienthong/gateway/http_error.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <memory>
+
+#include "lienthong/schemas/edxml.h"
+
+namespace lienthong::gateway {
+
+using schemas::BusinessDocType;
+using schemas::Package;
+using schemas::StatusCode;
+using schemas::StatusMessage;
+
+std::string sha256Hex(std::string_view bytes) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+namespace {
+
+std::unexpected<IntakeRefusal> refuse(Error e, std::string report = {}) {
+  return std::unexpected(IntakeRefusal{std::move(e), std::move(report)});
+}
+
+std::unexpected<IntakeRefusal> refuse(ErrorCode code, std::string message) {
+  return refuse(Error{code, std::move(message), 0, {}});
+}
+
+}  // namespace
+
+Intake::Intake(std::size_t max_bytes, std::shared_ptr<const schemas::SchemaSet> schemas,
+               std::shared_ptr<const RoutingTable> routing, Store& store,
+               std::shared_ptr<const EnvelopeChecker> checker, Metrics& metrics,
+               std::function<void()> on_stored)
+    : max_bytes_(max_bytes),
+      schemas_(std::move(schemas)),
+      routing_(std::move(routing)),
+      store_(store),
+      checker_(std::move(checker)),
+      metrics_(metrics),
+      on_stored_(std::move(on_stored)) {}
+
+std::expected<IntakeOutcome, IntakeRefusal> Intake::submit(std::string_view bytes,
+                                                           const Credential& who,
+                                                           const std::string& hops,
+                                                           std::optional<MessageKind> expect) {
+  auto r = run(bytes, who, hops, expect);
+  if (!r) {
+    metrics_.intake(Metrics::IntakeResult::Refused, httpStatus(r.error().error.code));
+  } else {
+    metrics_.intake(r->http_status == 200 ? Metrics::IntakeResult::Duplicate
+                                          : Metrics::IntakeResult::Accepted,
+                    r->http_status);
+    if (r->http_status == 202 && on_stored_) on_stored_();
+  }
+  return r;
+}
+
+Result<void> Intake::checkSender(const Credential& who, const std::string& from) const {
+  switch (who.role) {
+    case Role::System:
+      return {};
+    case Role::Office:
+      if (routing_->sameUnit(who.subject, from)) return {};
+      return fail(ErrorCode::Forbidden, "the credential is for " + who.subject +
+                                            " but the message is From " + from);
+    case Role::Node: {
+      // A peer hands over only what comes from its side of the tree.
+      auto route = routing_->route(from);
+      if (route && route->kind == RouteKind::Peer && route->next_node == who.subject) return {};
+      return fail(ErrorCode::Forbidden, "node '" + who.subject + "' may not hand over a message From " +
+                                            from + " (that unit is not reached through it)");
+    }
+    default:
+      return fail(ErrorCode::Forbidden, "role '" + std::string(roleName(who.role)) +
+                                            "' may not submit messages");
+  }
+}
+
+std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
+                                                        const Credential& who,
+                                                        const std::string& hops,
+                                                        std::optional<MessageKind> expect) {
+  // 1. Size.
+  if (bytes.size() > max_bytes_) {
+    return refuse(ErrorCode::TooLarge, "the message is " + std::to_string(bytes.size()) +
+                                           " bytes; this node accepts at most " +
+                                           std::to_string(max_bytes_));
+  }
+  schemas::XmlLimits limits;
+  limits.max_bytes = max_bytes_;
+  const MessageKind kind = expect.value_or(MessageKind::Document);
+
+  NewMessage m;
+  m.kind = kind;
+  m.content_hash = sha256Hex(bytes);
+  m.hops = hops;
+  m.received_from = std::string(roleName(who.role)) + ":" + who.subject;
+  std::vector<std::string> destinations;
+  bool is_signed = false;
+  bool recall = false;
+
+  if (kind == MessageKind::Document) {
+    // 2-3. Safe parse and schema (Package::parse refuses in that order, each with its code).
+    auto pkg = Package::parse(bytes, schemas_.get(), limits);
+    if (!pkg) return refuse(pkg.error());
+    // 4. Credential.
+    if (auto r = checkSender(who, pkg->header.from.organ_id); !r) return refuse(r.error());
+    // 5. Secrecy.
+    if (!pkg->header.other_info.security_level.empty()) {
+      return refuse(ErrorCode::SecrecyRefused,
+                    "the package is marked '" + pkg->header.other_info.security_level +
+                        "': state-secret documents are never exchanged electronically");
+    }
+    is_signed = pkg->isSigned();
+    m.sender = pkg->header.from.organ_id;
+    m.document_id = pkg->documentId();
+    m.dedupe_key = m.document_id;
+    m.subject = pkg->header.subject;
+    if (pkg->business) {
+      m.business_type = static_cast<int>(pkg->business->doc_type);
+      m.target_document = pkg->business->document_id;
+    }
+    for (const auto& to : pkg->header.to) destinations.push_back(to.organ_id);
+  } else {
+    auto st = StatusMessage::parse(bytes, schemas_.get(), limits);
+    if (!st) return refuse(st.error());
+    if (auto r = checkSender(who, st->from.organ_id); !r) return refuse(r.error());
+    is_signed = !st->signature_xml.empty();
+    m.sender = st->from.organ_id;
+    m.document_id = st->response_for.document_id;
+    m.document_sender = st->response_for.organ_id;
+    m.status_code = static_cast<int>(st->status);
+    m.dedupe_key = m.document_sender + "|" + m.document_id + "|" +
+                   schemas::statusCodeText(st->status) + "|" + st->timestamp;
+    m.subject = std::string(schemas::statusLabel(st->status));
+    recall = st->status == StatusCode::RecallRequested;
+    if (!recall) destinations.push_back(st->response_for.organ_id);
+  }
+
+  // 6. Envelope signature and certificate.
+  std::string report;
+  if (auto r = checker_->check(bytes, is_signed, report); !r) return refuse(r.error(), report);
+
+  // 7. Duplicates: answered before routing so that a retried hand-over always gets its receipt.
+  if (kind == MessageKind::Document) {
+    auto prior = store_.findDocument(m.sender, m.dedupe_key);
+    if (!prior) return refuse(prior.error());
+    if (*prior) {
+      if ((*prior)->content_hash != m.content_hash) {
+        return refuse(ErrorCode::Conflict,
+                      "DocumentId '" + m.document_id + "' from " + m.sender +
+                          " was already received with different content (id " +
+                          std::to_string((*prior)->id) + ")");
+      }
+      return IntakeOutcome{200, (*prior)->id, kind, m.document_id, m.sender, 0, 0};
+    }
+  }
+
+  if (recall) {
+    // A recall goes wherever the document went from here.
+    auto original = store_.findDocument(m.sender, m.document_id);
+    if (!original) return refuse(original.error());
+    if (!*original) {
+      return refuse(ErrorCode::NotFound, "recall of DocumentId '" + m.document_id + "' from " +
+                                             m.sender + ": this node never carried that document");
+    }
+    auto ds = store_.deliveriesOf((*original)->id);
+    if (!ds) return refuse(ds.error());
+    for (const auto& d : *ds) {
+      if (d.route != RouteKind::Paper) destinations.push_back(d.recipient);
+    }
+  }
+
+  // 8. Routing: every recipient must be known; none is dropped.
+  IntakeOutcome out{202, 0, kind, m.document_id, m.sender, 0, 0};
+  for (const auto& to : destinations) {
+    auto route = routing_->route(to);
+    if (!route) return refuse(route.error());
+    if (who.role == Role::Node) {
+      // A peer hands over the whole package; this node carries on only the recipients on its
+      // side. Those reached back through the peer are the peer's, and paper recipients were
+      // recorded by the sender's home node.
+      if (route->kind == RouteKind::Paper) continue;
+      if (route->kind == RouteKind::Peer && route->next_node == who.subject) continue;
+    }
+    m.deliveries.push_back(NewDelivery{to, route->kind, route->next_node});
+    if (route->kind == RouteKind::Paper) ++out.paper;
+  }
+  out.deliveries = static_cast<int>(m.deliveries.size());
+  m.audit_detail = "from " + m.sender + " via " + m.received_from + ", " +
+                   std::to_string(m.deliveries.size()) + " deliveries, sha256 " + m.content_hash;
+  m.bytes = std::string(bytes);
+
+  auto stored = store_.insertMessage(m);
+  if (!stored) return refuse(stored.error());
+  out.id = stored->id;
+  if (stored->duplicate) {
+    out.http_status = 200;
+    out.deliveries = 0;
+    out.paper = 0;
+  } else {
+    for (int i = 0; i < out.paper; ++i) metrics_.paper();
+  }
+  return out;
+}
+
+}  // namespace lienthong::gateway

@@ -1,0 +1,477 @@
+#include "lienthong/gateway/node.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <charconv>
+#include <filesystem>
+#include <sstream>
+
+#include "lienthong/gateway/dev_pki.h"
+#include "lienthong/gateway/dispatcher.h"
+#include "lienthong/gateway/http_error.h"
+#include "lienthong/gateway/https_client.h"
+#include "lienthong/gateway/routing.h"
+#include "lienthong/schemas/edxml.h"
+#include "lienthong/schemas/schema_set.h"
+
+namespace lienthong::gateway {
+
+namespace fs = std::filesystem;
+using schemas::StatusCode;
+using schemas::StatusMessage;
+
+namespace {
+
+std::string stringify(const Poco::JSON::Object& o) {
+  std::ostringstream out;
+  o.stringify(out);
+  return out.str();
+}
+
+std::string stringify(const Poco::JSON::Array& a) {
+  std::ostringstream out;
+  a.stringify(out);
+  return out.str();
+}
+
+std::optional<std::int64_t> parseId(const std::string& s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+HttpResponse refusalResponse(const IntakeRefusal& r) {
+  return HttpResponse::error(r.error, r.report_json);
+}
+
+}  // namespace
+
+struct Node::Impl {
+  NodeConfig config;
+  NodeOptions options;
+  std::shared_ptr<const schemas::SchemaSet> schemas;
+  std::shared_ptr<const schemas::Directory> directory;
+  std::shared_ptr<const RoutingTable> routing;
+  std::unique_ptr<Store> store;
+  Metrics metrics;
+  std::shared_ptr<const EnvelopeChecker> checker;
+  std::shared_ptr<const MessageSigner> signer;
+  std::unique_ptr<Intake> intake;
+  std::unique_ptr<PeerPool> peers;
+  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<HttpServer> server;
+  std::mutex log_mu;  // guards writes to options.log
+
+  void log(const std::string& event, const std::string& document_id, const std::string& detail) {
+    if (options.log == nullptr) return;
+    Poco::JSON::Object o;
+    o.set("ts", timestampVn(nowMs()));
+    o.set("node", config.name);
+    o.set("event", event);
+    o.set("document_id", document_id);
+    o.set("detail", detail);
+    std::lock_guard lock(log_mu);
+    *options.log << stringify(o) << "\n" << std::flush;
+  }
+
+  // Issues a status as this node and submits it to its own intake, which routes it back.
+  Result<void> issueStatus(const std::string& reporter, const std::string& doc_sender,
+                           const std::string& doc_id, StatusCode code,
+                           const std::string& description, std::int64_t at_ms) {
+    StatusMessage s;
+    s.from.organ_id = reporter;
+    if (auto u = directory->find(reporter)) s.from.organ_name = u->name;
+    s.response_for.organ_id = doc_sender;
+    s.response_for.document_id = doc_id;
+    s.staff_info.department = "Lienthong node " + config.name;
+    s.staff_info.staff = "system";
+    s.status = code;
+    s.description = description;
+    s.timestamp = timestampVn(at_ms);
+    auto bytes = signer->sign(s);
+    if (!bytes) return std::unexpected(bytes.error());
+    auto r = intake->submit(*bytes, Credential{Role::System, config.name, "internal"}, "",
+                            MessageKind::Status);
+    if (!r) {
+      // A repeat of a status already issued (a redelivery after a crash) is not an error.
+      if (r.error().error.code == ErrorCode::Conflict) return {};
+      return std::unexpected(r.error().error);
+    }
+    log("status issued", doc_id, schemas::statusCodeText(code) + " from " + reporter);
+    return {};
+  }
+
+  HandOver deliverLocal(const Delivery& d, const StoredMessage& m) {
+    if (m.kind == MessageKind::Document) {
+      if (m.business_type != 0 && !m.target_document.empty()) {
+        const char* state = m.business_type == 1 ? "revoked" : m.business_type == 2 ? "updated" : "replaced";
+        (void)store->setMailboxState(m.sender, m.target_document, d.recipient, state);
+      }
+      if (auto r = issueStatus(d.recipient, m.sender, m.document_id, StatusCode::Arrived,
+                               "Văn bản đã đến hộp thư của đơn vị nhận", d.created_ms);
+          !r) {
+        return {HandOver::Kind::Retry, "status 01: " + r.error().message};
+      }
+      log("delivered to mailbox", m.document_id, d.recipient);
+      return {};
+    }
+    auto st = StatusMessage::parse(m.bytes, nullptr);
+    if (!st) return {HandOver::Kind::Permanent, st.error().message};
+    StatusRecord rec{st->response_for.organ_id, st->response_for.document_id, st->from.organ_id,
+                     static_cast<int>(st->status), st->description, st->timestamp, 0};
+    if (st->status == StatusCode::RecallRequested) {
+      // The recipient's home answers a recall: agreed while the document waits unacknowledged
+      // in the mailbox (it is withdrawn), refused once the office has taken it.
+      auto entries = store->mailbox(d.recipient, {});
+      if (!entries) return {HandOver::Kind::Retry, entries.error().message};
+      bool waiting = false, taken = false;
+      for (const auto& e : *entries) {
+        if (e.sender != rec.document_sender || e.document_id != rec.document_id) continue;
+        if (e.delivery.state == kDelivered) waiting = true;
+        if (e.delivery.state == kAcknowledged) taken = true;
+      }
+      const bool agree = waiting || !taken;
+      if (agree) {
+        (void)store->setMailboxState(rec.document_sender, rec.document_id, d.recipient, "recalled");
+      }
+      if (auto r = issueStatus(d.recipient, rec.document_sender, rec.document_id,
+                               agree ? StatusCode::RecallAgreed : StatusCode::RecallRefused,
+                               agree ? "Đồng ý thu hồi văn bản" : "Văn bản đã được tiếp nhận, không thu hồi tự động",
+                               d.created_ms);
+          !r) {
+        return {HandOver::Kind::Retry, r.error().message};
+      }
+    }
+    if (auto r = store->recordStatus(rec, d.id, nowMs()); !r) {
+      return {HandOver::Kind::Retry, r.error().message};
+    }
+    log("status recorded", rec.document_id,
+        schemas::statusCodeText(st->status) + " from " + rec.reporter);
+    return {};
+  }
+
+  void deliveryFailed(const Delivery& d, const StoredMessage& m) {
+    log("delivery failed", m.document_id, d.recipient + ": " + d.last_error);
+    if (m.kind != MessageKind::Document) return;
+    (void)issueStatus(d.recipient, m.sender, m.document_id, StatusCode::Rejected,
+                      "Không chuyển được văn bản tới " + d.recipient + " (node " + config.name +
+                          ", " + std::to_string(config.dispatch.max_attempts) + " lần thử)",
+                      nowMs());
+  }
+
+  // --- HTTP handlers ---
+
+  HttpResponse postMessage(const HttpRequest& r, MessageKind kind) {
+    auto out = intake->submit(r.body, r.credential, r.header("x-lienthong-hops"), kind);
+    if (!out) {
+      log("refused", "", out.error().error.describe());
+      return refusalResponse(out.error());
+    }
+    Poco::JSON::Object o;
+    o.set("id", out->id);
+    o.set("kind", std::string(kindName(out->kind)));
+    o.set("document_id", out->document_id);
+    o.set("sender", out->sender);
+    o.set("result", out->http_status == 200 ? "duplicate" : "accepted");
+    o.set("deliveries", out->deliveries);
+    o.set("paper", out->paper);
+    o.set("node", config.name);
+    if (out->http_status == 202) log("accepted", out->document_id, "id " + std::to_string(out->id));
+    return HttpResponse::json(out->http_status, stringify(o));
+  }
+
+  // The OrganId an office may read the mailbox of.
+  Result<std::string> mailboxOwner(const HttpRequest& r) {
+    std::string organ = r.query.contains("organ") ? r.query.at("organ") : std::string();
+    if (r.credential.role == Role::Office) {
+      if (organ.empty()) organ = r.credential.subject;
+      if (!routing->sameUnit(organ, r.credential.subject)) {
+        return fail(ErrorCode::Forbidden, r.credential.subject + " may not read the mailbox of " + organ);
+      }
+    }
+    if (organ.empty()) return fail(ErrorCode::InvalidArgument, "say whose mailbox: ?organ=OrganId");
+    return organ;
+  }
+
+  HttpResponse listMailbox(const HttpRequest& r) {
+    auto organ = mailboxOwner(r);
+    if (!organ) return HttpResponse::error(organ.error());
+    std::vector<std::string> states;
+    if (r.query.contains("state")) states.push_back(r.query.at("state"));
+    Poco::JSON::Array arr;
+    // Stored under the code the sender wrote: ask under both forms of the unit's code.
+    std::vector<std::string> codes{*organ};
+    if (auto u = directory->find(*organ)) {
+      for (const auto& c : {u->code, u->legacy_code}) {
+        if (!c.empty() && c != *organ) codes.push_back(c);
+      }
+    }
+    for (const auto& code : codes) {
+      auto entries = store->mailbox(code, states);
+      if (!entries) return HttpResponse::error(entries.error());
+      for (const auto& e : *entries) {
+        Poco::JSON::Object o;
+        o.set("id", e.delivery.id);
+        o.set("document_id", e.document_id);
+        o.set("sender", e.sender);
+        o.set("recipient", e.delivery.recipient);
+        o.set("subject", e.subject);
+        o.set("state", e.delivery.state);
+        o.set("received_at", timestampVn(e.received_ms));
+        arr.add(o);
+      }
+    }
+    return HttpResponse::json(200, stringify(arr));
+  }
+
+  Result<Delivery> ownedDelivery(const HttpRequest& r, const std::string& id_text) {
+    auto id = parseId(id_text);
+    if (!id) return fail(ErrorCode::InvalidArgument, "'" + id_text + "' is not a mailbox entry id");
+    auto d = store->delivery(*id);
+    if (!d) return std::unexpected(d.error());
+    if (d->route != RouteKind::Local || d->state == kPending) {
+      return fail(ErrorCode::NotFound, "no mailbox entry " + id_text);
+    }
+    if (r.credential.role == Role::Office && !routing->sameUnit(d->recipient, r.credential.subject)) {
+      return fail(ErrorCode::Forbidden, "mailbox entry " + id_text + " is not for " + r.credential.subject);
+    }
+    return d;
+  }
+
+  HttpResponse mailboxItem(const HttpRequest& r) {
+    const std::string rest = r.path_rest;
+    if (r.method == "POST") {
+      if (!rest.ends_with("/ack")) return HttpResponse::error(httpError(ErrorCode::NotFound, "no route " + r.path));
+      auto d = ownedDelivery(r, rest.substr(0, rest.size() - 4));
+      if (!d) return HttpResponse::error(d.error());
+      if (d->state == kDelivered) {
+        if (auto s = store->finishDelivery(d->id, kAcknowledged, nowMs(), "by " + r.credential.subject); !s) {
+          return HttpResponse::error(s.error());
+        }
+      }
+      Poco::JSON::Object o;
+      o.set("id", d->id);
+      o.set("state", d->state == kDelivered ? std::string(kAcknowledged) : d->state);
+      return HttpResponse::json(200, stringify(o));
+    }
+    auto d = ownedDelivery(r, rest);
+    if (!d) return HttpResponse::error(d.error());
+    auto m = store->message(d->message_id);
+    if (!m) return HttpResponse::error(m.error());
+    HttpResponse out;
+    out.content_type = "application/xml";
+    out.body = m->bytes;
+    out.headers.push_back({"X-Lienthong-Document-Id", m->document_id});
+    out.headers.push_back({"X-Lienthong-Hops", m->hops});
+    return out;
+  }
+
+  HttpResponse documentView(const HttpRequest& r) {
+    const std::string id = r.path_rest;
+    std::vector<StoredMessage> docs;
+    if (r.query.contains("sender")) {
+      auto d = store->findDocument(r.query.at("sender"), id);
+      if (!d) return HttpResponse::error(d.error());
+      if (*d) docs.push_back(**d);
+    } else {
+      auto d = store->findDocuments(id);
+      if (!d) return HttpResponse::error(d.error());
+      docs = std::move(*d);
+    }
+    if (docs.empty()) return HttpResponse::error(httpError(ErrorCode::NotFound, "no document '" + id + "' on this node"));
+    const StoredMessage& doc = docs.front();
+    if (r.credential.role == Role::Office && !routing->sameUnit(doc.sender, r.credential.subject)) {
+      return HttpResponse::error(httpError(ErrorCode::Forbidden, "only the sender's office sees the document's state"));
+    }
+    auto deliveries = store->deliveriesOf(doc.id);
+    if (!deliveries) return HttpResponse::error(deliveries.error());
+    auto history = store->statusHistory(doc.sender, doc.document_id);
+    if (!history) return HttpResponse::error(history.error());
+    Poco::JSON::Object o;
+    o.set("id", doc.id);
+    o.set("document_id", doc.document_id);
+    o.set("sender", doc.sender);
+    o.set("subject", doc.subject);
+    o.set("received_at", timestampVn(doc.received_ms));
+    o.set("hops", doc.hops);
+    o.set("node", config.name);
+    Poco::JSON::Array recipients;
+    for (const auto& d : *deliveries) {
+      Poco::JSON::Object x;
+      x.set("organ_id", d.recipient);
+      x.set("route", std::string(routeName(d.route)));
+      if (!d.next_node.empty()) x.set("next_node", d.next_node);
+      x.set("delivery", d.state);
+      x.set("attempts", d.attempts);
+      if (!d.last_error.empty()) x.set("last_error", d.last_error);
+      int last = 0;
+      std::string label = d.route == RouteKind::Paper ? "paper" : d.state;
+      for (const auto& s : *history) {
+        if (routing->sameUnit(s.reporter, d.recipient)) {
+          last = s.code;
+          label = std::string(schemas::statusLabel(static_cast<StatusCode>(s.code)));
+        }
+      }
+      x.set("status", last == 0 ? std::string() : schemas::statusCodeText(static_cast<StatusCode>(last)));
+      x.set("state", label);
+      recipients.add(x);
+    }
+    o.set("recipients", recipients);
+    Poco::JSON::Array hist;
+    for (const auto& s : *history) {
+      Poco::JSON::Object x;
+      x.set("reporter", s.reporter);
+      x.set("code", schemas::statusCodeText(static_cast<StatusCode>(s.code)));
+      x.set("label", std::string(schemas::statusLabel(static_cast<StatusCode>(s.code))));
+      x.set("description", s.description);
+      x.set("timestamp", s.timestamp);
+      x.set("recorded_at", timestampVn(s.recorded_ms));
+      hist.add(x);
+    }
+    o.set("statuses", hist);
+    return HttpResponse::json(200, stringify(o));
+  }
+
+  HttpResponse health() {
+    auto c = store->counts();
+    if (!c) return HttpResponse::error(c.error());
+    Poco::JSON::Object o;
+    o.set("status", "ok");
+    o.set("node", config.name);
+    o.set("directory", directory->version());
+    o.set("messages", c->messages);
+    o.set("pending", c->pending);
+    o.set("delivered", c->delivered);
+    o.set("paper", c->paper);
+    o.set("failed", c->failed);
+    return HttpResponse::json(200, stringify(o));
+  }
+
+  std::shared_ptr<HttpRoutes> makeRoutes() {
+    auto routes = std::make_shared<HttpRoutes>();
+    const std::vector<Role> senders{Role::Office, Role::Node};
+    const std::vector<Role> readers{Role::Office, Role::Admin, Role::Auditor};
+    routes->add({"POST", "/api/v1/documents", false, senders, 0,
+                 [this](const HttpRequest& r) { return postMessage(r, MessageKind::Document); }});
+    routes->add({"POST", "/api/v1/statuses", false, senders, 0,
+                 [this](const HttpRequest& r) { return postMessage(r, MessageKind::Status); }});
+    routes->add({"GET", "/api/v1/mailbox", false, readers, 0,
+                 [this](const HttpRequest& r) { return listMailbox(r); }});
+    routes->add({"GET", "/api/v1/mailbox/", true, {Role::Office, Role::Admin}, 0,
+                 [this](const HttpRequest& r) { return mailboxItem(r); }});
+    routes->add({"POST", "/api/v1/mailbox/", true, {Role::Office, Role::Admin}, 1024,
+                 [this](const HttpRequest& r) { return mailboxItem(r); }});
+    routes->add({"GET", "/api/v1/documents/", true, readers, 0,
+                 [this](const HttpRequest& r) { return documentView(r); }});
+    routes->add({"GET", "/healthz", false, {}, 0, [this](const HttpRequest&) { return health(); }});
+    routes->add({"GET", "/metrics", false, {}, 0, [this](const HttpRequest&) {
+                   HttpResponse out;
+                   out.content_type = "text/plain; version=0.0.4";
+                   out.body = metrics.render([this]() -> std::int64_t {
+                     auto c = store->counts();
+                     return c ? c->pending : -1;
+                   });
+                   return out;
+                 }});
+    for (auto& extra : options.extra_routes) routes->add(std::move(extra));
+    return routes;
+  }
+};
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Node::~Node() { stop(); }
+
+void Node::stop() {
+  if (!impl_) return;
+  if (impl_->server) impl_->server->stop();
+  if (impl_->dispatcher) impl_->dispatcher->stop();
+}
+
+int Node::port() const { return impl_->server->port(); }
+std::string Node::url() const {
+  return "https://" + impl_->config.http.host + ":" + std::to_string(port());
+}
+const std::string& Node::name() const { return impl_->config.name; }
+Store& Node::store() { return *impl_->store; }
+Metrics& Node::metrics() { return impl_->metrics; }
+
+std::expected<IntakeOutcome, IntakeRefusal> Node::submitInternal(const std::string& bytes,
+                                                                 MessageKind kind) {
+  return impl_->intake->submit(bytes, Credential{Role::System, impl_->config.name, "internal"}, "",
+                               kind);
+}
+
+Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->options = std::move(options);
+  auto schemas = schemas::SchemaSet::load();
+  if (!schemas) return std::unexpected(schemas.error());
+  impl->schemas = *schemas;
+  if (impl->options.directory) {
+    impl->directory = impl->options.directory;
+  } else {
+    auto dir = schemas::Directory::loadFile(config.directory_file, **schemas);
+    if (!dir) {
+      return fail(ErrorCode::Config, config.source + ": directory.file: '" + config.directory_file +
+                                         "': " + dir.error().describe());
+    }
+    impl->directory = std::make_shared<const schemas::Directory>(std::move(*dir));
+  }
+  auto& c = impl->config;
+  if (c.name.empty()) {
+    for (const auto& n : impl->directory->nodes()) {
+      if (n.parent.empty()) {
+        c.name = n.name;
+        break;
+      }
+    }
+  }
+  if (impl->directory->node(c.name) == nullptr) {
+    return fail(ErrorCode::Config, config.source + ": node.name: '" + c.name +
+                                       "' is not a node of the directory " +
+                                       impl->directory->version());
+  }
+  std::error_code ec;
+  fs::create_directories(c.data_dir, ec);
+  if (ec) return fail(ErrorCode::Config, config.source + ": node.data: cannot create '" + c.data_dir + "': " + ec.message());
+  if (c.http.cert_file.empty()) {
+    auto pki = DevPki::open((fs::path(c.data_dir) / "pki").string());
+    if (!pki) return std::unexpected(pki.error());
+    auto files = pki->issue(c.name, Role::Node, "node-" + c.name);
+    if (!files) return std::unexpected(files.error());
+    c.http.cert_file = files->cert;
+    c.http.key_file = files->key;
+    c.http.ca_file = files->ca;
+  }
+  auto store = openSqliteStore((fs::path(c.data_dir) / "store.sqlite").string());
+  if (!store) return std::unexpected(store.error());
+  impl->store = std::move(*store);
+  impl->routing = std::make_shared<const RoutingTable>(impl->directory, c.name);
+  impl->checker = makePolicyChecker(c.allow_unsigned, impl->options.verifier);
+  impl->signer = impl->options.signer ? impl->options.signer
+                                      : std::shared_ptr<const MessageSigner>(makeUnsignedSigner());
+  Impl* self = impl.get();
+  impl->intake = std::make_unique<Intake>(c.http.max_body, impl->schemas, impl->routing,
+                                          *impl->store, impl->checker, impl->metrics, [self] {
+                                            if (self->dispatcher) self->dispatcher->wake();
+                                          });
+  impl->peers = std::make_unique<PeerPool>(TlsFiles{c.http.cert_file, c.http.key_file, c.http.ca_file},
+                                           c.peer_timeout_ms);
+  impl->dispatcher = std::make_unique<Dispatcher>(
+      c.dispatch, c.name, *impl->store, *impl->directory, *impl->peers, impl->metrics,
+      [self](const Delivery& d, const StoredMessage& m) { return self->deliverLocal(d, m); },
+      [self](const Delivery& d, const StoredMessage& m) { self->deliveryFailed(d, m); });
+  auto server = HttpServer::start(c.http, impl->makeRoutes());
+  if (!server) {
+    return fail(ErrorCode::Config, config.source + ": node.listen: " + server.error().message);
+  }
+  impl->server = std::move(*server);
+  if (impl->options.start_dispatcher) impl->dispatcher->start();
+  impl->log("started", "", "listening on port " + std::to_string(impl->server->port()));
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+}  // namespace lienthong::gateway

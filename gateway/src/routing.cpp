@@ -1,0 +1,72 @@
+#include "lienthong/gateway/routing.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace lienthong::gateway {
+
+namespace {
+
+std::tm vnTime(std::int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000) + 7 * 3600;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return tm;
+}
+
+}  // namespace
+
+std::string todayVn() {
+  const std::tm tm = vnTime(nowMs());
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  return buf;
+}
+
+std::string timestampVn(std::int64_t ms) {
+  const std::tm tm = vnTime(ms);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d/%02d/%02d %02d:%02d:%02d", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+RoutingTable::RoutingTable(std::shared_ptr<const schemas::Directory> directory, std::string self)
+    : directory_(std::move(directory)), self_(std::move(self)) {}
+
+Result<RouteDecision> RoutingTable::route(std::string_view organ_id) const {
+  auto unit = directory_->resolve(organ_id, todayVn());
+  if (!unit) return std::unexpected(unit.error());
+  const schemas::Unit* u = *unit;
+  if (u->channel == schemas::Channel::Paper) return RouteDecision{RouteKind::Paper, {}, u};
+  if (u->home_node == self_) return RouteDecision{RouteKind::Local, {}, u};
+  // Walk up from the unit's home node: meeting this node means the unit is in a child subtree,
+  // and the node met just before is the child to hand it to.
+  std::string child;
+  const schemas::NodeInfo* n = directory_->node(u->home_node);
+  for (int guard = 0; n != nullptr && guard < 64; ++guard) {
+    if (n->name == self_) return RouteDecision{RouteKind::Peer, child, u};
+    child = n->name;
+    n = n->parent.empty() ? nullptr : directory_->node(n->parent);
+  }
+  const schemas::NodeInfo* me = directory_->node(self_);
+  if (me == nullptr) {
+    return fail(ErrorCode::Config, "this node '" + self_ + "' is not in the directory");
+  }
+  if (me->parent.empty()) {
+    return fail(ErrorCode::UnknownUnit, "no route to " + std::string(organ_id) + " (home node '" +
+                                            u->home_node + "' is not below this top node)");
+  }
+  return RouteDecision{RouteKind::Peer, me->parent, u};
+}
+
+bool RoutingTable::sameUnit(std::string_view a, std::string_view b) const {
+  const std::string today = todayVn();
+  auto ua = directory_->resolve(a, today);
+  auto ub = directory_->resolve(b, today);
+  if (!ua || !ub) return false;
+  return *ua == *ub;
+}
+
+}  // namespace lienthong::gateway

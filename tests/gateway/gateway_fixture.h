@@ -1,0 +1,137 @@
+// Test fixtures for gateway tests: a temporary folder, a demo directory of three nodes
+// (province, district-a, district-b) with their communes, free loopback ports, a dev PKI with
+// node and office certificates, and helpers to start nodes and wait for conditions.
+#pragma once
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lienthong/gateway/dev_pki.h"
+#include "lienthong/gateway/https_client.h"
+#include "lienthong/gateway/node.h"
+#include "lienthong/schemas/directory.h"
+#include "lienthong/schemas/sample.h"
+
+namespace lienthong::gateway::testing {
+
+namespace fs = std::filesystem;
+
+inline constexpr const char* kProvince = "000.00.00.H41";
+inline constexpr const char* kDistrictA = "000.00.31.H41";
+inline constexpr const char* kDistrictB = "000.00.32.H41";
+inline constexpr const char* kCommuneA1 = "000.01.31.H41";
+inline constexpr const char* kCommuneB1 = "000.01.32.H41";
+inline constexpr const char* kCommuneB2Paper = "000.02.32.H41";
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("lienthong-test-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+inline int freePort() {
+  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const int port = s.address().port();
+  s.close();
+  return port;
+}
+
+// The three-node demo tree; `ports` gives each node's port (node name -> port).
+inline std::shared_ptr<const schemas::Directory> threeNodeDirectory(const std::map<std::string, int>& ports) {
+  using schemas::Channel;
+  const auto url = [&](const std::string& n) {
+    auto it = ports.find(n);
+    return it == ports.end() ? std::string() : "https://127.0.0.1:" + std::to_string(it->second);
+  };
+  std::vector<schemas::NodeInfo> nodes = {{"province", "", url("province")},
+                                          {"district-a", "province", url("district-a")},
+                                          {"district-b", "province", url("district-b")}};
+  std::vector<schemas::Unit> units = {
+      {"H41", kProvince, "Ủy ban nhân dân tỉnh Nghệ An", "", 1, "2019-01-01", "", "", "province", Channel::Mailbox, {}},
+      {"H41.31", kDistrictA, "Ủy ban nhân dân huyện Quỳnh Lưu", "H41", 2, "2019-01-01", "", "", "district-a", Channel::Mailbox, {}},
+      {"H41.32", kDistrictB, "Ủy ban nhân dân huyện Diễn Châu", "H41", 2, "2019-01-01", "", "", "district-b", Channel::Mailbox, {}},
+      {"H41.31.01", kCommuneA1, "Ủy ban nhân dân xã Quỳnh Thắng", "H41.31", 3, "2019-01-01", "", "", "district-a", Channel::Mailbox, {}},
+      {"H41.32.01", kCommuneB1, "Ủy ban nhân dân xã Diễn Lâm", "H41.32", 3, "2019-01-01", "", "", "district-b", Channel::Mailbox, {}},
+      {"H41.32.02", kCommuneB2Paper, "Ủy ban nhân dân xã Diễn Đoài", "H41.32", 3, "2019-01-01", "", "", "district-b", Channel::Paper, {}},
+  };
+  return std::make_shared<const schemas::Directory>(
+      *schemas::Directory::fromUnits("test-1", std::move(nodes), std::move(units)));
+}
+
+// A node config in `dir`/<name> with certificates from `pki`; unsigned messages allowed (the
+// tests that use it say so), fast retries.
+inline NodeConfig testNodeConfig(const fs::path& dir, const DevPki& pki, const std::string& name, int port) {
+  NodeConfig c;
+  c.name = name;
+  c.data_dir = (dir / name).string();
+  c.source = "test:" + name;
+  auto files = pki.issue(name, Role::Node, "node-" + name);
+  c.http.cert_file = files->cert;
+  c.http.key_file = files->key;
+  c.http.ca_file = files->ca;
+  c.http.port = port;
+  c.http.jwt_secret = "test-secret-0123456789";
+  c.allow_unsigned = true;
+  c.dispatch.workers = 2;
+  c.dispatch.backoff_ms = 50;
+  c.dispatch.backoff_max_ms = 400;
+  c.dispatch.max_attempts = 6;
+  c.peer_timeout_ms = 5000;
+  return c;
+}
+
+inline std::unique_ptr<HttpsClient> officeClient(const DevPki& pki, const std::string& organ, const std::string& url) {
+  auto files = pki.issue(organ, Role::Office);
+  auto c = HttpsClient::open(url, *files, 5000);
+  return std::move(*c);
+}
+
+inline std::unique_ptr<HttpsClient> anonymousClient(const DevPki& pki, const std::string& url) {
+  auto c = HttpsClient::open(url, TlsFiles{"", "", pki.caFile()}, 5000);
+  return std::move(*c);
+}
+
+inline bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
+inline schemas::Package testPackage(const std::string& from, std::vector<std::string> to, int number,
+                                    const std::string& notation = "CV-UBND") {
+  schemas::sample::PackageSpec spec;
+  spec.from = from;
+  spec.from_name = "Đơn vị " + from;
+  spec.to = std::move(to);
+  spec.number = number;
+  spec.notation = notation;
+  spec.pdf_bytes = 1024;
+  spec.zipped_appendix = false;
+  return schemas::sample::package(spec);
+}
+
+}  // namespace lienthong::gateway::testing
