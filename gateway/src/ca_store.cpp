@@ -86,6 +86,11 @@ Result<std::unique_ptr<CaStore>> CaStore::open(const std::string& path) {
     impl->session = std::make_unique<Poco::Data::Session>("SQLite", path);
     auto& s = *impl->session;
     s << "PRAGMA busy_timeout=5000", now;
+    // WAL as the gateway's store uses on the same file; synchronous=FULL keeps every issued
+    // certificate and revocation on disk once the call returns.
+    std::string mode;
+    s << "PRAGMA journal_mode=WAL", into(mode), now;
+    s << "PRAGMA synchronous=FULL", now;
     s << "CREATE TABLE IF NOT EXISTS ca_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)", now;
     s << "CREATE TABLE IF NOT EXISTS ca_keys (name TEXT PRIMARY KEY, cert_pem TEXT NOT NULL,"
          " encrypted_key_pem TEXT NOT NULL)",
