@@ -8,6 +8,7 @@ packages=(
   libpoco-dev
   libxml2-dev libxml2-utils
   libxmlsec1-dev xmlsec1
+  softhsm2 libengine-pkcs11-openssl opensc
   libssl-dev openssl
   libsqlite3-dev sqlite3
   zlib1g-dev libminizip-dev
