@@ -12,6 +12,7 @@ packages=(
   libssl-dev openssl
   libsqlite3-dev sqlite3
   zlib1g-dev libminizip-dev
+  libpodofo-dev poppler-utils qpdf fonts-dejavu-core libnss3-tools
   catch2
 )
 
