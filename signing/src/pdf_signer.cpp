@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "lienthong/signing/cms.h"
+#include "pdf_cms.h"
 #include "pdf_podofo.h"
 
 namespace lienthong::signing {
@@ -310,7 +311,9 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
   out.append(update.tail, update.contents_pos + update.contents_len);
   update.tail = std::string();
 
-  auto cms = CmsSigner(key_).sign(out);
+  auto cades = CmsSigner(key_).sign(out);
+  if (!cades) return std::unexpected(cades.error());
+  auto cms = pdf::toPades(*cades, key_, options_.tsa.get());
   if (!cms) return std::unexpected(cms.error());
   std::string hex = hexUpper(*cms);
   if (hex.size() > update.contents_len - 2)

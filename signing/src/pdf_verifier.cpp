@@ -6,12 +6,16 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <set>
 #include <sstream>
 
+#include "lienthong/signing/timestamp.h"
+#include "pdf_cms.h"
 #include "pdf_podofo.h"
 
 namespace lienthong::signing {
@@ -129,6 +133,40 @@ bool endsRevision(std::string_view data, std::size_t end) {
 long long parserOffset(const PdfObject* o) {
   if (const auto* po = dynamic_cast<const PdfParserObject*>(o)) return po->GetOffset();
   return -1;
+}
+
+// "D:20261120100405+07'00'" (ISO 32000 7.9.4); seconds and the offset may be left out.
+std::optional<std::chrono::system_clock::time_point> parsePdfDate(std::string_view d) {
+  if (d.starts_with("D:")) d.remove_prefix(2);
+  auto num = [&](std::size_t pos, std::size_t len, int fallback) -> std::optional<int> {
+    if (d.size() < pos + len) return fallback;
+    int v = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (d[i] < '0' || d[i] > '9') return std::nullopt;
+      v = v * 10 + (d[i] - '0');
+    }
+    return v;
+  };
+  if (d.size() < 8) return std::nullopt;
+  auto y = num(0, 4, 0), mo = num(4, 2, 1), da = num(6, 2, 1), h = num(8, 2, 0), mi = num(10, 2, 0),
+       se = num(12, 2, 0);
+  if (!y || !mo || !da || !h || !mi || !se) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = *y - 1900;
+  tm.tm_mon = *mo - 1;
+  tm.tm_mday = *da;
+  tm.tm_hour = *h;
+  tm.tm_min = *mi;
+  tm.tm_sec = *se;
+  auto t = std::chrono::system_clock::from_time_t(timegm(&tm));
+  if (d.size() > 14 && (d[14] == '+' || d[14] == '-')) {
+    auto oh = num(15, 2, 0);
+    auto om = d.size() >= 20 ? num(18, 2, 0) : std::optional<int>(0);
+    if (!oh || !om) return std::nullopt;
+    const auto offset = std::chrono::hours(*oh) + std::chrono::minutes(*om);
+    t = d[14] == '+' ? t - offset : t + offset;
+  }
+  return t;
 }
 
 struct FoundSignature {
@@ -567,7 +605,7 @@ std::string PdfVerification::textEn() const {
 }
 
 PdfVerifier::PdfVerifier(TrustStore trust, ValidationPolicy policy)
-    : cms_(std::move(trust), std::move(policy)) {}
+    : trust_(trust), cms_(std::move(trust), std::move(policy)) {}
 
 Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
   if (!data.starts_with("%PDF-"))
@@ -647,8 +685,30 @@ Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
         content.assign(data.substr(0, static_cast<std::size_t>(r[1])));
         content.append(data.substr(static_cast<std::size_t>(r[2]), static_cast<std::size_t>(r[3])));
         c.report = cms_.verify(content, item.der);
+        bool timestamped = false;
+        if (auto parts = pdf::cmsParts(item.der)) {
+          if (!parts->timestamp_token.empty()) {
+            auto ts = verifyTimeStampToken(parts->timestamp_token, parts->signature_value, trust_);
+            if (ts) {
+              timestamped = true;
+              c.report.signing_time = ts->time;
+              c.report.signing_time_source = "timestamp";
+            } else {
+              c.report.warnings.push_back("signature time-stamp not valid: " + ts.error().message);
+            }
+          }
+          if (parts->has_signing_time && c.sub_filter == "ETSI.CAdES.detached")
+            c.report.warnings.push_back(
+                "signing-time signed attribute present: not PAdES baseline (the time belongs in /M)");
+        }
+        if (!timestamped && c.report.signing_time_source != "claimed") {
+          if (auto m = parsePdfDate(c.claimed_time)) {
+            c.report.signing_time = *m;
+            c.report.signing_time_source = "claimed";
+          }
+        }
         if (c.sub_filter == "ETSI.CAdES.detached") {
-          c.report.format = c.report.signing_time_source == "timestamp" ? "PAdES-B-T" : "PAdES-B-B";
+          c.report.format = timestamped ? "PAdES-B-T" : "PAdES-B-B";
         } else if (c.sub_filter == "adbe.pkcs7.detached") {
           c.report.format = "PKCS#7 detached (PDF)";
           c.report.warnings.push_back("SubFilter adbe.pkcs7.detached is not PAdES");

@@ -1,6 +1,8 @@
 // PAdES signatures on PDFs: the official's personal signature, then the agency's (Decree 30/2020),
 // verified as a receiver would; checked against pdfsig (poppler) and qpdf.
 #include <catch2/catch.hpp>
+#include <openssl/cms.h>
+#include <openssl/objects.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -78,6 +80,21 @@ std::string appendContentChange(const std::string& pdf) {
   out += "trailer\n<</Size " + std::to_string(size) + " /Root " + root + " 0 R /Prev " +
          std::to_string(prev) + ">>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
   return out;
+}
+
+// The CMS in a signature's hole.
+std::unique_ptr<CMS_ContentInfo, decltype(&CMS_ContentInfo_free)> cmsOf(const std::string& pdf,
+                                                                       const PdfSignatureCheck& s) {
+  const auto a = static_cast<std::size_t>(s.byte_range[1]);
+  const auto b = static_cast<std::size_t>(s.byte_range[2]);
+  std::string der;
+  for (std::size_t i = a + 1; i + 1 < b - 1; i += 2) der += static_cast<char>(std::stoi(pdf.substr(i, 2), nullptr, 16));
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  return {d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())), CMS_ContentInfo_free};
+}
+
+CMS_SignerInfo* signerInfo(CMS_ContentInfo* cms) {
+  return sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
 }
 
 }  // namespace
@@ -279,4 +296,59 @@ TEST_CASE("pdf: intake records which PDF attachments carry both valid signatures
   CHECK(statuses[2].content_id == "cid:4");
   CHECK(statuses[2].verdict == PdfVerdict::NotSigned);
   CHECK(statuses[2].size == samplePdf().size());
+}
+
+TEST_CASE("pdf: the CMS is PAdES baseline B: no signing-time attribute, signing-certificate-v2, time in /M") {
+  PdfSignOptions o;
+  const auto when = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()) -
+                    std::chrono::minutes(5);
+  o.signing_time = when;
+  auto pdf = PdfSigner(personalKey(), verifier(), o).sign(samplePdf());
+  REQUIRE(pdf.has_value());
+  CHECK(pdf->find("/M(" + pdfDateVietnam(when) + ")") != std::string::npos);
+  const auto v = verifyOk(*pdf);
+  REQUIRE(v.signatures.size() == 1);
+  const auto& s = v.signatures[0];
+  CHECK(s.report.passed());
+  CHECK(s.report.format == "PAdES-B-B");
+  CHECK(s.report.signing_time_source == "claimed");
+  REQUIRE(s.report.signing_time.has_value());
+  CHECK(*s.report.signing_time == when);
+  CHECK(s.report.warnings.empty());
+  auto cms = cmsOf(*pdf, s);
+  REQUIRE(cms);
+  CMS_SignerInfo* si = signerInfo(cms.get());
+  CHECK(CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1) == -1);
+  CHECK(CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, -1) >= 0);
+  CHECK(CMS_signed_get_attr_by_NID(si, NID_pkcs9_messageDigest, -1) >= 0);
+  CHECK(CMS_unsigned_get_attr_count(si) <= 0);
+  CHECK(isoTimeVietnam(std::chrono::sys_days{std::chrono::year{2026} / 11 / 20} + std::chrono::hours(3) +
+                       std::chrono::minutes(4) + std::chrono::seconds(5)) == "2026-11-20T10:04:05+07:00");
+}
+
+TEST_CASE("pdf: PAdES-T adds a signature time-stamp that the verifier checks") {
+  LocalTsa tsa(tsaKey());
+  PdfSignOptions o;
+  o.tsa = std::make_shared<const TsaClient>(tsa.transport());
+  auto personal = PdfSigner(personalKey(), verifier(), o).sign(samplePdf());
+  REQUIRE(personal.has_value());
+  auto both = PdfSigner(agencyKey(), verifier(), o).sign(*personal);
+  REQUIRE(both.has_value());
+  const auto v = verifyOk(*both);
+  REQUIRE(v.signatures.size() == 2);
+  for (const auto& s : v.signatures) {
+    CHECK(s.report.passed());
+    CHECK(s.report.format == "PAdES-B-T");
+    CHECK(s.report.signing_time_source == "timestamp");
+    auto cms = cmsOf(*both, s);
+    REQUIRE(cms);
+    CHECK(CMS_unsigned_get_attr_by_NID(signerInfo(cms.get()), NID_id_smime_aa_timeStampToken, -1) >= 0);
+  }
+  CHECK(v.verdict == PdfVerdict::Valid);
+
+  // A time-stamp from a TSA outside the trust store is reported, not trusted.
+  auto other = PdfVerifier(TrustStore(), offlinePolicy()).verify(*both);
+  REQUIRE(other.has_value());
+  CHECK(other->signatures[0].report.format == "PAdES-B-B");
+  CHECK(other->verdict == PdfVerdict::SignatureIndeterminate);
 }

@@ -96,6 +96,7 @@ class PdfVerifier {
   Result<PdfVerification> verify(std::string_view pdf) const;
 
  private:
+  TrustStore trust_;  // for signature time-stamps
   CmsVerifier cms_;
 };
 
