@@ -682,7 +682,9 @@ Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
         X509Ptr signer = cmsSignerCertificate(item.der);
         c.role = signerRole(signer.get());
         const auto& r = c.byte_range;
-        content.assign(data.substr(0, static_cast<std::size_t>(r[1])));
+        content.clear();
+        content.reserve(static_cast<std::size_t>(r[1] + r[3]));  // one allocation, no growth
+        content.append(data.substr(0, static_cast<std::size_t>(r[1])));
         content.append(data.substr(static_cast<std::size_t>(r[2]), static_cast<std::size_t>(r[3])));
         c.report = cms_.verify(content, item.der);
         bool timestamped = false;
