@@ -9,6 +9,7 @@
 #include <regex>
 #include <string>
 
+#include "lienthong/schemas/codec.h"
 #include "lienthong/schemas/edxml.h"
 #include "lienthong/signing/pdf_attachments.h"
 #include "lienthong/signing/pdf_sample.h"
@@ -284,8 +285,15 @@ TEST_CASE("pdf: intake records which PDF attachments carry both valid signatures
       schemas::Attachment::fromBytes("cid:3", "ghi-chu.txt", "text/plain", "khong phai PDF"));
   package.attachments.push_back(schemas::Attachment::fromBytes(
       "cid:4", "phu-luc", "application/octet-stream", samplePdf()));
+  auto zipped = schemas::codec::zip({{"van-ban/qd-123.pdf", bothSigned()}, {"doc-truoc.txt", "x"}});
+  REQUIRE(zipped.has_value());
+  package.attachments.push_back(
+      schemas::Attachment::fromBytes("cid:5", "ho-so.zip", "application/zip", *zipped));
   const auto statuses = checkPdfAttachments(package, verifier());
-  REQUIRE(statuses.size() == 3);
+  REQUIRE(statuses.size() == 4);
+  CHECK(statuses[3].content_id == "cid:5");
+  CHECK(statuses[3].name == "ho-so.zip/van-ban/qd-123.pdf");
+  CHECK(statuses[3].both_signatures_valid);
   CHECK(statuses[0].content_id == "cid:1");
   CHECK(statuses[0].both_signatures_valid);
   CHECK(statuses[0].verdict == PdfVerdict::Valid);
@@ -345,10 +353,65 @@ TEST_CASE("pdf: PAdES-T adds a signature time-stamp that the verifier checks") {
     CHECK(CMS_unsigned_get_attr_by_NID(signerInfo(cms.get()), NID_id_smime_aa_timeStampToken, -1) >= 0);
   }
   CHECK(v.verdict == PdfVerdict::Valid);
+  test::TempDir dir;
+  auto r = test::run("pdfsig -nocert " + dir.write("t.pdf", *both).string());
+  CHECK(count(r.output, "Signature Validation: Signature is Valid.") == 2);
 
   // A time-stamp from a TSA outside the trust store is reported, not trusted.
   auto other = PdfVerifier(TrustStore(), offlinePolicy()).verify(*both);
   REQUIRE(other.has_value());
   CHECK(other->signatures[0].report.format == "PAdES-B-B");
   CHECK(other->verdict == PdfVerdict::SignatureIndeterminate);
+}
+
+TEST_CASE("pdf: a PDF with object streams and an xref stream keeps both signatures valid") {
+  test::TempDir dir;
+  const auto plain = dir.write("plain.pdf", samplePdf());
+  const auto packed = dir.path / "packed.pdf";
+  auto q = test::run("qpdf --object-streams=generate " + plain.string() + " " + packed.string());
+  REQUIRE(q.status == 0);
+  const std::string input = test::readFile(packed);
+  REQUIRE(input.find("/ObjStm") != std::string::npos);
+  auto personal = PdfSigner(personalKey(), verifier()).sign(input);
+  REQUIRE(personal.has_value());
+  auto both = PdfSigner(agencyKey(), verifier()).sign(*personal);
+  REQUIRE(both.has_value());
+  const auto v = verifyOk(*both);
+  INFO(v.reason);
+  CHECK(v.verdict == PdfVerdict::Valid);
+  REQUIRE(v.signatures.size() == 2);
+  CHECK(v.signatures[0].after == PdfModification::SignaturesOnly);
+  const auto out = dir.write("both.pdf", *both);
+  auto r = test::run("pdfsig -nocert " + out.string());
+  CHECK(count(r.output, "Signature Validation: Signature is Valid.") == 2);
+  r = test::run("qpdf --check " + out.string());
+  INFO(r.output);
+  CHECK(r.status == 0);
+}
+
+TEST_CASE("pdf: broken and hostile PDFs give an error or a refusal, never a valid verdict") {
+  const std::string both = bothSigned();
+  // Truncated in the middle of the agency's revision.
+  auto cut = verifier().verify(both.substr(0, both.size() - 300));
+  if (cut) CHECK_FALSE(cut->valid());
+  // Only a header.
+  auto junk = verifier().verify("%PDF-1.7\n%%EOF\n");
+  if (junk) CHECK(junk->verdict == PdfVerdict::NotSigned);
+  // The first /ByteRange rewritten to leave out more than the hole: the signed bytes change.
+  std::string wide = both;
+  const auto br = wide.find("/ByteRange");
+  REQUIRE(br != std::string::npos);
+  const auto v0 = verifyOk(both);
+  const std::string old_range = "[0 " + std::to_string(v0.signatures[0].byte_range[1]) + " ";
+  const auto at = wide.find(old_range, br);
+  REQUIRE(at != std::string::npos);
+  wide[at + old_range.size() - 2] = static_cast<char>(wide[at + old_range.size() - 2] - 1);
+  const auto v = verifyOk(wide);
+  REQUIRE(v.signatures.size() == 2);
+  CHECK(v.signatures[0].report.indication == Indication::TotalFailed);
+  CHECK(v.verdict == PdfVerdict::SignatureInvalid);
+  // Signing refuses what is not a PDF.
+  auto r = PdfSigner(personalKey(), verifier()).sign("hello");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == ErrorCode::InvalidArgument);
 }
