@@ -85,7 +85,8 @@ int child(const std::vector<std::string>& a) {
   } else if (step != "idle") {
     return 2;
   }
-  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
+  const auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
   std::printf("%.1f\n", ms.count());
   return 0;
 }
@@ -114,7 +115,8 @@ Measure runChild(const std::vector<std::string>& args) {
   close(fds[1]);
   std::string text;
   char buf[256];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+    text.append(buf, static_cast<std::size_t>(n));
   close(fds[0]);
   int status = 0;
   rusage usage{};
@@ -135,7 +137,8 @@ int main(int argc, char** argv) {
   for (const auto& a : args) sizes_mb.push_back(std::atof(a.c_str()));
   if (sizes_mb.empty()) sizes_mb = {1, 20};
 
-  const fs::path dir = fs::temp_directory_path() / ("lienthong-bench-pdf-" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("lienthong-bench-pdf-" + std::to_string(getpid()));
   fs::create_directories(dir / "trust");
   CaSettings settings;
   settings.province_name = "UBND tinh Lao Cai";
@@ -148,7 +151,8 @@ int main(int argc, char** argv) {
   CertificateAuthority ca = orDie(CertificateAuthority::load(settings, bundle, ca_pass), "CA load");
   spill(dir / "trust" / "root.pem", ca.rootCertPem());
   spill(dir / "trust" / "issuing.pem", ca.issuingCertPem());
-  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   spill(dir / "trust" / "ca.crl",
         orDie(ca.makeCrl({}, 1, now - std::chrono::hours(1), now + std::chrono::hours(48)), "CRL"));
   SubjectFields person;
@@ -162,14 +166,17 @@ int main(int argc, char** argv) {
   agency.organization = "UBND tỉnh Lào Cai";
   agency.organ_id = "000.00.00.H41";
   spill(dir / "personal.p12",
-        orDie(ca.generate(CertProfile::PersonalSigner, person, KeyType::P256, kPass), "personal").pkcs12);
+        orDie(ca.generate(CertProfile::PersonalSigner, person, KeyType::P256, kPass), "personal")
+            .pkcs12);
   spill(dir / "agency.p12",
         orDie(ca.generate(CertProfile::AgencySeal, agency, KeyType::P256, kPass), "agency").pkcs12);
   const std::string trust = (dir / "trust").string();
 
   const Measure idle = runChild({"idle", trust});
-  std::printf("PAdES sign/verify (P-256 keys, offline CRL); idle process peak %ld KiB\n", idle.peak_kib);
-  std::printf("%-8s %-26s %10s %12s %14s\n", "file", "step", "time ms", "peak KiB", "(peak-idle)/size");
+  std::printf("PAdES sign/verify (P-256 keys, offline CRL); idle process peak %ld KiB\n",
+              idle.peak_kib);
+  std::printf("%-8s %-26s %10s %12s %14s\n", "file", "step", "time ms", "peak KiB",
+              "(peak-idle)/size");
   for (double mb : sizes_mb) {
     SamplePdfOptions o;
     o.target_size = static_cast<std::size_t>(mb * 1024 * 1024);
@@ -184,8 +191,10 @@ int main(int argc, char** argv) {
       std::printf("%-8s %-26s %10.1f %12ld %14.2f\n", name.c_str(), step, m.ms, m.peak_kib,
                   static_cast<double>(m.peak_kib - idle.peak_kib) / size_kib);
     };
-    row("sign personal", runChild({"sign", trust, (dir / "personal.p12").string(), in.string(), p1.string()}));
-    row("sign agency (verifies 1st)", runChild({"sign", trust, (dir / "agency.p12").string(), p1.string(), p2.string()}));
+    row("sign personal",
+        runChild({"sign", trust, (dir / "personal.p12").string(), in.string(), p1.string()}));
+    row("sign agency (verifies 1st)",
+        runChild({"sign", trust, (dir / "agency.p12").string(), p1.string(), p2.string()}));
     row("verify both", runChild({"verify", trust, p2.string()}));
   }
   fs::remove_all(dir);

@@ -129,8 +129,10 @@ int runVerify(const Args& a, std::ostream& out, std::ostream& err) {
   if (!input) return report(err, input.error());
   auto result = PdfVerifier(std::move(*trust), policyFrom(a)).verify(*input);
   if (!result) return report(err, result.error());
-  if (a.has("json")) out << result->toJson() << "\n";
-  else out << (a.has("en") ? result->textEn() : result->textVi());
+  if (a.has("json"))
+    out << result->toJson() << "\n";
+  else
+    out << (a.has("en") ? result->textEn() : result->textVi());
   return result->valid() ? 0 : 1;
 }
 
@@ -140,7 +142,8 @@ int runSample(const Args& a, std::ostream& out, std::ostream& err) {
     return 2;
   }
   SamplePdfOptions options;
-  options.target_size = static_cast<std::size_t>(std::strtoull(a.get("size", "0").c_str(), nullptr, 10));
+  options.target_size =
+      static_cast<std::size_t>(std::strtoull(a.get("size", "0").c_str(), nullptr, 10));
   options.pages = std::atoi(a.get("pages", "1").c_str());
   auto pdf = makeSamplePdf(options);
   if (!pdf) return report(err, pdf.error());
@@ -161,8 +164,11 @@ int runPdf(const Args& a, std::ostream& out, std::ostream& err) {
 }  // namespace
 
 std::vector<Command> pdfCommands() {
-  return {Command{"pdf", "PAdES signatures on PDFs: sign, verify, sample", kUsage,
-                  {"json", "en", "offline", "no-revocation"}, runPdf}};
+  return {Command{"pdf",
+                  "PAdES signatures on PDFs: sign, verify, sample",
+                  kUsage,
+                  {"json", "en", "offline", "no-revocation"},
+                  runPdf}};
 }
 
 }  // namespace lienthong::gateway::cli

@@ -58,8 +58,8 @@ std::vector<PdfAttachmentStatus> checkPdfAttachments(const schemas::Package& pac
       if (!entries) continue;  // not a PDF we can see; the package check reports bad zips
       for (const auto& e : *entries) {
         if (!looksPdf("", e.name, e.data)) continue;
-        out.push_back(check(verifier, a.content_id, a.attachment_name + "/" + e.name, e.data,
-                            max_pdf_bytes));
+        out.push_back(
+            check(verifier, a.content_id, a.attachment_name + "/" + e.name, e.data, max_pdf_bytes));
       }
       continue;
     }

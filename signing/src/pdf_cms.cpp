@@ -18,7 +18,8 @@ using AttributePtr = std::unique_ptr<X509_ATTRIBUTE, decltype(&X509_ATTRIBUTE_fr
 
 CmsPtr parse(std::string_view der) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  return CmsPtr(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())), CMS_ContentInfo_free);
+  return CmsPtr(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())),
+                CMS_ContentInfo_free);
 }
 
 CMS_SignerInfo* firstSigner(CMS_ContentInfo* cms) {
@@ -63,7 +64,8 @@ std::string errorText() {
 
 }  // namespace
 
-Result<std::string> toPades(std::string_view cades_der, const SigningKey& key, const TsaClient* tsa) {
+Result<std::string> toPades(std::string_view cades_der, const SigningKey& key,
+                            const TsaClient* tsa) {
   CmsPtr cms = parse(cades_der);
   CMS_SignerInfo* si = cms ? firstSigner(cms.get()) : nullptr;
   if (!si) return fail(ErrorCode::CryptoFailure, "pdf: the CMS signature has no SignerInfo");
@@ -71,17 +73,25 @@ Result<std::string> toPades(std::string_view cades_der, const SigningKey& key, c
   if (idx >= 0) {
     AttributePtr removed(CMS_signed_delete_attr(si, idx), X509_ATTRIBUTE_free);
     auto attrs = signedAttributesDer(si);
-    if (!attrs) return fail(ErrorCode::CryptoFailure, "pdf: cannot encode the signed attributes: " + errorText());
+    if (!attrs)
+      return fail(ErrorCode::CryptoFailure,
+                  "pdf: cannot encode the signed attributes: " + errorText());
     X509_ALGOR* digest_alg = nullptr;
     CMS_SignerInfo_get0_algs(si, nullptr, nullptr, &digest_alg, nullptr);
     const ASN1_OBJECT* oid = nullptr;
     X509_ALGOR_get0(&oid, nullptr, nullptr, digest_alg);
     DigestAlgorithm digest = DigestAlgorithm::Sha256;
     switch (OBJ_obj2nid(oid)) {
-      case NID_sha384: digest = DigestAlgorithm::Sha384; break;
-      case NID_sha512: digest = DigestAlgorithm::Sha512; break;
-      case NID_sha256: break;
-      default: return fail(ErrorCode::CryptoFailure, "pdf: unexpected digest algorithm in the CMS");
+      case NID_sha384:
+        digest = DigestAlgorithm::Sha384;
+        break;
+      case NID_sha512:
+        digest = DigestAlgorithm::Sha512;
+        break;
+      case NID_sha256:
+        break;
+      default:
+        return fail(ErrorCode::CryptoFailure, "pdf: unexpected digest algorithm in the CMS");
     }
     auto signature = key.sign(*attrs, digest, key.defaultScheme());
     if (!signature) return std::unexpected(signature.error());
@@ -94,7 +104,8 @@ Result<std::string> toPades(std::string_view cades_der, const SigningKey& key, c
     const std::string_view signature(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
                                      static_cast<std::size_t>(ASN1_STRING_length(value)));
     auto token = tsa->timestamp(signature, DigestAlgorithm::Sha256);
-    if (!token) return fail(ErrorCode::CryptoFailure, "pdf: signature time-stamp: " + token.error().message);
+    if (!token)
+      return fail(ErrorCode::CryptoFailure, "pdf: signature time-stamp: " + token.error().message);
     if (CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken, V_ASN1_SEQUENCE,
                                       token->data(), static_cast<int>(token->size())) != 1)
       return fail(ErrorCode::CryptoFailure, "pdf: cannot add the time-stamp token: " + errorText());

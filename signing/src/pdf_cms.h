@@ -15,7 +15,8 @@
 
 namespace lienthong::signing::pdf {
 
-Result<std::string> toPades(std::string_view cades_der, const SigningKey& key, const TsaClient* tsa);
+Result<std::string> toPades(std::string_view cades_der, const SigningKey& key,
+                            const TsaClient* tsa);
 
 // Parts of the first SignerInfo a PAdES verifier needs beyond CmsVerifier.
 struct CmsParts {

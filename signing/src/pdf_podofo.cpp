@@ -1,5 +1,6 @@
 #include "pdf_podofo.h"
 
+#include <mutex>
 #include <span>
 
 namespace lienthong::signing::pdf {
@@ -8,7 +9,8 @@ using namespace PoDoFo;
 
 std::string podofoReason(const PdfError& e) {
   std::string out = PdfError::ErrorName(e.GetError()) ? PdfError::ErrorName(e.GetError()) : "";
-  if (const char* m = PdfError::ErrorMessage(e.GetError()); m && *m) out += std::string(" (") + m + ")";
+  if (const char* m = PdfError::ErrorMessage(e.GetError()); m && *m)
+    out += std::string(" (") + m + ")";
   for (const auto& info : e.GetCallstack()) {
     if (!info.GetInformation().empty()) out += ": " + info.GetInformation();
   }
@@ -16,8 +18,12 @@ std::string podofoReason(const PdfError& e) {
 }
 
 void quietPodofo() {
-  PdfError::EnableDebug(false);
-  PdfError::EnableLogging(false);
+  // PoDoFo keeps these switches in unguarded statics: set them once, before any document.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    PdfError::EnableDebug(false);
+    PdfError::EnableLogging(false);
+  });
 }
 
 LoadedPdf loadPdf(std::string_view bytes, bool for_update) {

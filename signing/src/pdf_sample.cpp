@@ -12,7 +12,9 @@ using namespace PoDoFo;
 
 namespace {
 
-PdfString utf8(const std::string& s) { return PdfString(reinterpret_cast<const pdf_utf8*>(s.c_str())); }
+PdfString utf8(const std::string& s) {
+  return PdfString(reinterpret_cast<const pdf_utf8*>(s.c_str()));
+}
 
 std::string writeToString(PdfMemDocument& doc) {
   PdfRefCountedBuffer buffer;
@@ -53,9 +55,9 @@ Result<std::string> makeSamplePdf(const SamplePdfOptions& o) {
   try {
     pdf::quietPodofo();
     PdfMemDocument doc;
-    PdfFont* font = doc.CreateFont("DejaVu Sans", false, false, false,
-                                   PdfEncodingFactory::GlobalIdentityEncodingInstance(),
-                                   PdfFontCache::eFontCreationFlags_None, true, o.font_file.c_str());
+    PdfFont* font = doc.CreateFont(
+        "DejaVu Sans", false, false, false, PdfEncodingFactory::GlobalIdentityEncodingInstance(),
+        PdfFontCache::eFontCreationFlags_None, true, o.font_file.c_str());
     if (!font) return fail(ErrorCode::InvalidArgument, "pdf sample: cannot load the font");
     for (int i = 1; i <= o.pages; ++i) drawPage(doc, font, o, i);
     doc.GetInfo()->SetTitle(utf8(o.title));

@@ -27,7 +27,8 @@ class AppendDevice : public PdfOutputDevice {
   explicit AppendDevice(std::string_view original) : original_(original), pos_(original.size()) {}
 
   void Write(const char* buffer, size_t len) override {
-    if (pos_ < original_.size()) PODOFO_RAISE_ERROR_INFO(ePdfError_InternalLogic, "write before the end");
+    if (pos_ < original_.size())
+      PODOFO_RAISE_ERROR_INFO(ePdfError_InternalLogic, "write before the end");
     const std::size_t off = pos_ - original_.size();
     if (tail_.size() < off + len) tail_.resize(off + len);
     tail_.replace(off, len, buffer, len);
@@ -187,11 +188,11 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
     PdfRect rect(0, 0, 0, 0);
     if (ap) {
       const PdfRect media = page->GetMediaBox();
-      if (ap->width <= 0 || ap->height <= 0 || ap->x < media.GetLeft() || ap->y < media.GetBottom() ||
-          ap->x + ap->width > media.GetLeft() + media.GetWidth() ||
+      if (ap->width <= 0 || ap->height <= 0 || ap->x < media.GetLeft() ||
+          ap->y < media.GetBottom() || ap->x + ap->width > media.GetLeft() + media.GetWidth() ||
           ap->y + ap->height > media.GetBottom() + media.GetHeight())
-        return fail(ErrorCode::InvalidArgument, "pdf: the signature rectangle lies outside page " +
-                                                    std::to_string(ap->page));
+        return fail(ErrorCode::InvalidArgument,
+                    "pdf: the signature rectangle lies outside page " + std::to_string(ap->page));
       rect = PdfRect(ap->x, ap->y, ap->width, ap->height);
     }
 
@@ -201,10 +202,12 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
     if (!flags || !flags->IsNumber() || flags->GetNumber() != 3)
       form_dict.AddKey(PdfName("SigFlags"), PdfObject(static_cast<pdf_int64>(3)));
     std::size_t existing_fields = 0;
-    if (const PdfObject* f = pdf::resolve(doc, form_dict.GetKey(PdfName("Fields"))); f && f->IsArray())
+    if (const PdfObject* f = pdf::resolve(doc, form_dict.GetKey(PdfName("Fields")));
+        f && f->IsArray())
       existing_fields = f->GetArray().size();
-    const std::string field_name = std::string(role_ == SignerRole::Agency ? "Agency" : "Personal") +
-                                   "Signature" + std::to_string(existing_fields + 1);
+    const std::string field_name =
+        std::string(role_ == SignerRole::Agency ? "Agency" : "Personal") + "Signature" +
+        std::to_string(existing_fields + 1);
 
     PdfAnnotation* widget = page->CreateAnnotation(ePdfAnnotation_Widget, rect);
     widget->SetFlags(ePdfAnnotationFlags_Print);
@@ -229,20 +232,21 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
         PdfImage image(&doc);
         image.LoadFromPngData(reinterpret_cast<const unsigned char*>(ap->png.data()),
                               static_cast<pdf_long>(ap->png.size()));
-        const double scale = std::min(image_width / image.GetWidth(), ap->height / image.GetHeight());
+        const double scale =
+            std::min(image_width / image.GetWidth(), ap->height / image.GetHeight());
         painter.DrawImage(0, (ap->height - image.GetHeight() * scale) / 2, &image, scale, scale);
       }
       if (!lines.empty()) {
         if (!std::filesystem::exists(options_.font_file)) {
           painter.FinishPage();
-          return fail(ErrorCode::InvalidArgument, "pdf: the appearance font '" +
-                                                      options_.font_file.string() +
-                                                      "' does not exist (install fonts-dejavu-core)");
+          return fail(ErrorCode::InvalidArgument,
+                      "pdf: the appearance font '" + options_.font_file.string() +
+                          "' does not exist (install fonts-dejavu-core)");
         }
-        PdfFont* font = doc.CreateFont("DejaVu Sans", false, false, false,
-                                       PdfEncodingFactory::GlobalIdentityEncodingInstance(),
-                                       PdfFontCache::eFontCreationFlags_None, true,
-                                       options_.font_file.c_str());
+        PdfFont* font =
+            doc.CreateFont("DejaVu Sans", false, false, false,
+                           PdfEncodingFactory::GlobalIdentityEncodingInstance(),
+                           PdfFontCache::eFontCreationFlags_None, true, options_.font_file.c_str());
         if (!font) {
           painter.FinishPage();
           return fail(ErrorCode::InvalidArgument,
@@ -251,8 +255,10 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
         const double size = std::min(10.0, ap->height / (static_cast<double>(lines.size()) + 1.5));
         font->SetFontSize(static_cast<float>(size));
         painter.SetFont(font);
-        if (role_ == SignerRole::Agency) painter.SetColor(0.8, 0.0, 0.0);
-        else painter.SetColor(0.0, 0.0, 0.6);
+        if (role_ == SignerRole::Agency)
+          painter.SetColor(0.8, 0.0, 0.0);
+        else
+          painter.SetColor(0.0, 0.0, 0.6);
         double y = ap->height - size * 1.3;
         for (const auto& line : lines) {
           painter.DrawText(image_width + 2, y, utf8String(line));
@@ -271,7 +277,8 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
     sig.AddKey(PdfName("M"), PdfString(pdfDateVietnam(when)));
     if (!options_.reason.empty()) sig.AddKey(PdfName("Reason"), utf8String(options_.reason));
     if (!options_.location.empty()) sig.AddKey(PdfName("Location"), utf8String(options_.location));
-    sig.AddKey(PdfName("ByteRange"), PdfVariant(PdfData(std::string(kByteRangePlaceholder).c_str())));
+    sig.AddKey(PdfName("ByteRange"),
+               PdfVariant(PdfData(std::string(kByteRangePlaceholder).c_str())));
     const std::string contents_placeholder = "<" + std::string(2 * reserve, '0') + ">";
     sig.AddKey(PdfName("Contents"), PdfVariant(PdfData(contents_placeholder.c_str())));
 
@@ -282,9 +289,11 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
     update.contents_len = contents_placeholder.size();
     if (update.contents_pos == std::string::npos ||
         update.tail.find(contents_placeholder, update.contents_pos + 1) != std::string::npos)
-      return fail(ErrorCode::Internal, "pdf: the signature placeholder was not written exactly once");
+      return fail(ErrorCode::Internal,
+                  "pdf: the signature placeholder was not written exactly once");
   } catch (const PdfError& e) {
-    return fail(ErrorCode::InvalidArgument, "pdf: cannot prepare the signature: " + pdf::podofoReason(e));
+    return fail(ErrorCode::InvalidArgument,
+                "pdf: cannot prepare the signature: " + pdf::podofoReason(e));
   } catch (const std::exception& e) {
     return fail(ErrorCode::Internal, std::string("pdf: ") + e.what());
   }
@@ -296,8 +305,8 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
   const std::size_t br_pos = update.tail.find(kByteRangePlaceholder);
   if (br_pos == std::string::npos)
     return fail(ErrorCode::Internal, "pdf: the /ByteRange placeholder was not written");
-  std::string range = "[0 " + std::to_string(a) + " " + std::to_string(b) + " " +
-                      std::to_string(total - b);
+  std::string range =
+      "[0 " + std::to_string(a) + " " + std::to_string(b) + " " + std::to_string(total - b);
   range.append(kByteRangePlaceholder.size() - 1 - range.size(), ' ');
   range += "]";
   update.tail.replace(br_pos, range.size(), range);

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <set>
@@ -39,11 +39,21 @@ std::string jsonString(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -124,8 +134,7 @@ std::optional<std::string_view> derPrefix(std::string_view padded) {
 bool endsRevision(std::string_view data, std::size_t end) {
   if (end > data.size() || end < 5) return false;
   std::string_view head = data.substr(0, end);
-  while (!head.empty() && (head.back() == '\n' || head.back() == '\r') &&
-         head.size() + 2 >= end)
+  while (!head.empty() && (head.back() == '\n' || head.back() == '\r') && head.size() + 2 >= end)
     head.remove_suffix(1);
   return head.ends_with("%%EOF");
 }
@@ -290,8 +299,8 @@ std::string joinKeys(const std::set<std::string>& keys) {
 }
 
 // Every old element still there, every added one a signature field or widget.
-std::optional<std::string> additionsAreSignatures(const PdfMemDocument& new_doc, const PdfArray& old_a,
-                                                  const PdfArray& new_a) {
+std::optional<std::string> additionsAreSignatures(const PdfMemDocument& new_doc,
+                                                  const PdfArray& old_a, const PdfArray& new_a) {
   std::multiset<std::string> remaining;
   for (const PdfObject& o : new_a) remaining.insert(serialized(o));
   for (const PdfObject& o : old_a) {
@@ -302,7 +311,8 @@ std::optional<std::string> additionsAreSignatures(const PdfMemDocument& new_doc,
   for (const PdfObject& o : new_a) {
     const std::string s = serialized(o);
     if (!remaining.contains(s)) continue;
-    if (!isSignatureField(new_doc, resolve(new_doc, &o))) return "entry " + s + " added that is not a signature field";
+    if (!isSignatureField(new_doc, resolve(new_doc, &o)))
+      return "entry " + s + " added that is not a signature field";
   }
   return std::nullopt;
 }
@@ -318,7 +328,8 @@ std::optional<std::string> arrayKeyAdditions(const ChangeAnalysis& ca, const Pdf
   const PdfObject* rb = resolve(ca.new_doc, b);
   if (!rb || !rb->IsArray()) return std::string("/") + name + " is not an array";
   PdfArray empty;
-  return additionsAreSignatures(ca.new_doc, ra && ra->IsArray() ? ra->GetArray() : empty, rb->GetArray());
+  return additionsAreSignatures(ca.new_doc, ra && ra->IsArray() ? ra->GetArray() : empty,
+                                rb->GetArray());
 }
 
 void compareChanged(ChangeAnalysis& ca, const PdfReference& ref, const PdfObject& old_o,
@@ -331,8 +342,8 @@ void compareChanged(ChangeAnalysis& ca, const PdfReference& ref, const PdfObject
   auto changed = [&](const std::string& why) { ca.changes.push_back(what + " changed: " + why); };
 
   if (info_ref && info_ref->IsReference() && info_ref->GetReference() == ref) return;  // metadata
-  const bool both_dicts = old_o.IsDictionary() && new_o.IsDictionary() && !old_o.HasStream() &&
-                          !new_o.HasStream();
+  const bool both_dicts =
+      old_o.IsDictionary() && new_o.IsDictionary() && !old_o.HasStream() && !new_o.HasStream();
   if (both_dicts && root_ref && root_ref->IsReference() && root_ref->GetReference() == ref) {
     auto diff = differingKeys(old_o, new_o);
     if (!onlyKeys(diff, {"AcroForm", "DSS", "Extensions"})) {
@@ -355,9 +366,8 @@ void compareChanged(ChangeAnalysis& ca, const PdfReference& ref, const PdfObject
   }
   if (both_dicts) {
     const PdfObject* root = resolve(ca.new_doc, root_ref);
-    const PdfObject* form = root && root->IsDictionary()
-                                ? root->GetDictionary().GetKey(PdfName("AcroForm"))
-                                : nullptr;
+    const PdfObject* form =
+        root && root->IsDictionary() ? root->GetDictionary().GetKey(PdfName("AcroForm")) : nullptr;
     if (form && form->IsReference() && form->GetReference() == ref) {
       auto diff = differingKeys(old_o, new_o);
       if (!onlyKeys(diff, {"Fields", "SigFlags", "DA", "DR", "NeedAppearances"}))
@@ -399,7 +409,7 @@ std::vector<std::string> analyseChanges(const PdfMemDocument& old_doc, std::size
     const PdfObject* old = old_doc.GetObjects().GetObject(ref);
     const long long off = parserOffset(obj);
     if (old && off >= 0 && static_cast<std::size_t>(off) < revision_end && parserOffset(old) == off)
-      continue;  // parsed from the same signed bytes
+      continue;          // parsed from the same signed bytes
     if (!old) continue;  // new objects matter only through the old objects that refer to them
     compareChanged(ca, ref, *old, *obj);
   }
@@ -413,9 +423,12 @@ std::vector<std::string> analyseChanges(const PdfMemDocument& old_doc, std::size
 
 std::string roleText(SignerRole r, bool vi) {
   switch (r) {
-    case SignerRole::Personal: return vi ? "chữ ký cá nhân" : "personal signature";
-    case SignerRole::Agency: return vi ? "chữ ký cơ quan" : "agency signature";
-    case SignerRole::Unknown: break;
+    case SignerRole::Personal:
+      return vi ? "chữ ký cá nhân" : "personal signature";
+    case SignerRole::Agency:
+      return vi ? "chữ ký cơ quan" : "agency signature";
+    case SignerRole::Unknown:
+      break;
   }
   return vi ? "chữ ký không rõ loại" : "signature of unknown role";
 }
@@ -441,14 +454,16 @@ void decide(PdfVerification& v) {
     return set(PdfVerdict::NotSigned, "the PDF carries no signature", "Tệp PDF chưa được ký số.");
   for (const auto& s : v.signatures) {
     if (!s.covers_revision || s.report.indication == Indication::TotalFailed) {
-      std::string why = std::string(subIndicationName(s.report.sub_indication)) + ": " + s.report.detail;
+      std::string why =
+          std::string(subIndicationName(s.report.sub_indication)) + ": " + s.report.detail;
       return set(PdfVerdict::SignatureInvalid, label(s, false) + " is invalid: " + why,
                  label(s, true) + " không hợp lệ: " + why);
     }
   }
   for (const auto& s : v.signatures) {
     if (s.report.indication == Indication::Indeterminate) {
-      std::string why = std::string(subIndicationName(s.report.sub_indication)) + ": " + s.report.detail;
+      std::string why =
+          std::string(subIndicationName(s.report.sub_indication)) + ": " + s.report.detail;
       return set(PdfVerdict::SignatureIndeterminate,
                  label(s, false) + " could not be validated: " + why,
                  label(s, true) + " chưa xác định được tính hợp lệ: " + why);
@@ -491,8 +506,8 @@ bool allowsDocumentSigning(X509* cert) {
   struct EkuFree {
     void operator()(EXTENDED_KEY_USAGE* e) const { EXTENDED_KEY_USAGE_free(e); }
   };
-  std::unique_ptr<EXTENDED_KEY_USAGE, EkuFree> eku(
-      static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
+  std::unique_ptr<EXTENDED_KEY_USAGE, EkuFree> eku(static_cast<EXTENDED_KEY_USAGE*>(
+      X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
   if (!eku) return false;
   for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
     char oid[80];
@@ -509,9 +524,12 @@ bool allowsDocumentSigning(X509* cert) {
 
 std::string_view signerRoleName(SignerRole role) {
   switch (role) {
-    case SignerRole::Personal: return "personal";
-    case SignerRole::Agency: return "agency";
-    case SignerRole::Unknown: break;
+    case SignerRole::Personal:
+      return "personal";
+    case SignerRole::Agency:
+      return "agency";
+    case SignerRole::Unknown:
+      break;
   }
   return "unknown";
 }
@@ -525,45 +543,58 @@ SignerRole signerRole(X509* cert) {
   const uint32_t ku = X509_get_key_usage(cert);
   const bool has_ku = (X509_get_extension_flags(cert) & EXFLAG_KUSAGE) != 0;
   if (!allowsDocumentSigning(cert)) return SignerRole::Unknown;
-  if (person) return has_ku && (ku & KU_NON_REPUDIATION) ? SignerRole::Personal : SignerRole::Unknown;
-  if (has(NID_organizationIdentifier) && has_ku && (ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)))
+  if (person)
+    return has_ku && (ku & KU_NON_REPUDIATION) ? SignerRole::Personal : SignerRole::Unknown;
+  if (has(NID_organizationIdentifier) && has_ku &&
+      (ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)))
     return SignerRole::Agency;
   return SignerRole::Unknown;
 }
 
 std::string_view modificationName(PdfModification m) {
   switch (m) {
-    case PdfModification::None: return "none";
-    case PdfModification::SignaturesOnly: return "signatures_only";
-    case PdfModification::ContentChanged: return "content_changed";
+    case PdfModification::None:
+      return "none";
+    case PdfModification::SignaturesOnly:
+      return "signatures_only";
+    case PdfModification::ContentChanged:
+      return "content_changed";
   }
   return "content_changed";
 }
 
 std::string_view verdictName(PdfVerdict v) {
   switch (v) {
-    case PdfVerdict::Valid: return "valid";
-    case PdfVerdict::NotSigned: return "not_signed";
-    case PdfVerdict::SignatureInvalid: return "signature_invalid";
-    case PdfVerdict::SignatureIndeterminate: return "signature_indeterminate";
-    case PdfVerdict::ContentChanged: return "content_changed";
-    case PdfVerdict::MissingPersonal: return "missing_personal";
-    case PdfVerdict::MissingAgency: return "missing_agency";
+    case PdfVerdict::Valid:
+      return "valid";
+    case PdfVerdict::NotSigned:
+      return "not_signed";
+    case PdfVerdict::SignatureInvalid:
+      return "signature_invalid";
+    case PdfVerdict::SignatureIndeterminate:
+      return "signature_indeterminate";
+    case PdfVerdict::ContentChanged:
+      return "content_changed";
+    case PdfVerdict::MissingPersonal:
+      return "missing_personal";
+    case PdfVerdict::MissingAgency:
+      return "missing_agency";
   }
   return "signature_invalid";
 }
 
 bool PdfVerification::hasValidPersonal() const {
   return std::ranges::any_of(signatures, [](const PdfSignatureCheck& s) {
-    return s.role == SignerRole::Personal && s.valid() && s.after != PdfModification::ContentChanged;
+    return s.role == SignerRole::Personal && s.valid() &&
+           s.after != PdfModification::ContentChanged;
   });
 }
 
 std::string PdfVerification::toJson() const {
   std::ostringstream o;
-  o << "{\"verdict\":" << jsonString(verdictName(verdict)) << ",\"valid\":" << (valid() ? "true" : "false")
-    << ",\"reason\":" << jsonString(reason) << ",\"reason_vi\":" << jsonString(reason_vi)
-    << ",\"signatures\":[";
+  o << "{\"verdict\":" << jsonString(verdictName(verdict))
+    << ",\"valid\":" << (valid() ? "true" : "false") << ",\"reason\":" << jsonString(reason)
+    << ",\"reason_vi\":" << jsonString(reason_vi) << ",\"signatures\":[";
   for (std::size_t i = 0; i < signatures.size(); ++i) {
     const auto& s = signatures[i];
     if (i) o << ",";
@@ -575,7 +606,8 @@ std::string PdfVerification::toJson() const {
       << ",\"covers_revision\":" << (s.covers_revision ? "true" : "false")
       << ",\"claimed_time\":" << jsonString(s.claimed_time)
       << ",\"after\":" << jsonString(modificationName(s.after)) << ",\"changes\":[";
-    for (std::size_t j = 0; j < s.changes.size(); ++j) o << (j ? "," : "") << jsonString(s.changes[j]);
+    for (std::size_t j = 0; j < s.changes.size(); ++j)
+      o << (j ? "," : "") << jsonString(s.changes[j]);
     o << "],\"report\":" << s.report.toJson() << "}";
   }
   o << "]}";
@@ -630,21 +662,24 @@ Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
       const PdfObject* br = key(*full.doc, f.value, "ByteRange");
       if (br && br->IsArray()) {
         for (const PdfObject& n : br->GetArray()) {
-          if (n.IsNumber()) c.byte_range.push_back(n.GetNumber());
-          else c.byte_range.push_back(-1);
+          if (n.IsNumber())
+            c.byte_range.push_back(n.GetNumber());
+          else
+            c.byte_range.push_back(-1);
         }
       }
       const auto& r = c.byte_range;
       const long long size = static_cast<long long>(data.size());
-      if (r.size() != 4 || r[0] != 0 || r[1] <= 0 || r[2] <= r[1] || r[3] < 0 || r[2] + r[3] > size) {
+      if (r.size() != 4 || r[0] != 0 || r[1] <= 0 || r[2] <= r[1] || r[3] < 0 ||
+          r[2] + r[3] > size) {
         c.report.setFailure(SubIndication::FormatFailure,
                             "/ByteRange is not [0 a b c] inside the file");
         items.push_back(std::move(item));
         continue;
       }
       c.revision_end = static_cast<std::size_t>(r[2] + r[3]);
-      const std::string_view hole = data.substr(static_cast<std::size_t>(r[1]),
-                                                static_cast<std::size_t>(r[2] - r[1]));
+      const std::string_view hole =
+          data.substr(static_cast<std::size_t>(r[1]), static_cast<std::size_t>(r[2] - r[1]));
       std::optional<std::string> hole_bytes;
       if (hole.size() >= 2 && hole.front() == '<' && hole.back() == '>')
         hole_bytes = decodeHex(hole.substr(1, hole.size() - 2));
@@ -665,8 +700,8 @@ Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
         continue;
       }
       item.der = std::string(*der);
-      c.covers_revision = endsRevision(data, c.revision_end) && f.value_offset >= 0 &&
-                          f.value_offset < r[1];
+      c.covers_revision =
+          endsRevision(data, c.revision_end) && f.value_offset >= 0 && f.value_offset < r[1];
       items.push_back(std::move(item));
     }
     std::ranges::stable_sort(items, [](const Item& a, const Item& b) {
@@ -701,7 +736,8 @@ Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
           }
           if (parts->has_signing_time && c.sub_filter == "ETSI.CAdES.detached")
             c.report.warnings.push_back(
-                "signing-time signed attribute present: not PAdES baseline (the time belongs in /M)");
+                "signing-time signed attribute present: not PAdES baseline (the time belongs in "
+                "/M)");
         }
         if (!timestamped && c.report.signing_time_source != "claimed") {
           if (auto m = parsePdfDate(c.claimed_time)) {
@@ -715,8 +751,8 @@ Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
           c.report.format = "PKCS#7 detached (PDF)";
           c.report.warnings.push_back("SubFilter adbe.pkcs7.detached is not PAdES");
         } else if (c.report.passed() || c.report.indication == Indication::Indeterminate) {
-          c.report.setFailure(SubIndication::FormatFailure, "SubFilter /" + c.sub_filter +
-                                                                " is not supported");
+          c.report.setFailure(SubIndication::FormatFailure,
+                              "SubFilter /" + c.sub_filter + " is not supported");
         }
         if (!c.covers_revision && c.report.indication != Indication::TotalFailed)
           c.report.setFailure(SubIndication::FormatFailure,
@@ -725,7 +761,8 @@ Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
       if (c.revision_end > 0 && c.revision_end < data.size()) {
         pdf::LoadedPdf old = pdf::loadPdf(data.substr(0, c.revision_end), false);
         c.changes = analyseChanges(*old.doc, c.revision_end, *full.doc);
-        c.after = c.changes.empty() ? PdfModification::SignaturesOnly : PdfModification::ContentChanged;
+        c.after =
+            c.changes.empty() ? PdfModification::SignaturesOnly : PdfModification::ContentChanged;
       } else if (c.revision_end == 0) {
         c.after = PdfModification::ContentChanged;
         c.changes.push_back("the signed revision could not be determined");

@@ -1,6 +1,5 @@
 // lienthong pdf sample | sign | verify, run as a clerk would.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "pdf_fixtures.h"
@@ -27,13 +26,15 @@ TEST_CASE("pdf: lienthong pdf sign and verify from the command line, personal th
   REQUIRE(r.status == 0);
   CHECK(r.output.rfind("wrote " + d + "qd.pdf (", 0) == 0);
 
-  r = test::run(env + bin + " pdf sign " + d + "qd.pdf " + d + "sealed.pdf --key " + agency.string() + trust);
+  r = test::run(env + bin + " pdf sign " + d + "qd.pdf " + d + "sealed.pdf --key " +
+                agency.string() + trust);
   CHECK(r.status == 2);
   CHECK(r.output.find("agency signature refused: the PDF carries no valid personal signature") !=
         std::string::npos);
   CHECK_FALSE(std::filesystem::exists(d + "sealed.pdf"));
 
-  r = test::run(env + bin + " pdf sign " + d + "qd.pdf " + d + "p.pdf --key " + personal.string() + trust);
+  r = test::run(env + bin + " pdf sign " + d + "qd.pdf " + d + "p.pdf --key " + personal.string() +
+                trust);
   INFO(r.output);
   REQUIRE(r.status == 0);
   CHECK(r.output.find("(personal signature, ") != std::string::npos);
@@ -42,8 +43,8 @@ TEST_CASE("pdf: lienthong pdf sign and verify from the command line, personal th
   CHECK(r.status == 1);
   CHECK(r.output.find("Thiếu chữ ký số của cơ quan, tổ chức sau chữ ký cá nhân") == 0);
 
-  r = test::run(env + bin + " pdf sign " + d + "p.pdf " + d + "b.pdf --key " + agency.string() + trust +
-                " --image " + image.string() + " --page 1 --rect 300,100,240,80");
+  r = test::run(env + bin + " pdf sign " + d + "p.pdf " + d + "b.pdf --key " + agency.string() +
+                trust + " --image " + image.string() + " --page 1 --rect 300,100,240,80");
   INFO(r.output);
   REQUIRE(r.status == 0);
   CHECK(r.output.find("(agency signature, ") != std::string::npos);
@@ -56,10 +57,11 @@ TEST_CASE("pdf: lienthong pdf sign and verify from the command line, personal th
 
   r = test::run(bin + " pdf verify " + d + "b.pdf" + trust + " --en");
   CHECK(r.status == 0);
-  CHECK(r.output.find("valid personal signature (Nguyễn Văn An) and agency signature (Ủy ban nhân dân tỉnh Lào Cai)") == 0);
+  CHECK(r.output.find("valid personal signature (Nguyễn Văn An) and agency signature (Ủy ban nhân "
+                      "dân tỉnh Lào Cai)") == 0);
 
-  r = test::run(env + bin + " pdf sign " + d + "p.pdf " + d + "x.pdf --key " + agency.string() + trust +
-                " --rect 1,2,3");
+  r = test::run(env + bin + " pdf sign " + d + "p.pdf " + d + "x.pdf --key " + agency.string() +
+                trust + " --rect 1,2,3");
   CHECK(r.status == 2);
   CHECK(r.output.find("--rect must be x,y,w,h") != std::string::npos);
 }

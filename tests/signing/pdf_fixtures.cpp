@@ -57,9 +57,10 @@ const Credentials& credentials() {
     Credentials out;
     out.root_pem = ca.rootCertPem();
     out.issuing_pem = ca.issuingCertPem();
-    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    out.crl_der = orThrow(ca.makeCrl({}, 1, now - std::chrono::hours(1), now + std::chrono::hours(24 * 7)),
-                          "CRL");
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    out.crl_der = orThrow(
+        ca.makeCrl({}, 1, now - std::chrono::hours(1), now + std::chrono::hours(24 * 7)), "CRL");
     SubjectFields person;
     person.common_name = "Nguyễn Văn An";
     person.organization = "UBND tỉnh Lào Cai";
@@ -67,32 +68,44 @@ const Credentials& credentials() {
     person.title = "Chủ tịch";
     person.personal_id = "CCCD:001099000123";
     out.personal_p12 =
-        orThrow(ca.generate(CertProfile::PersonalSigner, person, KeyType::P256, kP12Pass), "personal")
+        orThrow(ca.generate(CertProfile::PersonalSigner, person, KeyType::P256, kP12Pass),
+                "personal")
             .pkcs12;
     SubjectFields agency;
     agency.common_name = "Ủy ban nhân dân tỉnh Lào Cai";
     agency.organization = "UBND tỉnh Lào Cai";
     agency.organ_id = "000.00.00.H41";
     out.agency_p12 =
-        orThrow(ca.generate(CertProfile::AgencySeal, agency, KeyType::P256, kP12Pass), "agency").pkcs12;
+        orThrow(ca.generate(CertProfile::AgencySeal, agency, KeyType::P256, kP12Pass), "agency")
+            .pkcs12;
     SubjectFields tsa;
     tsa.common_name = "TSA Lào Cai";
     tsa.organization = "UBND tỉnh Lào Cai";
     tsa.organ_id = "000.00.00.H41";
-    out.tsa_p12 = orThrow(ca.generate(CertProfile::TimeStamping, tsa, KeyType::P256, kP12Pass), "tsa").pkcs12;
+    out.tsa_p12 =
+        orThrow(ca.generate(CertProfile::TimeStamping, tsa, KeyType::P256, kP12Pass), "tsa").pkcs12;
     SubjectFields node;
     node.common_name = "node.laocai.gov.vn";
     node.organ_id = "000.00.00.H41";
-    out.tls_p12 = orThrow(ca.generate(CertProfile::NodeTls, node, KeyType::P256, kP12Pass), "tls").pkcs12;
+    out.tls_p12 =
+        orThrow(ca.generate(CertProfile::NodeTls, node, KeyType::P256, kP12Pass), "tls").pkcs12;
     return out;
   }();
   return c;
 }
 
-SigningKey personalKey() { return orThrow(SigningKey::fromPkcs12(credentials().personal_p12, kP12Pass), "p12"); }
-SigningKey agencyKey() { return orThrow(SigningKey::fromPkcs12(credentials().agency_p12, kP12Pass), "p12"); }
-SigningKey tsaKey() { return orThrow(SigningKey::fromPkcs12(credentials().tsa_p12, kP12Pass), "p12"); }
-SigningKey tlsKey() { return orThrow(SigningKey::fromPkcs12(credentials().tls_p12, kP12Pass), "p12"); }
+SigningKey personalKey() {
+  return orThrow(SigningKey::fromPkcs12(credentials().personal_p12, kP12Pass), "p12");
+}
+SigningKey agencyKey() {
+  return orThrow(SigningKey::fromPkcs12(credentials().agency_p12, kP12Pass), "p12");
+}
+SigningKey tsaKey() {
+  return orThrow(SigningKey::fromPkcs12(credentials().tsa_p12, kP12Pass), "p12");
+}
+SigningKey tlsKey() {
+  return orThrow(SigningKey::fromPkcs12(credentials().tls_p12, kP12Pass), "p12");
+}
 
 TrustStore trust() {
   TrustStore t;
@@ -135,7 +148,8 @@ std::string png(unsigned w, unsigned h, unsigned char r, unsigned char g, unsign
   std::string raw;
   for (unsigned y = 0; y < h; ++y) {
     raw += '\0';  // filter: none
-    for (unsigned x = 0; x < w; ++x) raw += {static_cast<char>(r), static_cast<char>(g), static_cast<char>(b)};
+    for (unsigned x = 0; x < w; ++x)
+      raw += {static_cast<char>(r), static_cast<char>(g), static_cast<char>(b)};
   }
   // zlib stream of stored blocks.
   std::string z = "\x78\x01";

@@ -19,7 +19,7 @@ struct Credentials {
   std::string personal_p12;  // passphrase kP12Pass
   std::string agency_p12;
   std::string tsa_p12;
-  std::string tls_p12;       // a node certificate: neither personal nor agency
+  std::string tls_p12;  // a node certificate: neither personal nor agency
 };
 inline constexpr const char* kP12Pass = "mat-khau-p12";
 
@@ -28,12 +28,12 @@ SigningKey personalKey();
 SigningKey agencyKey();
 SigningKey tsaKey();
 SigningKey tlsKey();
-TrustStore trust();              // root as anchor, issuing as intermediate, the CRL; no network
+TrustStore trust();                // root as anchor, issuing as intermediate, the CRL; no network
 ValidationPolicy offlinePolicy();  // CRL only, signer certificate only
 PdfVerifier verifier();
-std::string samplePdf();         // one page of Vietnamese text
-std::string personalSigned();    // samplePdf() with the personal signature
-std::string bothSigned();        // personalSigned() with the agency signature
+std::string samplePdf();       // one page of Vietnamese text
+std::string personalSigned();  // samplePdf() with the personal signature
+std::string bothSigned();      // personalSigned() with the agency signature
 // An RGB PNG of w x h pixels of one colour (stored deflate blocks).
 std::string png(unsigned w, unsigned h, unsigned char r, unsigned char g, unsigned char b);
 

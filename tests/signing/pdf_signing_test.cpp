@@ -1,10 +1,10 @@
 // PAdES signatures on PDFs: the official's personal signature, then the agency's (Decree 30/2020),
 // verified as a receiver would; checked against pdfsig (poppler) and qpdf.
-#include <catch2/catch.hpp>
 #include <openssl/cms.h>
 #include <openssl/objects.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <regex>
 #include <string>
@@ -32,7 +32,8 @@ PdfVerification verifyOk(const std::string& pdf) {
 
 std::size_t count(const std::string& haystack, const std::string& needle) {
   std::size_t n = 0;
-  for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) ++n;
+  for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1))
+    ++n;
   return n;
 }
 
@@ -72,8 +73,8 @@ std::string appendContentChange(const std::string& pdf) {
   const std::string content = "BT /F1 24 Tf 56 700 Td (Noi dung da bi thay doi) Tj ET";
   std::string out = pdf;
   const std::size_t offset = out.size();
-  out += std::to_string(obj) + " 0 obj\n<</Length " + std::to_string(content.size()) + ">>\nstream\n" +
-         content + "\nendstream\nendobj\n";
+  out += std::to_string(obj) + " 0 obj\n<</Length " + std::to_string(content.size()) +
+         ">>\nstream\n" + content + "\nendstream\nendobj\n";
   const std::size_t xref = out.size();
   char entry[32];
   std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", offset);
@@ -84,12 +85,13 @@ std::string appendContentChange(const std::string& pdf) {
 }
 
 // The CMS in a signature's hole.
-std::unique_ptr<CMS_ContentInfo, decltype(&CMS_ContentInfo_free)> cmsOf(const std::string& pdf,
-                                                                       const PdfSignatureCheck& s) {
+std::unique_ptr<CMS_ContentInfo, decltype(&CMS_ContentInfo_free)> cmsOf(
+    const std::string& pdf, const PdfSignatureCheck& s) {
   const auto a = static_cast<std::size_t>(s.byte_range[1]);
   const auto b = static_cast<std::size_t>(s.byte_range[2]);
   std::string der;
-  for (std::size_t i = a + 1; i + 1 < b - 1; i += 2) der += static_cast<char>(std::stoi(pdf.substr(i, 2), nullptr, 16));
+  for (std::size_t i = a + 1; i + 1 < b - 1; i += 2)
+    der += static_cast<char>(std::stoi(pdf.substr(i, 2), nullptr, 16));
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   return {d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())), CMS_ContentInfo_free};
 }
@@ -131,7 +133,8 @@ TEST_CASE("pdf: personal then agency signature are both valid and make the docum
   CHECK(v.toJson().find("\"verdict\":\"valid\"") != std::string::npos);
 }
 
-TEST_CASE("pdf: each signature is an incremental update that leaves the earlier bytes as they were") {
+TEST_CASE(
+    "pdf: each signature is an incremental update that leaves the earlier bytes as they were") {
   const std::string sample = samplePdf();
   const std::string personal = personalSigned();
   const std::string both = bothSigned();
@@ -157,7 +160,8 @@ TEST_CASE("pdf: one changed byte in the page content breaks the first signature"
   CHECK(v.reason.find("HASH_FAILURE") != std::string::npos);
 }
 
-TEST_CASE("pdf: an unsigned incremental update that changes content is reported as a content change") {
+TEST_CASE(
+    "pdf: an unsigned incremental update that changes content is reported as a content change") {
   const std::string changed = appendContentChange(personalSigned());
   const auto v = verifyOk(changed);
   REQUIRE(v.signatures.size() == 1);
@@ -168,7 +172,7 @@ TEST_CASE("pdf: an unsigned incremental update that changes content is reported 
   CHECK(s.after == PdfModification::ContentChanged);
   REQUIRE(s.changes.size() == 1);
   CHECK(s.changes[0] == "object " + std::to_string(contentObject(changed)) +
-                           " 0 R (content stream) changed: stream data or dictionary differs");
+                            " 0 R (content stream) changed: stream data or dictionary differs");
   CHECK(v.verdict == PdfVerdict::ContentChanged);
   CHECK(v.reason.find("content changed after Signature #1") == 0);
   CHECK_FALSE(v.hasValidPersonal());
@@ -260,7 +264,8 @@ TEST_CASE("pdf: pdfsig reports every signature valid and qpdf finds the files we
   CHECK(count(r.output, "Certificate Validation: Certificate is Trusted.") == 2);
   CHECK(count(r.output, "Signature Type: ETSI.CAdES.detached") == 2);
   CHECK(r.output.find("Signer Certificate Common Name: Nguyễn Văn An") != std::string::npos);
-  CHECK(r.output.find("Signer Certificate Common Name: Ủy ban nhân dân tỉnh Lào Cai") != std::string::npos);
+  CHECK(r.output.find("Signer Certificate Common Name: Ủy ban nhân dân tỉnh Lào Cai") !=
+        std::string::npos);
   for (const auto& name : {"sample.pdf", "personal.pdf", "both.pdf"}) {
     const auto f = dir.write(name, std::string(name) == "sample.pdf"     ? samplePdf()
                                    : std::string(name) == "personal.pdf" ? personalSigned()
@@ -283,8 +288,8 @@ TEST_CASE("pdf: intake records which PDF attachments carry both valid signatures
       schemas::Attachment::fromBytes("cid:2", "du-thao.pdf", "application/pdf", personalSigned()));
   package.attachments.push_back(
       schemas::Attachment::fromBytes("cid:3", "ghi-chu.txt", "text/plain", "khong phai PDF"));
-  package.attachments.push_back(schemas::Attachment::fromBytes(
-      "cid:4", "phu-luc", "application/octet-stream", samplePdf()));
+  package.attachments.push_back(
+      schemas::Attachment::fromBytes("cid:4", "phu-luc", "application/octet-stream", samplePdf()));
   auto zipped = schemas::codec::zip({{"van-ban/qd-123.pdf", bothSigned()}, {"doc-truoc.txt", "x"}});
   REQUIRE(zipped.has_value());
   package.attachments.push_back(
@@ -306,10 +311,13 @@ TEST_CASE("pdf: intake records which PDF attachments carry both valid signatures
   CHECK(statuses[2].size == samplePdf().size());
 }
 
-TEST_CASE("pdf: the CMS is PAdES baseline B: no signing-time attribute, signing-certificate-v2, time in /M") {
+TEST_CASE(
+    "pdf: the CMS is PAdES baseline B: no signing-time attribute, signing-certificate-v2, time in "
+    "/M") {
   PdfSignOptions o;
-  const auto when = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()) -
-                    std::chrono::minutes(5);
+  const auto when =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()) -
+      std::chrono::minutes(5);
   o.signing_time = when;
   auto pdf = PdfSigner(personalKey(), verifier(), o).sign(samplePdf());
   REQUIRE(pdf.has_value());
@@ -330,8 +338,9 @@ TEST_CASE("pdf: the CMS is PAdES baseline B: no signing-time attribute, signing-
   CHECK(CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, -1) >= 0);
   CHECK(CMS_signed_get_attr_by_NID(si, NID_pkcs9_messageDigest, -1) >= 0);
   CHECK(CMS_unsigned_get_attr_count(si) <= 0);
-  CHECK(isoTimeVietnam(std::chrono::sys_days{std::chrono::year{2026} / 11 / 20} + std::chrono::hours(3) +
-                       std::chrono::minutes(4) + std::chrono::seconds(5)) == "2026-11-20T10:04:05+07:00");
+  CHECK(isoTimeVietnam(std::chrono::sys_days{std::chrono::year{2026} / 11 / 20} +
+                       std::chrono::hours(3) + std::chrono::minutes(4) + std::chrono::seconds(5)) ==
+        "2026-11-20T10:04:05+07:00");
 }
 
 TEST_CASE("pdf: PAdES-T adds a signature time-stamp that the verifier checks") {
@@ -350,7 +359,8 @@ TEST_CASE("pdf: PAdES-T adds a signature time-stamp that the verifier checks") {
     CHECK(s.report.signing_time_source == "timestamp");
     auto cms = cmsOf(*both, s);
     REQUIRE(cms);
-    CHECK(CMS_unsigned_get_attr_by_NID(signerInfo(cms.get()), NID_id_smime_aa_timeStampToken, -1) >= 0);
+    CHECK(CMS_unsigned_get_attr_by_NID(signerInfo(cms.get()), NID_id_smime_aa_timeStampToken, -1) >=
+          0);
   }
   CHECK(v.verdict == PdfVerdict::Valid);
   test::TempDir dir;

@@ -15,8 +15,7 @@ namespace lienthong::signing {
 struct SamplePdfOptions {
   std::string title = "QUYẾT ĐỊNH Về việc ban hành Quy chế làm việc";
   std::vector<std::string> lines = {"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-                                    "Độc lập - Tự do - Hạnh phúc",
-                                    "Ủy ban nhân dân tỉnh Lào Cai"};
+                                    "Độc lập - Tự do - Hạnh phúc", "Ủy ban nhân dân tỉnh Lào Cai"};
   int pages = 1;
   // When larger than the text pages, an image of random pixels brings the file to about this
   // size (within a few KiB).

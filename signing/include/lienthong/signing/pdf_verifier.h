@@ -48,13 +48,13 @@ enum class PdfModification {
 std::string_view modificationName(PdfModification m);  // "none", "signatures_only", ...
 
 struct PdfSignatureCheck {
-  int index = 0;                // 1-based, in the order the signatures were applied
+  int index = 0;  // 1-based, in the order the signatures were applied
   std::string field_name;
-  std::string sub_filter;       // "ETSI.CAdES.detached"
+  std::string sub_filter;  // "ETSI.CAdES.detached"
   std::vector<long long> byte_range;
   std::size_t revision_end = 0;  // the file offset just after this revision's %%EOF
   bool covers_revision = false;  // [0, a) + [b, revision_end) with the hole exactly /Contents
-  std::string claimed_time;     // /M of the signature dictionary, as written
+  std::string claimed_time;      // /M of the signature dictionary, as written
   SignerRole role = SignerRole::Unknown;
   PdfModification after = PdfModification::None;
   std::vector<std::string> changes;  // what changed after this signature, one line each
@@ -64,13 +64,13 @@ struct PdfSignatureCheck {
 };
 
 enum class PdfVerdict {
-  Valid,                  // valid personal signature, then a valid agency signature over it
-  NotSigned,              // no signature at all
-  SignatureInvalid,       // a signature failed (TOTAL_FAILED) or does not cover its revision
-  SignatureIndeterminate, // a signature could not be established (chain, revocation unknown)
-  ContentChanged,         // content changed after a signature
-  MissingPersonal,        // no valid personal signature
-  MissingAgency,          // no valid agency signature after the personal one
+  Valid,                   // valid personal signature, then a valid agency signature over it
+  NotSigned,               // no signature at all
+  SignatureInvalid,        // a signature failed (TOTAL_FAILED) or does not cover its revision
+  SignatureIndeterminate,  // a signature could not be established (chain, revocation unknown)
+  ContentChanged,          // content changed after a signature
+  MissingPersonal,         // no valid personal signature
+  MissingAgency,           // no valid agency signature after the personal one
 };
 std::string_view verdictName(PdfVerdict v);  // "valid", "not_signed", ...
 
