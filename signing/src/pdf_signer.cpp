@@ -252,7 +252,14 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
           return fail(ErrorCode::InvalidArgument,
                       "pdf: cannot load the font '" + options_.font_file.string() + "'");
         }
-        const double size = std::min(10.0, ap->height / (static_cast<double>(lines.size()) + 1.5));
+        // The largest size up to 10 pt at which every line fits beside the image.
+        double size = std::min(10.0, ap->height / (static_cast<double>(lines.size()) + 1.5));
+        const double room = ap->width - image_width - 4;
+        font->SetFontSize(static_cast<float>(size));
+        for (const auto& line : lines) {
+          const double w = font->GetFontMetrics()->StringWidth(utf8String(line));
+          if (w > room && w > 0) size = std::min(size, size * room / w);
+        }
         font->SetFontSize(static_cast<float>(size));
         painter.SetFont(font);
         if (role_ == SignerRole::Agency)
