@@ -2,6 +2,9 @@
 
 #include <openssl/ocsp.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "lienthong/schemas/organ_id.h"
 #include "trust_state.h"
 
@@ -79,7 +82,8 @@ class RevocationChecker {
   RevocationChecker(const TrustStore::State& st, const RevocationPolicy& p, STACK_OF(X509)* chain)
       : st_(st), p_(p), chain_(chain) {}
 
-  RevocationInfo check(X509* cert, X509* issuer) const {
+  // `issuer_sha256`: the fingerprint of the issuer certificate, for the CRL signature cache.
+  RevocationInfo check(X509* cert, X509* issuer, const std::string& issuer_sha256) const {
     RevocationInfo info;
     info.status = RevocationStatus::Unknown;
     std::string why;
@@ -89,7 +93,7 @@ class RevocationChecker {
       if (!r.detail.empty()) why = r.detail;
     }
     if (p_.use_crl) {
-      auto r = crl(cert, issuer);
+      auto r = crl(cert, issuer, issuer_sha256);
       if (r.status == RevocationStatus::Good || r.status == RevocationStatus::Revoked) return r;
       if (!r.detail.empty()) why += (why.empty() ? "" : "; ") + r.detail;
     }
@@ -177,16 +181,22 @@ class RevocationChecker {
   }
 
   // Checks `cert` against a CRL issued by `issuer`; nullopt-like Unknown when the CRL does not fit.
-  RevocationInfo against(X509_CRL* c, const std::string& origin, X509* cert, X509* issuer) const {
+  // The signature check is done once per CRL and issuer certificate (`checks` remembers it).
+  RevocationInfo against(X509_CRL* c, const CrlSignatureChecks& checks, const std::string& origin,
+                         X509* cert, X509* issuer, const std::string& issuer_sha256) const {
     RevocationInfo info;
     info.status = RevocationStatus::Unknown;
     info.source = "CRL " + origin;
     if (X509_NAME_cmp(X509_CRL_get_issuer(c), X509_get_subject_name(issuer)) != 0) return info;
-    EVP_PKEY* key = X509_get0_pubkey(issuer);
-    if (key == nullptr || X509_CRL_verify(c, key) != 1) {
-      ERR_clear_error();
-      info.detail = "CRL " + origin + " is not signed by the issuer";
-      return info;
+    const bool cacheable = !issuer_sha256.empty();
+    if (!cacheable || !checks.verified(issuer_sha256)) {
+      EVP_PKEY* key = X509_get0_pubkey(issuer);
+      if (key == nullptr || X509_CRL_verify(c, key) != 1) {
+        ERR_clear_error();
+        info.detail = "CRL " + origin + " is not signed by the issuer";
+        return info;
+      }
+      if (cacheable) checks.remember(issuer_sha256);
     }
     const ASN1_TIME* next = X509_CRL_get0_nextUpdate(c);
     if (next != nullptr && X509_cmp_time(next, nullptr) < 0) {
@@ -204,14 +214,19 @@ class RevocationChecker {
     return info;
   }
 
-  RevocationInfo crl(X509* cert, X509* issuer) const {
+  RevocationInfo crl(X509* cert, X509* issuer, const std::string& issuer_sha256) const {
     RevocationInfo last;
     last.status = RevocationStatus::Unknown;
+    // Every CRL of the store that fits is read: one that lists the certificate wins over an
+    // older one that does not.
+    std::optional<RevocationInfo> good;
     for (const auto& c : st_.crls) {
-      auto r = against(c.crl.get(), c.origin, cert, issuer);
-      if (r.status != RevocationStatus::Unknown) return r;
+      auto r = against(c.crl.get(), *c.checks, c.origin, cert, issuer, issuer_sha256);
+      if (r.status == RevocationStatus::Revoked) return r;
+      if (r.status == RevocationStatus::Good && !good) good = std::move(r);
       if (!r.detail.empty()) last.detail = r.detail;
     }
+    if (good) return *good;
     auto* dps = static_cast<STACK_OF(DIST_POINT)*>(
         X509_get_ext_d2i(cert, NID_crl_distribution_points, nullptr, nullptr));
     std::vector<std::string> urls;
@@ -235,7 +250,7 @@ class RevocationChecker {
         last.detail = cached.error().message;
         continue;
       }
-      auto r = against((*cached)->crl.get(), url, cert, issuer);
+      auto r = against((*cached)->crl.get(), (*cached)->checks, url, cert, issuer, issuer_sha256);
       if (r.status != RevocationStatus::Unknown) return r;
       if (!r.detail.empty()) last.detail = r.detail;
     }
@@ -285,10 +300,48 @@ SubIndication chainFailure(int err) {
 
 }  // namespace
 
+namespace {
+
+std::string fingerprint(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (X509_digest(cert, EVP_sha256(), md, &n) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  return hex(std::string_view(reinterpret_cast<char*>(md), n));
+}
+
+// The path cache key: the store's generation, the signer, then the extra certificates in a fixed
+// order (a path found with an intermediate from one signature is not reused for another that
+// lacks it). Empty when a fingerprint cannot be computed: no caching then.
+std::string pathKey(const TrustStore::State& st, X509* signer, const std::vector<X509*>& extra) {
+  std::string key = fingerprint(signer);
+  if (key.empty()) return {};
+  std::vector<std::string> others;
+  for (X509* c : extra) {
+    others.push_back(fingerprint(c));
+    if (others.back().empty()) return {};
+  }
+  std::sort(others.begin(), others.end());
+  key = std::to_string(st.generation.load()) + ":" + key;
+  for (const auto& o : others) key += "," + o;
+  return key;
+}
+
+std::time_t asn1Seconds(const ASN1_TIME* t) { return Clock::to_time_t(fromAsn1Time(t)); }
+
+}  // namespace
+
 bool CertificateValidator::validate(X509* signer, const std::vector<X509*>& extra_certs,
                                     Clock::time_point at, ValidationReport& report) const {
   const auto& st = store_.state();
-  report.signer = certificateInfo(signer);
+  const std::time_t at_seconds = Clock::to_time_t(at);
+  const std::string key = pathKey(st, signer, extra_certs);
+  std::shared_ptr<const TrustStore::State::CachedPath> path;
+  if (!key.empty()) path = st.findPath(key, at_seconds);
+
+  report.signer = path ? path->infos.front() : certificateInfo(signer);
   report.key_bits = EVP_PKEY_get_bits(X509_get0_pubkey(signer));
   if (EVP_PKEY_get_base_id(X509_get0_pubkey(signer)) == EVP_PKEY_RSA &&
       report.key_bits < policy_.min_rsa_bits) {
@@ -298,31 +351,46 @@ bool CertificateValidator::validate(X509* signer, const std::vector<X509*>& extr
     return false;
   }
 
-  X509StackRef untrusted(sk_X509_new_null());
-  for (const auto& c : st.intermediates) sk_X509_push(untrusted.get(), c.get());
-  for (X509* c : extra_certs) sk_X509_push(untrusted.get(), c);
-  X509StoreCtxPtr ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
-  if (!ctx || X509_STORE_CTX_init(ctx.get(), st.store.get(), signer, untrusted.get()) != 1) {
-    report.setFailure(SubIndication::CertificateChainGeneralFailure, "X509 store: " + lastError());
-    return false;
-  }
-  X509_STORE_CTX_set_time(ctx.get(), 0, Clock::to_time_t(at));
-  int ok = X509_verify_cert(ctx.get());
-  X509StackPtr chain(X509_STORE_CTX_get1_chain(ctx.get()));
-  if (chain) {
-    for (int i = 0; i < sk_X509_num(chain.get()); ++i) {
-      report.chain.push_back(certificateInfo(sk_X509_value(chain.get(), i)));
+  if (!path) {
+    X509StackRef untrusted(sk_X509_new_null());
+    for (const auto& c : st.intermediates) sk_X509_push(untrusted.get(), c.get());
+    for (X509* c : extra_certs) sk_X509_push(untrusted.get(), c);
+    X509StoreCtxPtr ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
+    if (!ctx || X509_STORE_CTX_init(ctx.get(), st.store.get(), signer, untrusted.get()) != 1) {
+      report.setFailure(SubIndication::CertificateChainGeneralFailure, "X509 store: " + lastError());
+      return false;
     }
+    X509_STORE_CTX_set_time(ctx.get(), 0, at_seconds);
+    int ok = X509_verify_cert(ctx.get());
+    X509StackPtr chain(X509_STORE_CTX_get1_chain(ctx.get()));
+    std::vector<CertificateInfo> infos;
+    for (int i = 0; chain && i < sk_X509_num(chain.get()); ++i) {
+      infos.push_back(i == 0 ? *report.signer : certificateInfo(sk_X509_value(chain.get(), i)));
+    }
+    if (ok != 1 || !chain || sk_X509_num(chain.get()) == 0) {
+      int err = X509_STORE_CTX_get_error(ctx.get());
+      int depth = X509_STORE_CTX_get_error_depth(ctx.get());
+      ERR_clear_error();
+      report.chain = std::move(infos);
+      report.setFailure(chainFailure(err), std::string("certificate path: ") +
+                                               X509_verify_cert_error_string(err) + " (depth " +
+                                               std::to_string(depth) + ", at " + isoTime(at) + ")");
+      return false;
+    }
+    auto fresh = std::make_shared<TrustStore::State::CachedPath>();
+    fresh->not_before = std::numeric_limits<std::time_t>::min();
+    fresh->not_after = std::numeric_limits<std::time_t>::max();
+    for (int i = 0; i < sk_X509_num(chain.get()); ++i) {
+      X509* c = sk_X509_value(chain.get(), i);
+      fresh->not_before = std::max(fresh->not_before, asn1Seconds(X509_get0_notBefore(c)));
+      fresh->not_after = std::min(fresh->not_after, asn1Seconds(X509_get0_notAfter(c)));
+    }
+    fresh->chain = std::move(chain);
+    fresh->infos = std::move(infos);
+    path = fresh;
+    if (!key.empty()) st.rememberPath(key, std::move(fresh));
   }
-  if (ok != 1) {
-    int err = X509_STORE_CTX_get_error(ctx.get());
-    int depth = X509_STORE_CTX_get_error_depth(ctx.get());
-    ERR_clear_error();
-    report.setFailure(chainFailure(err), std::string("certificate path: ") +
-                                             X509_verify_cert_error_string(err) + " (depth " +
-                                             std::to_string(depth) + ", at " + isoTime(at) + ")");
-    return false;
-  }
+  report.chain = path->infos;
 
   std::uint32_t ku = X509_get_key_usage(signer);
   if (ku == UINT32_MAX) {
@@ -347,13 +415,15 @@ bool CertificateValidator::validate(X509* signer, const std::vector<X509*>& extr
     report.warnings.push_back("revocation was not checked (policy)");
     return true;
   }
+  // The checker gets a stack of its own: OpenSSL may sort a stack it searches.
+  X509StackRef chain(sk_X509_dup(path->chain.get()));
   RevocationChecker checker(st, policy_.revocation, chain.get());
   const int n = sk_X509_num(chain.get());
   const int last = policy_.revocation.check_intermediates ? n - 1 : std::min(1, n - 1);
   for (int i = 0; i < last; ++i) {
     X509* cert = sk_X509_value(chain.get(), i);
     X509* issuer = sk_X509_value(chain.get(), i + 1);
-    RevocationInfo info = checker.check(cert, issuer);
+    RevocationInfo info = checker.check(cert, issuer, path->infos[static_cast<std::size_t>(i) + 1].sha256);
     if (i == 0) report.revocation = info;
     std::string who = i == 0 ? "the signer certificate" : "CA certificate " + report.chain[i].subject;
     if (info.status == RevocationStatus::Revoked) {

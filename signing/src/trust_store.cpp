@@ -86,6 +86,7 @@ Result<void> TrustStore::addAnchorsPem(std::string_view pem) {
     }
     state_->anchors.push_back(std::move(c));
   }
+  state_->changed();
   return {};
 }
 
@@ -93,6 +94,7 @@ Result<void> TrustStore::addIntermediatesPem(std::string_view pem) {
   auto certs = readCertificatesPem(pem);
   if (!certs) return std::unexpected(certs.error());
   for (auto& c : *certs) state_->intermediates.push_back(std::move(c));
+  state_->changed();
   return {};
 }
 
@@ -108,6 +110,7 @@ Result<void> TrustStore::addCertificatesPem(std::string_view pem) {
       state_->intermediates.push_back(std::move(c));
     }
   }
+  state_->changed();
   return {};
 }
 
@@ -115,6 +118,7 @@ Result<void> TrustStore::addCrl(std::string_view pem_or_der, std::string origin)
   auto crl = parseCrl(pem_or_der);
   if (!crl) return std::unexpected(crl.error());
   state_->crls.push_back(State::Crl{std::move(*crl), std::move(origin)});
+  state_->changed();
   return {};
 }
 
@@ -177,6 +181,7 @@ Result<TrustStore> TrustStore::fromBundle(const std::filesystem::path& pem_file)
   while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
     ts.state_->crls.push_back(State::Crl{X509CrlPtr(crl, X509_CRL_free), "file:" + pem_file.string()});
   }
+  ts.state_->changed();
   ERR_clear_error();
   if (ts.anchorCount() == 0) {
     return fail(ErrorCode::Config, "no trust anchor (self-signed certificate) in " + pem_file.string());
@@ -187,6 +192,58 @@ Result<TrustStore> TrustStore::fromBundle(const std::filesystem::path& pem_file)
 Result<TrustStore> TrustStore::load(const std::filesystem::path& path) {
   if (std::filesystem::is_directory(path)) return fromFolder(path);
   return fromBundle(path);
+}
+
+bool CrlSignatureChecks::verified(const std::string& issuer_sha256) const {
+  std::lock_guard lock(mutex);
+  return verified_by.contains(issuer_sha256);
+}
+
+void CrlSignatureChecks::remember(const std::string& issuer_sha256) const {
+  std::lock_guard lock(mutex);
+  verified_by.insert(issuer_sha256);
+}
+
+void TrustStore::State::changed() {
+  generation.fetch_add(1);
+  {
+    std::lock_guard lock(path_mutex);
+    path_cache.clear();
+  }
+}
+
+std::shared_ptr<const TrustStore::State::CachedPath> TrustStore::State::findPath(
+    const std::string& key, std::time_t at) const {
+  std::lock_guard lock(path_mutex);
+  auto it = path_cache.find(key);
+  if (it == path_cache.end() || at < it->second->not_before || at > it->second->not_after) {
+    return nullptr;
+  }
+  return it->second;
+}
+
+void TrustStore::State::rememberPath(const std::string& key,
+                                     std::shared_ptr<const CachedPath> path) const {
+  std::lock_guard lock(path_mutex);
+  if (path_cache.size() >= kMaxCachedPaths) path_cache.clear();
+  path_cache[key] = std::move(path);
+}
+
+Result<X509Ptr> TrustStore::State::certificate(std::string_view der) const {
+  {
+    std::lock_guard lock(cert_mutex);
+    auto it = cert_cache.find(der);
+    if (it != cert_cache.end()) return upRef(it->second->get());
+  }
+  auto parsed = readCertificateDer(der);
+  if (!parsed) return std::unexpected(parsed.error());
+  // Fill OpenSSL's extension cache now, so that shared readers never race to fill it.
+  X509_check_purpose(parsed->get(), -1, 0);
+  auto shared = std::make_shared<const X509Ptr>(upRef(parsed->get()));
+  std::lock_guard lock(cert_mutex);
+  if (cert_cache.size() >= kMaxCachedCertificates) cert_cache.clear();
+  cert_cache.emplace(std::string(der), std::move(shared));
+  return std::move(*parsed);
 }
 
 Result<X509CrlPtr> parseCrl(std::string_view bytes) {

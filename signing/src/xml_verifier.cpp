@@ -11,6 +11,7 @@
 #include "lienthong/signing/timestamp.h"
 #include "lienthong/signing/xml_signer.h"
 #include "ossl.h"
+#include "trust_state.h"
 #include "xmldsig.h"
 
 namespace lienthong::signing {
@@ -98,8 +99,10 @@ struct Profile {
 };
 
 // The profile check; on a violation returns the reason (FORMAT_FAILURE or no certificate).
+// Certificates are parsed through the trust store's cache (`trust`).
 std::optional<std::pair<SubIndication, std::string>> checkProfile(xmlNode* sig, Profile& p,
-                                                                   ValidationReport& report) {
+                                                                   ValidationReport& report,
+                                                                   const TrustStore::State& trust) {
   auto format = [](std::string why) {
     return std::make_optional(std::make_pair(SubIndication::FormatFailure, std::move(why)));
   };
@@ -197,7 +200,7 @@ std::optional<std::pair<SubIndication, std::string>> checkProfile(xmlNode* sig, 
         if (isDs(x, "X509Certificate")) {
           auto der = schemas::codec::decodeBase64(sx::text(x));
           if (!der) return no_cert("X509Certificate is not base64");
-          auto cert = ossl::readCertificateDer(*der);
+          auto cert = trust.certificate(*der);
           if (!cert) return no_cert("X509Certificate is not a certificate");
           p.certs.push_back(std::move(*cert));
         } else if (!isDs(x, "X509IssuerSerial") && !isDs(x, "X509SubjectName") &&
@@ -289,7 +292,7 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
     return report;
   }
   Profile p;
-  if (auto bad = checkProfile(sig, p, report)) {
+  if (auto bad = checkProfile(sig, p, report, validator_.store().state())) {
     report.setFailure(bad->first, bad->second);
     return report;
   }
