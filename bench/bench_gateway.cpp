@@ -141,7 +141,11 @@ int main(int argc, char** argv) {
     c.http.ca_file = files->ca;
     c.http.port = port;
     c.http.max_connections = clients + 16;
-    c.allow_unsigned = true;
+    c.trust = pki->caFile();
+    const std::string seal_unit = name == "province" ? "000.00.00.H41" : name == "district-a" ? "000.00.31.H41" : "000.00.32.H41";
+    auto seal = pki->issueSeal(seal_unit, "Gateway node " + name, "seal-node-" + name);
+    c.signing_key = seal->key;
+    c.signing_cert = seal->cert;
     c.dispatch.workers = 4;
     NodeOptions o;
     o.directory = dirx;

@@ -57,6 +57,11 @@ Result<NodeConfig> loadConfig(const std::string& path) {
     out = p.string();
     return {};
   };
+  const auto boolean = [&](const std::string& key, const std::string& v, bool& out) -> Result<void> {
+    if (v != "true" && v != "false") return bad(key, "'" + v + "' is not true or false");
+    out = v == "true";
+    return {};
+  };
   std::string line;
   int lineno = 0;
   while (std::getline(in, line)) {
@@ -102,8 +107,31 @@ Result<NodeConfig> loadConfig(const std::string& path) {
     } else if (key == "limits.read_timeout_ms") {
       r = integer(key, v, 100, 600000, c.http.read_timeout_ms);
     } else if (key == "policy.allow_unsigned") {
-      if (v != "true" && v != "false") return bad(key, "'" + v + "' is not true or false");
-      c.allow_unsigned = v == "true";
+      r = boolean(key, v, c.signature.allow_unsigned);
+    } else if (key == "policy.accept_unknown_revocation") {
+      r = boolean(key, v, c.signature.accept_unknown_revocation);
+    } else if (key == "policy.signer_must_match") {
+      r = boolean(key, v, c.signature.signer_must_match);
+    } else if (key == "policy.allow_sha1") {
+      r = boolean(key, v, c.signature.allow_sha1);
+    } else if (key == "policy.revocation") {
+      if (v == "auto") c.signature.revocation = RevocationMode::Auto;
+      else if (v == "require") c.signature.revocation = RevocationMode::Require;
+      else if (v == "off") c.signature.revocation = RevocationMode::Off;
+      else return bad(key, "'" + v + "' is not auto, require or off");
+    } else if (key == "trust.dir") {
+      r = file(key, v, c.trust);
+    } else if (key == "signing.key") {
+      if (v.starts_with("pkcs11:")) c.signing_key = v;
+      else r = file(key, v, c.signing_key);
+    } else if (key == "signing.cert") {
+      r = file(key, v, c.signing_cert);
+    } else if (key == "signing.passphrase") {
+      c.signing_passphrase = v;
+    } else if (key == "audit.checkpoint_every") {
+      r = integer(key, v, 1, 10000000, c.audit_checkpoint_every);
+    } else if (key == "audit.checkpoint_minutes") {
+      r = integer(key, v, 1, 100000, c.audit_checkpoint_minutes);
     } else if (key == "dispatch.workers") {
       r = integer(key, v, 1, 64, c.dispatch.workers);
     } else if (key == "dispatch.max_attempts") {
@@ -125,6 +153,13 @@ Result<NodeConfig> loadConfig(const std::string& path) {
                "tls.cert and tls.key go together");
   }
   if (!c.http.cert_file.empty() && c.http.ca_file.empty()) return bad("tls.ca", "required with tls.cert");
+  if (!c.http.cert_file.empty() && c.signing_key.empty()) {
+    return bad("signing.key", "required with tls.cert (the node signs the statuses it issues)");
+  }
+  if (!c.signing_key.empty() && !c.signing_key.starts_with("pkcs11:") &&
+      !c.signing_key.ends_with(".p12") && !c.signing_key.ends_with(".pfx") && c.signing_cert.empty()) {
+    return bad("signing.cert", "required with a PEM signing.key");
+  }
   if (c.dispatch.backoff_max_ms < c.dispatch.backoff_ms) {
     return bad("dispatch.backoff_max_ms", "must not be below dispatch.backoff_ms");
   }

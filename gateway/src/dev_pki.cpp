@@ -83,9 +83,14 @@ Result<void> addExt(X509* cert, X509* issuer, int nid, const std::string& value)
   return {};
 }
 
-// A certificate for `key`, signed by `signer_key` (self-signed when `issuer` is null).
+enum class CertKind { Ca, Tls, Seal };
+
+// A certificate for `key`, signed by `signer_key` (self-signed when `issuer` is null). A seal
+// names its organization in O and its OrganId in organizationIdentifier (2.5.4.97).
 Result<X509Ptr> makeCert(EVP_PKEY* key, const std::string& cn, const std::string& ou, X509* issuer,
-                         EVP_PKEY* signer_key, bool ca) {
+                         EVP_PKEY* signer_key, CertKind kind, const std::string& org = {},
+                         const std::string& organ_id = {}) {
+  const bool ca = kind == CertKind::Ca;
   X509Ptr cert(X509_new(), &X509_free);
   if (!cert) return std::unexpected(opensslError("X509_new"));
   X509_set_version(cert.get(), 2);
@@ -99,8 +104,13 @@ Result<X509Ptr> makeCert(EVP_PKEY* key, const std::string& cn, const std::string
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 60L * 60 * 24 * 825);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
+  const std::string o = org.empty() ? std::string("Lienthong dev PKI") : org;
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>("Lienthong dev PKI"), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(o.c_str()), -1, -1, 0);
+  if (!organ_id.empty()) {
+    X509_NAME_add_entry_by_NID(name, NID_organizationIdentifier, MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(organ_id.c_str()), -1, -1, 0);
+  }
   if (!ou.empty()) {
     X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_UTF8,
                                reinterpret_cast<const unsigned char*>(ou.c_str()), -1, -1, 0);
@@ -112,6 +122,9 @@ Result<X509Ptr> makeCert(EVP_PKEY* key, const std::string& cn, const std::string
   if (ca) {
     if (auto r = addExt(cert.get(), iss, NID_basic_constraints, "critical,CA:TRUE"); !r) return std::unexpected(r.error());
     if (auto r = addExt(cert.get(), iss, NID_key_usage, "critical,keyCertSign,cRLSign"); !r) return std::unexpected(r.error());
+  } else if (kind == CertKind::Seal) {
+    if (auto r = addExt(cert.get(), iss, NID_basic_constraints, "critical,CA:FALSE"); !r) return std::unexpected(r.error());
+    if (auto r = addExt(cert.get(), iss, NID_key_usage, "critical,digitalSignature,nonRepudiation"); !r) return std::unexpected(r.error());
   } else {
     if (auto r = addExt(cert.get(), iss, NID_basic_constraints, "critical,CA:FALSE"); !r) return std::unexpected(r.error());
     if (auto r = addExt(cert.get(), iss, NID_key_usage, "critical,digitalSignature,nonRepudiation,keyAgreement"); !r) return std::unexpected(r.error());
@@ -144,7 +157,7 @@ Result<DevPki> DevPki::open(const std::string& dir) {
   if (fs::exists(pki.ca_file_) && fs::exists(pki.ca_key_file_)) return pki;
   auto key = newKey();
   if (!key) return std::unexpected(key.error());
-  auto cert = makeCert(key->get(), "Lienthong dev CA", "", nullptr, key->get(), true);
+  auto cert = makeCert(key->get(), "Lienthong dev CA", "", nullptr, key->get(), CertKind::Ca);
   if (!cert) return std::unexpected(cert.error());
   if (auto r = writePem(pki.ca_key_file_, true, key->get(), nullptr); !r) return std::unexpected(r.error());
   if (auto r = writePem(pki.ca_file_, false, nullptr, cert->get()); !r) return std::unexpected(r.error());
@@ -163,7 +176,27 @@ Result<TlsFiles> DevPki::issue(const std::string& subject, Role role, const std:
   auto key = newKey();
   if (!key) return std::unexpected(key.error());
   auto cert = makeCert(key->get(), subject, std::string(roleName(role)), ca_cert->get(),
-                       ca_key->get(), false);
+                       ca_key->get(), CertKind::Tls);
+  if (!cert) return std::unexpected(cert.error());
+  if (auto r = writePem(files.key, true, key->get(), nullptr); !r) return std::unexpected(r.error());
+  if (auto r = writePem(files.cert, false, nullptr, cert->get()); !r) return std::unexpected(r.error());
+  return files;
+}
+
+Result<TlsFiles> DevPki::issueSeal(const std::string& organ_id, const std::string& organization,
+                                   const std::string& name) const {
+  const std::string base = safeName(name.empty() ? "seal-" + organ_id : name);
+  TlsFiles files{(fs::path(dir_) / (base + ".pem")).string(),
+                 (fs::path(dir_) / (base + ".key")).string(), ca_file_};
+  if (fs::exists(files.cert) && fs::exists(files.key)) return files;
+  auto ca_cert = readCert(ca_file_);
+  if (!ca_cert) return std::unexpected(ca_cert.error());
+  auto ca_key = readKey(ca_key_file_);
+  if (!ca_key) return std::unexpected(ca_key.error());
+  auto key = newKey();
+  if (!key) return std::unexpected(key.error());
+  auto cert = makeCert(key->get(), organization, "", ca_cert->get(), ca_key->get(),
+                       CertKind::Seal, organization, organ_id);
   if (!cert) return std::unexpected(cert.error());
   if (auto r = writePem(files.key, true, key->get(), nullptr); !r) return std::unexpected(r.error());
   if (auto r = writePem(files.cert, false, nullptr, cert->get()); !r) return std::unexpected(r.error());

@@ -9,7 +9,7 @@ class PolicyChecker final : public EnvelopeChecker {
   PolicyChecker(bool allow_unsigned, std::shared_ptr<const EnvelopeChecker> verifier)
       : allow_unsigned_(allow_unsigned), verifier_(std::move(verifier)) {}
 
-  Result<void> check(std::string_view bytes, bool is_signed,
+  Result<void> check(std::string_view bytes, bool is_signed, const EnvelopeContext& ctx,
                      std::string& report_json) const override {
     if (!is_signed) {
       if (allow_unsigned_) return {};
@@ -23,7 +23,7 @@ class PolicyChecker final : public EnvelopeChecker {
       return fail(ErrorCode::SignatureInvalid,
                   "the message is signed but this node has no trust store to verify it with");
     }
-    return verifier_->check(bytes, is_signed, report_json);
+    return verifier_->check(bytes, is_signed, ctx, report_json);
   }
 
  private:

@@ -106,12 +106,33 @@ class RequestHandler final : public Poco::Net::HTTPRequestHandler {
       if (close) resp.setKeepAlive(false);
       resp.setContentLength(static_cast<std::streamsize>(out.body.size()));
       resp.send().write(out.body.data(), static_cast<std::streamsize>(out.body.size()));
+      if (close && !body_read_) lingerDrain(req);
     } catch (const Poco::Exception&) {
       // The client went away; nothing left to tell it.
     }
   }
 
  private:
+  // Closing a socket with unread bytes makes the kernel send a reset, which can destroy the
+  // refusal in flight to a client still writing its body. Read (and drop) a bounded amount first,
+  // so the client sees the answer; what is beyond the bound is cut off.
+  static void lingerDrain(HTTPServerRequest& req) {
+    static constexpr std::size_t kMaxDrain = 2u << 20;
+    try {
+      std::istream& in = req.stream();
+      char buf[16384];
+      std::size_t total = 0;
+      while (in && total < kMaxDrain) {
+        in.read(buf, sizeof buf);
+        const auto n = static_cast<std::size_t>(in.gcount());
+        if (n == 0) break;
+        total += n;
+      }
+    } catch (const Poco::Exception&) {
+      // The client stopped sending or went away: nothing more to drain.
+    }
+  }
+
   HttpResponse dispatch(HTTPServerRequest& req, bool& close) {
     std::size_t header_bytes = req.getURI().size();
     HttpRequest r;

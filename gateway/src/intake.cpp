@@ -153,7 +153,11 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
 
   // 6. Envelope signature and certificate.
   std::string report;
-  if (auto r = checker_->check(bytes, is_signed, report); !r) return refuse(r.error(), report);
+  if (auto r = checker_->check(bytes, is_signed, EnvelopeContext{m.sender, kind == MessageKind::Status},
+                               report);
+      !r) {
+    return refuse(r.error(), report);
+  }
 
   // 7. Duplicates: answered before routing so that a retried hand-over always gets its receipt.
   if (kind == MessageKind::Document) {

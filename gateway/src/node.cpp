@@ -12,6 +12,7 @@
 #include "lienthong/gateway/http_error.h"
 #include "lienthong/gateway/https_client.h"
 #include "lienthong/gateway/routing.h"
+#include "lienthong/gateway/signature.h"
 #include "lienthong/schemas/edxml.h"
 #include "lienthong/schemas/schema_set.h"
 
@@ -437,7 +438,8 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   std::error_code ec;
   fs::create_directories(c.data_dir, ec);
   if (ec) return fail(ErrorCode::Config, config.source + ": node.data: cannot create '" + c.data_dir + "': " + ec.message());
-  if (c.http.cert_file.empty()) {
+  const bool dev_pki = c.http.cert_file.empty();
+  if (dev_pki) {
     auto pki = DevPki::open((fs::path(c.data_dir) / "pki").string());
     if (!pki) return std::unexpected(pki.error());
     auto files = pki->issue(c.name, Role::Node, "node-" + c.name);
@@ -450,9 +452,36 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   if (!store) return std::unexpected(store.error());
   impl->store = std::move(*store);
   impl->routing = std::make_shared<const RoutingTable>(impl->directory, c.name);
-  impl->checker = makePolicyChecker(c.allow_unsigned, impl->options.verifier);
-  impl->signer = impl->options.signer ? impl->options.signer
-                                      : std::shared_ptr<const MessageSigner>(makeUnsignedSigner());
+  std::shared_ptr<const EnvelopeChecker> verifier = impl->options.verifier;
+  if (!verifier) {
+    auto v = makeXmlChecker(c.trust.empty() ? c.http.ca_file : c.trust, c.signature, impl->routing,
+                            c.http.max_body);
+    if (!v) return fail(ErrorCode::Config, config.source + ": " + v.error().message);
+    verifier = std::move(*v);
+  }
+  impl->checker = makePolicyChecker(c.signature.allow_unsigned, verifier);
+  if (impl->options.signer) {
+    impl->signer = impl->options.signer;
+  } else {
+    std::string key = c.signing_key, cert = c.signing_cert;
+    if (key.empty()) {
+      const std::string unit = nodeTopUnit(*impl->directory, c.name);
+      if (!dev_pki || unit.empty()) {
+        return fail(ErrorCode::Config, config.source + ": signing.key: required (the node signs "
+                                       "the statuses it issues)");
+      }
+      auto pki = DevPki::open((fs::path(c.data_dir) / "pki").string());
+      if (!pki) return std::unexpected(pki.error());
+      const schemas::Unit* u = impl->directory->find(unit);
+      auto files = pki->issueSeal(unit, u != nullptr ? u->name : unit, "seal-node-" + c.name);
+      if (!files) return std::unexpected(files.error());
+      key = files->key;
+      cert = files->cert;
+    }
+    auto signer = makeXmlSigner(key, c.signing_passphrase, cert);
+    if (!signer) return fail(ErrorCode::Config, config.source + ": " + signer.error().message);
+    impl->signer = std::move(*signer);
+  }
   Impl* self = impl.get();
   impl->intake = std::make_unique<Intake>(c.http.max_body, impl->schemas, impl->routing,
                                           *impl->store, impl->checker, impl->metrics, [self] {

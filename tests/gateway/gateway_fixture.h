@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -21,6 +22,8 @@
 #include "lienthong/gateway/node.h"
 #include "lienthong/schemas/directory.h"
 #include "lienthong/schemas/sample.h"
+#include "lienthong/signing/signing_key.h"
+#include "lienthong/signing/xml_signer.h"
 
 namespace lienthong::gateway::testing {
 
@@ -79,8 +82,16 @@ inline std::shared_ptr<const schemas::Directory> threeNodeDirectory(const std::m
       *schemas::Directory::fromUnits("test-1", std::move(nodes), std::move(units)));
 }
 
-// A node config in `dir`/<name> with certificates from `pki`; unsigned messages allowed (the
-// tests that use it say so), fast retries.
+// The unit each test node signs its statuses as (its top unit).
+inline std::string nodeSealUnit(const std::string& node) {
+  if (node == "district-a") return kDistrictA;
+  if (node == "district-b") return kDistrictB;
+  return kProvince;
+}
+
+// A node config in `dir`/<name> with TLS and seal certificates from `pki`; signatures required
+// and verified against the pki's CA (revocation: auto, the dev certificates name no source), fast
+// retries.
 inline NodeConfig testNodeConfig(const fs::path& dir, const DevPki& pki, const std::string& name, int port) {
   NodeConfig c;
   c.name = name;
@@ -92,7 +103,11 @@ inline NodeConfig testNodeConfig(const fs::path& dir, const DevPki& pki, const s
   c.http.ca_file = files->ca;
   c.http.port = port;
   c.http.jwt_secret = "test-secret-0123456789";
-  c.allow_unsigned = true;
+  c.trust = pki.caFile();
+  auto seal = pki.issueSeal(nodeSealUnit(name), "Gateway node " + name, "seal-node-" + name);
+  c.signing_key = seal->key;
+  c.signing_cert = seal->cert;
+  c.signature.allow_unsigned = false;
   c.dispatch.workers = 2;
   c.dispatch.backoff_ms = 50;
   c.dispatch.backoff_max_ms = 400;
@@ -120,6 +135,33 @@ inline bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds
   }
   return cond();
 }
+
+// Signs edXML as an office: a seal certificate from `pki` naming the OrganId (made once per
+// office and kept). Thread-safe.
+class OfficeSigners {
+ public:
+  explicit OfficeSigners(const DevPki& pki) : pki_(pki) {}
+  std::string sign(const std::string& organ, const std::string& bytes) {
+    const signing::XmlSigner* signer = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      auto it = signers_.find(organ);
+      if (it == signers_.end()) {
+        auto files = pki_.issueSeal(organ, "Đơn vị " + organ);
+        auto key = signing::SigningKey::fromPemFiles(files->key, "", files->cert);
+        it = signers_.emplace(organ, std::make_unique<signing::XmlSigner>(std::move(*key))).first;
+      }
+      signer = it->second.get();
+    }
+    auto signed_bytes = signer->sign(bytes);
+    return std::move(*signed_bytes);
+  }
+
+ private:
+  const DevPki& pki_;
+  std::mutex mu_;  // guards signers_
+  std::map<std::string, std::unique_ptr<signing::XmlSigner>> signers_;
+};
 
 inline schemas::Package testPackage(const std::string& from, std::vector<std::string> to, int number,
                                     const std::string& notation = "CV-UBND") {

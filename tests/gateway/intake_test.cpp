@@ -22,12 +22,13 @@ Poco::JSON::Object::Ptr parseJson(const std::string& body) {
 struct OneNode {
   TempDir tmp;
   DevPki pki = *DevPki::open((tmp.path() / "pki").string());
+  OfficeSigners signers{pki};
   std::unique_ptr<Node> node;
 
-  explicit OneNode(bool allow_unsigned = true) {
+  explicit OneNode(bool allow_unsigned = false) {
     const int port = freePort();
     NodeConfig c = testNodeConfig(tmp.path(), pki, "province", port);
-    c.allow_unsigned = allow_unsigned;  // stated: these tests send unsigned sample packages
+    c.signature.allow_unsigned = allow_unsigned;
     c.http.max_body = 256 * 1024;
     NodeOptions o;
     o.directory = threeNodeDirectory({{"province", port}});
@@ -37,6 +38,8 @@ struct OneNode {
     node = std::move(*n);
   }
 
+  // The package signed by the seal of its From unit.
+  std::string sign(const schemas::Package& pkg) { return signers.sign(pkg.header.from.organ_id, pkg.serialize()); }
   std::int64_t messages() { return node->store().counts()->messages; }
   std::int64_t audit() { return node->store().counts()->audit; }
 };
@@ -56,7 +59,8 @@ TEST_CASE("intake accepts a package from its sender's office with 202 and stores
   OneNode n;
   auto client = officeClient(n.pki, kProvince, n.node->url());
   auto pkg = testPackage(kProvince, {kDistrictA, kCommuneB2Paper}, 1);
-  auto r = client->request("POST", "/api/v1/documents", pkg.serialize());
+  const std::string body = n.sign(pkg);
+  auto r = client->request("POST", "/api/v1/documents", body);
   REQUIRE(r);
   INFO(r->body);
   REQUIRE(r->status == 202);
@@ -76,14 +80,14 @@ TEST_CASE("intake accepts a package from its sender's office with 202 and stores
   CHECK((*ds)[1].state == "paper");
   auto stored = n.node->store().message(id);
   REQUIRE(stored);
-  CHECK(stored->bytes == pkg.serialize());  // the bytes exactly as received
+  CHECK(stored->bytes == body);  // the signed bytes exactly as received
   CHECK(n.audit() == 1);
 }
 
 TEST_CASE("intake refuses a body over the size limit with 413 and stores nothing") {
   OneNode n;
   auto client = officeClient(n.pki, kProvince, n.node->url());
-  std::string big = testPackage(kProvince, {kDistrictA}, 2).serialize();
+  std::string big = n.sign(testPackage(kProvince, {kDistrictA}, 2));
   big.insert(big.find("</edXML:Subject>"), std::string(300 * 1024, 'x'));
   requireRefusal(client->request("POST", "/api/v1/documents", big), 413, "too_large");
   CHECK(n.messages() == 0);
@@ -104,7 +108,7 @@ TEST_CASE("intake refuses malformed XML and a DOCTYPE with 400 and stores nothin
 TEST_CASE("intake refuses a package the schema refuses with 422, the line and the element") {
   OneNode n;
   auto client = officeClient(n.pki, kProvince, n.node->url());
-  std::string bytes = testPackage(kProvince, {kDistrictA}, 4).serialize();
+  std::string bytes = n.sign(testPackage(kProvince, {kDistrictA}, 4));
   const auto a = bytes.find("<edXML:Code>");
   const std::string close = "</edXML:Code>";
   const auto b = bytes.find(close) + close.size();
@@ -124,7 +128,7 @@ TEST_CASE("intake refuses a package whose From does not match the client certifi
   OneNode n;
   auto client = officeClient(n.pki, kDistrictA, n.node->url());
   requireRefusal(client->request("POST", "/api/v1/documents",
-                                 testPackage(kProvince, {kDistrictB}, 5).serialize()),
+                                 n.sign(testPackage(kProvince, {kDistrictB}, 5))),
                  403, "forbidden");
   CHECK(n.messages() == 0);
 }
@@ -132,7 +136,7 @@ TEST_CASE("intake refuses a package whose From does not match the client certifi
 TEST_CASE("intake refuses a bearer token for another unit with 403 and a bad token with 401") {
   OneNode n;
   auto client = anonymousClient(n.pki, n.node->url());
-  const std::string body = testPackage(kProvince, {kDistrictB}, 6).serialize();
+  const std::string body = n.sign(testPackage(kProvince, {kDistrictB}, 6));
   requireRefusal(client->request("POST", "/api/v1/documents", body), 401, "unauthorized");
   client->setBearer(makeJwt(kCommuneA1, Role::Office, "test-secret-0123456789", 60));
   requireRefusal(client->request("POST", "/api/v1/documents", body), 403, "forbidden");
@@ -151,7 +155,7 @@ TEST_CASE("intake refuses a package with a secrecy mark with 422 and stores noth
   auto client = officeClient(n.pki, kProvince, n.node->url());
   auto pkg = testPackage(kProvince, {kDistrictA}, 7);
   pkg.header.other_info.security_level = "Mật";
-  requireRefusal(client->request("POST", "/api/v1/documents", pkg.serialize()), 422,
+  requireRefusal(client->request("POST", "/api/v1/documents", n.sign(pkg)), 422,
                  "secrecy_refused");
   CHECK(n.messages() == 0);
 }
@@ -171,17 +175,18 @@ TEST_CASE("intake answers a repeated package with 200 and the first id, and diff
   OneNode n;
   auto client = officeClient(n.pki, kProvince, n.node->url());
   auto pkg = testPackage(kProvince, {kDistrictA}, 9);
-  auto first = client->request("POST", "/api/v1/documents", pkg.serialize());
+  const std::string body = n.sign(pkg);
+  auto first = client->request("POST", "/api/v1/documents", body);
   REQUIRE(first);
   REQUIRE(first->status == 202);
   const auto id = parseJson(first->body)->getValue<std::int64_t>("id");
-  auto again = client->request("POST", "/api/v1/documents", pkg.serialize());
+  auto again = client->request("POST", "/api/v1/documents", body);
   REQUIRE(again);
   CHECK(again->status == 200);
   CHECK(parseJson(again->body)->getValue<std::int64_t>("id") == id);
   CHECK(parseJson(again->body)->getValue<std::string>("result") == "duplicate");
   pkg.header.subject = "Nội dung khác";
-  requireRefusal(client->request("POST", "/api/v1/documents", pkg.serialize()), 409, "conflict");
+  requireRefusal(client->request("POST", "/api/v1/documents", n.sign(pkg)), 409, "conflict");
   CHECK(n.messages() == 1);
   CHECK(n.node->store().deliveriesOf(id)->size() == 1);
 }
@@ -190,7 +195,7 @@ TEST_CASE("intake refuses a recipient the directory does not know with 422 and s
   OneNode n;
   auto client = officeClient(n.pki, kProvince, n.node->url());
   requireRefusal(client->request("POST", "/api/v1/documents",
-                                 testPackage(kProvince, {kDistrictA, "000.09.99.H41"}, 10).serialize()),
+                                 n.sign(testPackage(kProvince, {kDistrictA, "000.09.99.H41"}, 10))),
                  422, "unknown_unit");
   CHECK(n.messages() == 0);
 }
@@ -200,7 +205,7 @@ TEST_CASE("the API refuses an auditor posting documents with 403 and unknown rou
   auto files = n.pki.issue("inspector", Role::Auditor);
   auto client = std::move(*HttpsClient::open(n.node->url(), *files, 5000));
   requireRefusal(client->request("POST", "/api/v1/documents",
-                                 testPackage(kProvince, {kDistrictA}, 11).serialize()),
+                                 n.sign(testPackage(kProvince, {kDistrictA}, 11))),
                  403, "forbidden");
   requireRefusal(client->request("GET", "/api/v1/nothing"), 404, "not_found");
   CHECK(n.messages() == 0);
@@ -209,7 +214,7 @@ TEST_CASE("the API refuses an auditor posting documents with 403 and unknown rou
 TEST_CASE("healthz and metrics answer without a credential; metrics count intake by result") {
   OneNode n;
   auto office = officeClient(n.pki, kProvince, n.node->url());
-  REQUIRE(office->request("POST", "/api/v1/documents", testPackage(kProvince, {kDistrictA}, 12).serialize())->status == 202);
+  REQUIRE(office->request("POST", "/api/v1/documents", n.sign(testPackage(kProvince, {kDistrictA}, 12)))->status == 202);
   REQUIRE(office->request("POST", "/api/v1/documents", "<x")->status == 400);
   auto client = anonymousClient(n.pki, n.node->url());
   auto h = client->request("GET", "/healthz");
@@ -223,4 +228,71 @@ TEST_CASE("healthz and metrics answer without a credential; metrics count intake
   CHECK(m->body.find("lienthong_intake_total{result=\"accepted\"} 1\n") != std::string::npos);
   CHECK(m->body.find("lienthong_intake_total{result=\"refused\",status=\"400\"} 1\n") != std::string::npos);
   CHECK(m->body.find("lienthong_queue_depth 1\n") != std::string::npos);
+}
+
+TEST_CASE("intake accepts an unsigned package only when the policy allows unsigned messages") {
+  OneNode n(/*allow_unsigned=*/true);
+  auto client = officeClient(n.pki, kProvince, n.node->url());
+  auto r = client->request("POST", "/api/v1/documents", testPackage(kProvince, {kDistrictA}, 20).serialize());
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->status == 202);
+  CHECK(n.messages() == 1);
+}
+
+TEST_CASE("intake refuses a tampered signed package with 422, HASH_FAILURE in the report, nothing stored") {
+  OneNode n;
+  auto client = officeClient(n.pki, kProvince, n.node->url());
+  std::string body = n.sign(testPackage(kProvince, {kDistrictA}, 21));
+  const auto at = body.find("<edXML:Subject>") + std::string("<edXML:Subject>").size();
+  body.insert(at, "Sửa: ");
+  auto r = client->request("POST", "/api/v1/documents", body);
+  requireRefusal(r, 422, "signature_invalid");
+  auto report = parseJson(r->body)->getObject("report");
+  CHECK(report->getValue<std::string>("indication") == "TOTAL_FAILED");
+  CHECK(report->getValue<std::string>("sub_indication") == "HASH_FAILURE");
+  CHECK(n.messages() == 0);
+  CHECK(n.audit() == 0);
+}
+
+TEST_CASE("intake refuses a package signed by another unit's seal with 422 and the signer in the report") {
+  OneNode n;
+  auto client = officeClient(n.pki, kProvince, n.node->url());
+  // Signed by the district's seal but From the province.
+  const std::string body = n.signers.sign(kDistrictA, testPackage(kProvince, {kDistrictB}, 22).serialize());
+  auto r = client->request("POST", "/api/v1/documents", body);
+  requireRefusal(r, 422, "certificate_invalid");
+  auto obj = parseJson(r->body);
+  CHECK(obj->getValue<std::string>("message").find("signed by " + std::string(kDistrictA)) != std::string::npos);
+  auto report = obj->getObject("report");
+  CHECK(report->getValue<std::string>("indication") == "TOTAL_PASSED");
+  CHECK(report->getObject("signer")->getValue<std::string>("organ_id") == kDistrictA);
+  CHECK(n.messages() == 0);
+}
+
+TEST_CASE("intake refuses a package signed under a CA the node does not trust with 422 and a chain failure") {
+  OneNode n;
+  TempDir other;
+  DevPki stranger = *DevPki::open((other.path() / "pki").string());
+  OfficeSigners foreign(stranger);
+  auto client = officeClient(n.pki, kProvince, n.node->url());
+  auto r = client->request("POST", "/api/v1/documents",
+                           foreign.sign(kProvince, testPackage(kProvince, {kDistrictA}, 23).serialize()));
+  requireRefusal(r, 422, "certificate_invalid");
+  // The stranger's CA has the same name as the node's (both "Lienthong dev CA"), so a path is
+  // built to the node's anchor and its signature check fails.
+  auto report = parseJson(r->body)->getObject("report");
+  CHECK(report->getValue<std::string>("indication") == "INDETERMINATE");
+  CHECK(report->getValue<std::string>("sub_indication") == "CERTIFICATE_CHAIN_GENERAL_FAILURE");
+  CHECK(n.messages() == 0);
+}
+
+TEST_CASE("intake accepts a signed package and reports revocation as not checked when the certificate names no source") {
+  OneNode n;
+  auto client = officeClient(n.pki, kProvince, n.node->url());
+  auto r = client->request("POST", "/api/v1/documents", n.sign(testPackage(kProvince, {kDistrictA}, 24)));
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->status == 202);
+  CHECK(n.messages() == 1);
 }

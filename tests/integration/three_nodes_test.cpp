@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 
 #include "gateway/gateway_fixture.h"
+#include "lienthong/signing/trust_store.h"
+#include "lienthong/signing/xml_verifier.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;
@@ -23,6 +25,7 @@ Poco::JSON::Object::Ptr parseJson(const std::string& body) {
 struct Cluster {
   TempDir tmp;
   DevPki pki = *DevPki::open((tmp.path() / "pki").string());
+  OfficeSigners signers{pki};
   std::map<std::string, int> ports{{"province", freePort()}, {"district-a", freePort()},
                                    {"district-b", freePort()}};
   std::shared_ptr<const schemas::Directory> directory = threeNodeDirectory(ports);
@@ -35,7 +38,7 @@ struct Cluster {
   void start(const std::string& name) {
     NodeOptions o;
     o.directory = directory;
-    // Stated: sample packages and node statuses are unsigned in this test (policy allows it).
+    // Signatures required: offices sign with their seals, nodes sign the statuses they issue.
     NodeConfig cfg = testNodeConfig(tmp.path(), pki, name, ports.at(name));
     cfg.dispatch.max_attempts = max_attempts;
     auto n = Node::start(cfg, std::move(o));
@@ -45,11 +48,11 @@ struct Cluster {
   Node& node(const std::string& name) { return *nodes.at(name); }
   std::string url(const std::string& name) { return "https://127.0.0.1:" + std::to_string(ports.at(name)); }
 
-  // POSTs as the office of `organ` to its home node.
+  // POSTs as the office of `organ` to its home node, the body signed with the office's seal.
   ClientResponse post(const std::string& organ, const std::string& home, const std::string& path,
                       const std::string& body) {
     auto c = officeClient(pki, organ, url(home));
-    auto r = c->request("POST", path, body);
+    auto r = c->request("POST", path, signers.sign(organ, body));
     REQUIRE(r);
     return *r;
   }
@@ -183,6 +186,32 @@ TEST_CASE("documents cross every level, statuses come back, a recall is agreed, 
   CHECK(c.node("district-b").store().counts()->paper == 0);
   CHECK(c.node("province").store().counts()->paper == 1);
   CHECK(c.node("province").store().counts()->failed == 0);
+
+  // Every status stored at the province is signed: 01 and 15 by a node's seal, 03 and 06 by the
+  // reporting commune's seal; each verifies against the test CA.
+  signing::ValidationPolicy policy;
+  policy.revocation.check = false;  // the dev certificates name no revocation source
+  signing::XmlVerifier verifier(*signing::TrustStore::fromBundle(c.pki.caFile()), policy);
+  auto& store = c.node("province").store();
+  int statuses = 0;
+  for (std::int64_t id = 1; id <= store.counts()->messages; ++id) {
+    auto m = store.message(id);
+    REQUIRE(m);
+    if (m->kind != MessageKind::Status) continue;
+    ++statuses;
+    auto report = verifier.verify(m->bytes);
+    INFO(report.toJson());
+    CHECK(report.passed());
+    REQUIRE(report.signer);
+    const auto code = m->status_code;
+    if (code == 1) {
+      CHECK((report.signer->organ_id == kDistrictA || report.signer->organ_id == kDistrictB ||
+             report.signer->organ_id == kProvince));
+    } else {
+      CHECK(report.signer->organ_id == m->sender);
+    }
+  }
+  CHECK(statuses >= 5);  // 01 from A1 and B1 (down), 03, 06 from B1, plus what passed through
 }
 
 TEST_CASE("a peer node down for a while: every delivery completes once it is back, none twice") {

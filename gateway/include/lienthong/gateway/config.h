@@ -12,7 +12,17 @@
 //   auth.jwt_secret    HS256 secret for bearer tokens of DMS clients [none: tokens refused]
 //   limits.max_body    bytes [10485760]        limits.max_header    bytes [16384]
 //   limits.max_connections [64]                limits.read_timeout_ms [10000]
+//   trust.dir          folder (CA certificates, *.crl) or PEM bundle that signatures must chain
+//                      to [tls.ca, the dev PKI CA without a configuration]
+//   signing.key        the node's seal key for the statuses it issues: PEM, .p12 or pkcs11: URI
+//                      [dev PKI seal for the node's top unit; required when tls.cert is set]
+//   signing.cert       PEM certificate (and chain) for a PEM key    signing.passphrase [none]
 //   policy.allow_unsigned  true|false [false]
+//   policy.revocation  auto|require|off [auto: check when the certificate names a source]
+//   policy.accept_unknown_revocation  true|false [false: UNKNOWN is refused with 422]
+//   policy.signer_must_match  true|false [true: the signer's OrganId must be the From unit]
+//   policy.allow_sha1  true|false [false]
+//   audit.checkpoint_every  records [1000]    audit.checkpoint_minutes [60]
 //   dispatch.workers [2]  dispatch.max_attempts [8]  dispatch.backoff_ms [500]
 //   dispatch.backoff_max_ms [60000]  dispatch.timeout_ms [10000]
 #pragma once
@@ -21,6 +31,7 @@
 
 #include "lienthong/gateway/dispatcher.h"
 #include "lienthong/gateway/http_server.h"
+#include "lienthong/gateway/signature.h"
 
 namespace lienthong::gateway {
 
@@ -29,7 +40,11 @@ struct NodeConfig {
   std::string data_dir = "lienthong-data";
   std::string directory_file;
   HttpServerConfig http;
-  bool allow_unsigned = false;
+  SignaturePolicy signature;
+  std::string trust;  // trust.dir
+  std::string signing_key, signing_cert, signing_passphrase;
+  int audit_checkpoint_every = 1000;
+  int audit_checkpoint_minutes = 60;
   DispatcherConfig dispatch;
   int peer_timeout_ms = 10000;
   std::string source = "(defaults)";  // the file it came from

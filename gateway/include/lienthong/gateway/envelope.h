@@ -1,7 +1,7 @@
 // The signature seam of the gateway. Intake checks an incoming envelope through an
 // EnvelopeChecker; the node signs the status messages it issues through a MessageSigner. The
-// signing library (lienthong::signing) provides the real XMLDSig implementations; the policy
-// wrapper here decides what happens to unsigned messages. Implementations are thread-safe.
+// XMLDSig implementations over lienthong::signing are in signature.h; the policy wrapper here
+// decides what happens to unsigned messages. Implementations are thread-safe.
 #pragma once
 
 #include <memory>
@@ -12,13 +12,19 @@
 
 namespace lienthong::gateway {
 
+// What intake knows of the message when it checks the signature.
+struct EnvelopeContext {
+  std::string from;        // From/OrganId of the package or status
+  bool is_status = false;  // a status message (may be signed by the node hosting `from`)
+};
+
 class EnvelopeChecker {
  public:
   virtual ~EnvelopeChecker() = default;
   // Checks the enveloped signature and the signer's certificate of `bytes` (a package or a
   // status). On refusal: SignatureInvalid or CertificateInvalid, and `report_json` receives the
   // validation report as a JSON object ({"report": {...}}).
-  virtual Result<void> check(std::string_view bytes, bool is_signed,
+  virtual Result<void> check(std::string_view bytes, bool is_signed, const EnvelopeContext& ctx,
                              std::string& report_json) const = 0;
 };
 

@@ -1,0 +1,226 @@
+#include "lienthong/gateway/signature.h"
+
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "lienthong/schemas/codec.h"
+#include "lienthong/signing/signing_key.h"
+#include "lienthong/signing/trust_store.h"
+#include "lienthong/signing/validation_report.h"
+#include "lienthong/signing/xml_signer.h"
+#include "lienthong/signing/xml_verifier.h"
+
+namespace lienthong::gateway {
+
+namespace {
+
+using signing::SubIndication;
+using signing::ValidationReport;
+using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
+
+// Whether one DER certificate names an OCSP responder or a CRL distribution point.
+bool namesSource(const std::string& der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())), &X509_free);
+  if (!cert) return false;
+  STACK_OF(OPENSSL_STRING)* urls = X509_get1_ocsp(cert.get());
+  const bool ocsp = urls != nullptr && sk_OPENSSL_STRING_num(urls) > 0;
+  X509_email_free(urls);
+  if (ocsp) return true;
+  auto* dps = static_cast<STACK_OF(DIST_POINT)*>(
+      X509_get_ext_d2i(cert.get(), NID_crl_distribution_points, nullptr, nullptr));
+  const bool crl = dps != nullptr && sk_DIST_POINT_num(dps) > 0;
+  sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+  return crl;
+}
+
+// Whether any certificate carried in the signature's KeyInfo names a revocation source. A
+// certificate that cannot be read here is treated as naming one, so the checking verifier decides.
+bool signatureNamesSource(std::string_view bytes) {
+  static constexpr std::string_view kTag = "X509Certificate>";
+  std::size_t pos = 0;
+  while ((pos = bytes.find(kTag, pos)) != std::string_view::npos) {
+    const std::size_t start = pos + kTag.size();
+    pos = start;
+    if (start < kTag.size() + 1 || bytes[start - kTag.size() - 1] == '/') continue;  // a close tag
+    const std::size_t end = bytes.find('<', start);
+    if (end == std::string_view::npos) return true;
+    auto der = schemas::codec::decodeBase64(bytes.substr(start, end - start));
+    if (!der || namesSource(*der)) return true;
+    pos = end;
+  }
+  return false;
+}
+
+bool certificateProblem(SubIndication s) {
+  switch (s) {
+    case SubIndication::Revoked:
+    case SubIndication::Expired:
+    case SubIndication::NotYetValid:
+    case SubIndication::NoSigningCertificateFound:
+    case SubIndication::NoCertificateChainFound:
+    case SubIndication::ChainConstraintsFailure:
+    case SubIndication::CertificateChainGeneralFailure:
+    case SubIndication::TryLater:
+      return true;
+    default:
+      return false;
+  }
+}
+
+class XmlChecker final : public EnvelopeChecker {
+ public:
+  XmlChecker(const signing::TrustStore& trust, const SignaturePolicy& policy,
+             std::shared_ptr<const RoutingTable> routing, std::size_t max_bytes)
+      : policy_(policy),
+        routing_(std::move(routing)),
+        trust_has_crls_(trust.crlCount() > 0),
+        node_seals_(nodeSeals(routing_->directory())),
+        checking_(trust, validationPolicy(policy, true), limits(max_bytes)),
+        unchecked_(trust, validationPolicy(policy, false), limits(max_bytes)) {}
+
+  Result<void> check(std::string_view bytes, bool /*is_signed*/, const EnvelopeContext& ctx,
+                     std::string& report_json) const override {
+    bool check_revocation = policy_.revocation == RevocationMode::Require;
+    if (policy_.revocation == RevocationMode::Auto) {
+      check_revocation = trust_has_crls_ || signatureNamesSource(bytes);
+    }
+    ValidationReport report = (check_revocation ? checking_ : unchecked_).verify(bytes);
+    if (!check_revocation && report.passed() && policy_.revocation == RevocationMode::Auto) {
+      report.warnings.push_back(
+          "revocation not checked: the signer's certificate names no OCSP responder or CRL and "
+          "the trust store holds no CRL (policy: check when a source is given)");
+    }
+    if (!report.passed() && report.sub_indication == SubIndication::TryLater &&
+        policy_.accept_unknown_revocation) {
+      ValidationReport again = unchecked_.verify(bytes);
+      if (again.passed()) {
+        again.revocation = report.revocation;
+        again.warnings.push_back("revocation status UNKNOWN (" + report.detail +
+                                 "); accepted by policy.accept_unknown_revocation");
+        report = std::move(again);
+      }
+    }
+    if (!report.passed()) {
+      report_json = "{\"report\":" + report.toJson() + "}";
+      return fail(certificateProblem(report.sub_indication) ? ErrorCode::CertificateInvalid
+                                                            : ErrorCode::SignatureInvalid,
+                  "signature " + std::string(signing::indicationName(report.indication)) + "/" +
+                      std::string(signing::subIndicationName(report.sub_indication)) + ": " +
+                      report.detail,
+                  0, "Signature");
+    }
+    if (policy_.signer_must_match) {
+      const std::string signer = report.signer ? report.signer->organ_id : std::string();
+      if (!signerMayAct(signer, ctx)) {
+        report_json = "{\"report\":" + report.toJson() + "}";
+        return fail(ErrorCode::CertificateInvalid,
+                    "the message is From " + ctx.from + " but signed by " +
+                        (signer.empty() ? "a certificate without an OrganId ('" +
+                                              (report.signer ? report.signer->subject : "") + "')"
+                                        : signer) +
+                        (ctx.is_status ? " (a status may be signed by its unit or by a gateway "
+                                         "node's seal)"
+                                       : ""),
+                    0, "Signature");
+      }
+    }
+    return {};
+  }
+
+ private:
+  static signing::ValidationPolicy validationPolicy(const SignaturePolicy& p, bool check) {
+    signing::ValidationPolicy v;
+    v.allow_sha1 = p.allow_sha1;
+    v.revocation.check = check && p.revocation != RevocationMode::Off;
+    v.revocation.timeout = std::chrono::milliseconds(p.revocation_timeout_ms);
+    return v;
+  }
+  static schemas::XmlLimits limits(std::size_t max_bytes) {
+    schemas::XmlLimits l;
+    l.max_bytes = max_bytes;
+    return l;
+  }
+
+  bool signerMayAct(const std::string& signer, const EnvelopeContext& ctx) const {
+    if (signer.empty()) return false;
+    if (routing_->sameUnit(signer, ctx.from)) return true;
+    if (!ctx.is_status) return false;
+    for (const auto& seal : node_seals_) {
+      if (routing_->sameUnit(signer, seal)) return true;
+    }
+    return false;
+  }
+
+  static std::vector<std::string> nodeSeals(const schemas::Directory& dir) {
+    std::vector<std::string> out;
+    for (const auto& n : dir.nodes()) {
+      auto u = nodeTopUnit(dir, n.name);
+      if (!u.empty()) out.push_back(std::move(u));
+    }
+    return out;
+  }
+
+  SignaturePolicy policy_;
+  std::shared_ptr<const RoutingTable> routing_;
+  bool trust_has_crls_;
+  std::vector<std::string> node_seals_;  // the units gateway nodes sign their statuses as
+  signing::XmlVerifier checking_;
+  signing::XmlVerifier unchecked_;
+};
+
+class XmlStatusSigner final : public MessageSigner {
+ public:
+  explicit XmlStatusSigner(signing::SigningKey key) : signer_(std::move(key)) {}
+  Result<std::string> sign(const schemas::StatusMessage& status) const override {
+    if (auto r = status.check(); !r) return std::unexpected(r.error());
+    return signer_.sign(status.serialize(false));
+  }
+
+ private:
+  signing::XmlSigner signer_;
+};
+
+}  // namespace
+
+std::string_view revocationModeName(RevocationMode m) {
+  switch (m) {
+    case RevocationMode::Auto: return "auto";
+    case RevocationMode::Require: return "require";
+    case RevocationMode::Off: return "off";
+  }
+  return "auto";
+}
+
+Result<std::shared_ptr<const EnvelopeChecker>> makeXmlChecker(
+    const std::string& trust, const SignaturePolicy& policy,
+    std::shared_ptr<const RoutingTable> routing, std::size_t max_bytes) {
+  auto store = signing::TrustStore::load(trust);
+  if (!store) {
+    return fail(ErrorCode::Config, "trust.dir: '" + trust + "': " + store.error().message);
+  }
+  if (store->anchorCount() == 0) {
+    return fail(ErrorCode::Config, "trust.dir: '" + trust + "' holds no trust anchor (a self-signed CA certificate)");
+  }
+  return std::shared_ptr<const EnvelopeChecker>(
+      std::make_shared<XmlChecker>(*store, policy, std::move(routing), max_bytes));
+}
+
+Result<std::shared_ptr<const MessageSigner>> makeXmlSigner(const std::string& key,
+                                                           const std::string& passphrase,
+                                                           const std::string& certificates) {
+  auto k = signing::SigningKey::load(key, passphrase, certificates);
+  if (!k) return fail(k.error().code, "signing.key: '" + key + "': " + k.error().message);
+  return std::shared_ptr<const MessageSigner>(std::make_shared<XmlStatusSigner>(std::move(*k)));
+}
+
+std::string nodeTopUnit(const schemas::Directory& directory, const std::string& node) {
+  for (const auto& u : directory.units()) {
+    if (u.home_node != node) continue;
+    const schemas::Unit* parent = u.parent.empty() ? nullptr : directory.find(u.parent);
+    if (parent == nullptr || parent->home_node != node) return u.legacy_code.empty() ? u.code : u.legacy_code;
+  }
+  return {};
+}
+
+}  // namespace lienthong::gateway
