@@ -3,7 +3,9 @@
 #include <openssl/ocsp.h>
 
 #include <algorithm>
+#include <ctime>
 #include <limits>
+#include <optional>
 
 #include "lienthong/schemas/organ_id.h"
 #include "trust_state.h"
@@ -331,6 +333,26 @@ std::string pathKey(const TrustStore::State& st, X509* signer, const std::vector
 
 std::time_t asn1Seconds(const ASN1_TIME* t) { return Clock::to_time_t(fromAsn1Time(t)); }
 
+// "2026-11-20T03:04:05Z", as isoTime writes it.
+std::optional<Clock::time_point> parseIsoTime(const std::string& s) {
+  struct tm tm {};
+  const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != 0) return std::nullopt;
+  return Clock::from_time_t(timegm(&tm));
+}
+
+// The signing time a revocation date may be compared with: one a verified time-stamp proves,
+// or a claimed one when the policy trusts it.
+std::optional<Clock::time_point> provenSigningTime(const ValidationReport& report,
+                                                   const ValidationPolicy& policy) {
+  if (!report.signing_time) return std::nullopt;
+  if (report.signing_time_source == "timestamp") return report.signing_time;
+  if (report.signing_time_source == "claimed" && policy.trust_claimed_signing_time) {
+    return report.signing_time;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool CertificateValidator::validate(X509* signer, const std::vector<X509*>& extra_certs,
@@ -427,8 +449,20 @@ bool CertificateValidator::validate(X509* signer, const std::vector<X509*>& extr
     if (i == 0) report.revocation = info;
     std::string who = i == 0 ? "the signer certificate" : "CA certificate " + report.chain[i].subject;
     if (info.status == RevocationStatus::Revoked) {
+      const auto proven = provenSigningTime(report, policy_);
+      const auto revoked_at = parseIsoTime(info.revoked_at);
+      if (proven && revoked_at && *proven < *revoked_at) {
+        report.warnings.push_back(
+            who + " was revoked on " + info.revoked_at + " (" + info.source +
+            "), after the signing time " + isoTime(*proven) + " proven by " +
+            (report.signing_time_source == "timestamp" ? "a time-stamp"
+                                                       : "the claimed signing time (policy)"));
+        continue;
+      }
       report.setFailure(SubIndication::Revoked,
-                        who + " is revoked since " + info.revoked_at + " (" + info.source + ")");
+                        who + " is revoked since " + info.revoked_at + " (" + info.source + ")" +
+                            (proven ? ", before the signing time " + isoTime(*proven)
+                                    : "; no time-stamp proves the signature older"));
       return false;
     }
     if (info.status != RevocationStatus::Good) {

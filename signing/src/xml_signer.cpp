@@ -112,20 +112,16 @@ Result<std::string> XmlSigner::sign(std::string_view edxml) const {
     xmlNode* props = child(object, ds, "SignatureProperties");
     xmlNode* prop = child(props, ds, "SignatureProperty");
     xmlNewProp(prop, X("Target"), X("#" + sig_id));
-    xmlNs* lt = nullptr;
+    // Declared on SignatureProperty so that both children (siblings) are in its scope.
+    xmlNs* lt = xmlNewNs(prop, X(std::string(kLienthongSigNs)), X("lt"));
     if (options_.signing_time) {
       auto at = options_.at.value_or(std::chrono::system_clock::now());
-      xmlNode* st = xmlNewChild(prop, nullptr, X("SigningTime"), X(isoTime(at)));
-      lt = xmlNewNs(st, X(std::string(kLienthongSigNs)), X("lt"));
-      xmlSetNs(st, lt);
+      xmlNewChild(prop, lt, X("SigningTime"), X(isoTime(at)));
     }
     if (options_.tsa) {
       auto token = options_.tsa->timestamp(*value, DigestAlgorithm::Sha256);
       if (!token) return std::unexpected(token.error());
-      xmlNode* ts = xmlNewChild(prop, nullptr, X("SignatureTimeStamp"),
-                                X(schemas::codec::encodeBase64(*token, 76)));
-      xmlNs* ts_ns = lt != nullptr ? lt : xmlNewNs(ts, X(std::string(kLienthongSigNs)), X("lt"));
-      xmlSetNs(ts, ts_ns);
+      xmlNewChild(prop, lt, X("SignatureTimeStamp"), X(schemas::codec::encodeBase64(*token, 76)));
     }
   }
 

@@ -52,6 +52,11 @@ struct ValidationPolicy {
   RevocationPolicy revocation;
   // Validate as of this time instead of the signing time (tests, re-validation).
   std::optional<std::chrono::system_clock::time_point> validation_time;
+  // A certificate revoked after the signing time passes (with a warning) when that time is
+  // proven by a verified time-stamp; with this set, a claimed signing time (SigningTime,
+  // the CMS signing-time attribute) is trusted for that comparison too. Otherwise a revoked
+  // certificate gives REVOKED.
+  bool trust_claimed_signing_time = false;
 };
 
 class TrustStore {
