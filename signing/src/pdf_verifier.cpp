@@ -637,7 +637,7 @@ std::string PdfVerification::textEn() const {
 }
 
 PdfVerifier::PdfVerifier(TrustStore trust, ValidationPolicy policy)
-    : trust_(trust), cms_(std::move(trust), std::move(policy)) {}
+    : trust_(trust), policy_(policy), cms_(std::move(trust), std::move(policy)) {}
 
 Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
   if (!data.starts_with("%PDF-"))
@@ -721,24 +721,32 @@ Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
         content.reserve(static_cast<std::size_t>(r[1] + r[3]));  // one allocation, no growth
         content.append(data.substr(0, static_cast<std::size_t>(r[1])));
         content.append(data.substr(static_cast<std::size_t>(r[2]), static_cast<std::size_t>(r[3])));
-        c.report = cms_.verify(content, item.der);
-        bool timestamped = false;
-        if (auto parts = pdf::cmsParts(item.der)) {
-          if (!parts->timestamp_token.empty()) {
-            auto ts = verifyTimeStampToken(parts->timestamp_token, parts->signature_value, trust_);
-            if (ts) {
-              timestamped = true;
-              c.report.signing_time = ts->time;
-              c.report.signing_time_source = "timestamp";
-            } else {
-              c.report.warnings.push_back("signature time-stamp not valid: " + ts.error().message);
-            }
-          }
-          if (parts->has_signing_time && c.sub_filter == "ETSI.CAdES.detached")
-            c.report.warnings.push_back(
-                "signing-time signed attribute present: not PAdES baseline (the time belongs in "
-                "/M)");
+        // A valid signature time-stamp proves the signature existed then: the certificate is
+        // checked as of that time (PAdES-T), unless the policy fixes the validation time.
+        const auto parts = pdf::cmsParts(item.der);
+        std::optional<TimeStampInfo> stamp;
+        std::string stamp_problem;
+        if (parts && !parts->timestamp_token.empty()) {
+          auto ts = verifyTimeStampToken(parts->timestamp_token, parts->signature_value, trust_);
+          if (ts) stamp = *ts;
+          else stamp_problem = "signature time-stamp not valid: " + ts.error().message;
         }
+        if (stamp && !policy_.validation_time) {
+          ValidationPolicy at_stamp = policy_;
+          at_stamp.validation_time = stamp->time;
+          c.report = CmsVerifier(trust_, at_stamp).verify(content, item.der);
+        } else {
+          c.report = cms_.verify(content, item.der);
+        }
+        const bool timestamped = stamp.has_value();
+        if (stamp) {
+          c.report.signing_time = stamp->time;
+          c.report.signing_time_source = "timestamp";
+        }
+        if (!stamp_problem.empty()) c.report.warnings.push_back(stamp_problem);
+        if (parts && parts->has_signing_time && c.sub_filter == "ETSI.CAdES.detached")
+          c.report.warnings.push_back(
+              "signing-time signed attribute present: not PAdES baseline (the time belongs in /M)");
         if (!timestamped && c.report.signing_time_source != "claimed") {
           if (auto m = parsePdfDate(c.claimed_time)) {
             c.report.signing_time = *m;

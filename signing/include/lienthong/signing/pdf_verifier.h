@@ -97,6 +97,7 @@ class PdfVerifier {
 
  private:
   TrustStore trust_;  // for signature time-stamps
+  ValidationPolicy policy_;
   CmsVerifier cms_;
 };
 
