@@ -41,6 +41,7 @@ std::vector<Command> signingCommands();   // sign, verify (cli_sign.cpp)
 std::vector<Command> gatewayCommands();   // serve, send, inbox, status (cli_gateway.cpp)
 std::vector<Command> caCommands();        // ca ... (cli_ca.cpp)
 std::vector<Command> pdfCommands();       // pdf sign, verify, sample (cli_pdf.cpp)
+std::vector<Command> auditCommands();     // audit verify, checkpoint (cli_audit.cpp)
 
 Result<std::string> readFile(const std::string& path);
 // Writes via a temporary file and rename, so no half-written file is ever seen.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "lienthong/gateway/audit_log.h"
 #include "lienthong/gateway/dev_pki.h"
 #include "lienthong/gateway/dispatcher.h"
 #include "lienthong/gateway/http_error.h"
@@ -62,6 +63,7 @@ struct Node::Impl {
   std::unique_ptr<Intake> intake;
   std::unique_ptr<PeerPool> peers;
   std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<AuditCheckpointer> checkpointer;
   std::unique_ptr<HttpServer> server;
   std::mutex log_mu;  // guards writes to options.log
 
@@ -248,7 +250,10 @@ struct Node::Impl {
       auto d = ownedDelivery(r, rest.substr(0, rest.size() - 4));
       if (!d) return HttpResponse::error(d.error());
       if (d->state == kDelivered) {
-        if (auto s = store->finishDelivery(d->id, kAcknowledged, nowMs(), "by " + r.credential.subject); !s) {
+        if (auto s = store->finishDelivery(d->id, kAcknowledged, nowMs(), "by " + r.credential.subject,
+                                         std::string(roleName(r.credential.role)) + ":" +
+                                             r.credential.subject);
+            !s) {
           return HttpResponse::error(s.error());
         }
       }
@@ -388,6 +393,15 @@ void Node::stop() {
   if (!impl_) return;
   if (impl_->server) impl_->server->stop();
   if (impl_->dispatcher) impl_->dispatcher->stop();
+  if (impl_->checkpointer) {
+    impl_->checkpointer->stop();
+    (void)impl_->checkpointer->checkpointNow();  // the head at shutdown is pinned too
+  }
+}
+
+Result<std::optional<AuditCheckpoint>> Node::checkpointAudit() {
+  if (!impl_->checkpointer) return fail(ErrorCode::Config, "this node has no key to sign checkpoints with");
+  return impl_->checkpointer->checkpointNow();
 }
 
 int Node::port() const { return impl_->server->port(); }
@@ -460,10 +474,10 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
     verifier = std::move(*v);
   }
   impl->checker = makePolicyChecker(c.signature.allow_unsigned, verifier);
+  std::string key = c.signing_key, cert = c.signing_cert;
   if (impl->options.signer) {
     impl->signer = impl->options.signer;
   } else {
-    std::string key = c.signing_key, cert = c.signing_cert;
     if (key.empty()) {
       const std::string unit = nodeTopUnit(*impl->directory, c.name);
       if (!dev_pki || unit.empty()) {
@@ -482,6 +496,12 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
     if (!signer) return fail(ErrorCode::Config, config.source + ": " + signer.error().message);
     impl->signer = std::move(*signer);
   }
+  if (!key.empty()) {
+    auto cms = makeCmsSigner(key, c.signing_passphrase, cert);
+    if (!cms) return fail(ErrorCode::Config, config.source + ": " + cms.error().message);
+    impl->checkpointer = std::make_unique<AuditCheckpointer>(
+        *impl->store, c.name, std::move(*cms), c.audit_checkpoint_every, c.audit_checkpoint_minutes);
+  }
   Impl* self = impl.get();
   impl->intake = std::make_unique<Intake>(c.http.max_body, impl->schemas, impl->routing,
                                           *impl->store, impl->checker, impl->metrics, [self] {
@@ -499,6 +519,7 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   }
   impl->server = std::move(*server);
   if (impl->options.start_dispatcher) impl->dispatcher->start();
+  if (impl->checkpointer) impl->checkpointer->start();
   impl->log("started", "", "listening on port " + std::to_string(impl->server->port()));
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }

@@ -4,6 +4,7 @@
 #include <openssl/x509v3.h>
 
 #include "lienthong/schemas/codec.h"
+#include "lienthong/signing/cms.h"
 #include "lienthong/signing/signing_key.h"
 #include "lienthong/signing/trust_store.h"
 #include "lienthong/signing/validation_report.h"
@@ -212,6 +213,30 @@ Result<std::shared_ptr<const MessageSigner>> makeXmlSigner(const std::string& ke
   auto k = signing::SigningKey::load(key, passphrase, certificates);
   if (!k) return fail(k.error().code, "signing.key: '" + key + "': " + k.error().message);
   return std::shared_ptr<const MessageSigner>(std::make_shared<XmlStatusSigner>(std::move(*k)));
+}
+
+Result<BlobSigner> makeCmsSigner(const std::string& key, const std::string& passphrase,
+                                 const std::string& certificates) {
+  auto k = signing::SigningKey::load(key, passphrase, certificates);
+  if (!k) return fail(k.error().code, "signing.key: '" + key + "': " + k.error().message);
+  auto signer = std::make_shared<const signing::CmsSigner>(std::move(*k));
+  return BlobSigner([signer](std::string_view content) { return signer->sign(content); });
+}
+
+Result<BlobVerifier> makeCmsVerifier(const std::string& trust) {
+  auto store = signing::TrustStore::load(trust);
+  if (!store) return fail(ErrorCode::Config, "trust: '" + trust + "': " + store.error().message);
+  signing::ValidationPolicy policy;
+  policy.revocation.check = false;
+  auto verifier = std::make_shared<const signing::CmsVerifier>(*store, policy);
+  return BlobVerifier([verifier](std::string_view content, std::string_view der) -> Result<std::string> {
+    auto report = verifier->verify(content, der);
+    if (!report.passed()) {
+      return fail(ErrorCode::SignatureInvalid,
+                  std::string(signing::subIndicationName(report.sub_indication)) + ": " + report.detail);
+    }
+    return report.signer ? report.signer->subject : std::string();
+  });
 }
 
 std::string nodeTopUnit(const schemas::Directory& directory, const std::string& node) {

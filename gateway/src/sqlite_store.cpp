@@ -1,11 +1,17 @@
-// The embedded store: Poco::Data over SQLite in WAL mode. One connection, guarded by a mutex,
-// because a SQLite connection is not to be used from two threads at once and SQLite writes one
-// transaction at a time anyway. synchronous=FULL: a commit that returned is on disk, so a 202 is
-// never lost to a crash.
+// The embedded store: Poco::Data over SQLite in WAL mode, synchronous=FULL (a commit that
+// returned is on disk, so a 202 is never lost to a crash). Writes go through one writer
+// connection owned by a committer thread, which takes every write waiting in its queue and runs
+// them in one transaction (each in its own savepoint, so one failing write does not undo the
+// others), commits once, then answers every caller: one fsync for many intakes (group commit).
+// Reads use a small pool of reader connections, which WAL lets run beside the writer.
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
@@ -13,6 +19,7 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
+#include "lienthong/gateway/intake.h"
 #include "lienthong/gateway/store.h"
 
 namespace lienthong::gateway {
@@ -80,9 +87,22 @@ const std::vector<std::string>& migrations() {
       "CREATE TABLE audit ("
       " id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, event TEXT NOT NULL,"
       " document_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');",
+      // 2: the audit log becomes a hash chain (records of version 1 are chained by the
+      // migration, see kChainMigration) with signed checkpoints.
+      "ALTER TABLE audit ADD COLUMN actor TEXT NOT NULL DEFAULT '';"
+      "ALTER TABLE audit ADD COLUMN subject TEXT NOT NULL DEFAULT '';"
+      "ALTER TABLE audit ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';"
+      "ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';"
+      "CREATE TABLE audit_checkpoints ("
+      " id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,"
+      " last_record INTEGER NOT NULL, last_hash TEXT NOT NULL, records INTEGER NOT NULL,"
+      " body TEXT NOT NULL, signature TEXT NOT NULL);",
   };
   return kMigrations;
 }
+
+// The migration after which existing audit records are chained (they had no hashes before).
+constexpr int kChainMigration = 2;
 
 // Splits a migration into statements (no ';' inside the SQL text above).
 std::vector<std::string> statements(const std::string& sql) {
@@ -148,50 +168,81 @@ struct MessageRows {
   }
 };
 
+
+void field(std::string& out, std::string_view v) {
+  out += std::to_string(v.size());
+  out += ':';
+  out.append(v);
+  out += ';';
+}
+
+struct AuditRows {
+  std::vector<Int64> id, at_ms;
+  std::vector<std::string> event, actor, document_id, subject, detail, prev_hash, hash;
+  void bind(Poco::Data::Statement& st) {
+    st, into(id), into(at_ms), into(event), into(actor), into(document_id), into(subject),
+        into(detail), into(prev_hash), into(hash);
+  }
+  std::vector<AuditRecord> take() const {
+    std::vector<AuditRecord> out;
+    out.reserve(id.size());
+    for (std::size_t i = 0; i < id.size(); ++i) {
+      out.push_back(AuditRecord{id[i], at_ms[i], event[i], actor[i], document_id[i], subject[i],
+                                detail[i], prev_hash[i], hash[i]});
+    }
+    return out;
+  }
+};
+const char* kAuditColumns = "id, at_ms, event, actor, document_id, subject, detail, prev_hash, hash";
+
+using Session = Poco::Data::Session;
+
+// Storage error for an exception thrown by Poco or the standard library.
+Error storageError(const char* what, const std::exception& e) {
+  const auto* pe = dynamic_cast<const Poco::Exception*>(&e);
+  return Error{ErrorCode::Storage,
+               std::string("store: ") + what + ": " + (pe ? pe->displayText() : std::string(e.what())),
+               0,
+               {}};
+}
+
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(std::unique_ptr<Poco::Data::Session> session)
-      : session_(std::move(session)) {}
+  SqliteStore(std::string path, std::unique_ptr<Session> writer)
+      : path_(std::move(path)), writer_(std::move(writer)) {}
 
-  Result<void> migrate() {
-    return guarded("migrate", [&]() -> Result<void> {
-      auto& s = *session_;
-      std::string mode;
-      s << "PRAGMA journal_mode=WAL", into(mode), now;
-      if (mode != "wal") return fail(ErrorCode::Storage, "SQLite refused WAL mode (got " + mode + ")");
-      s << "PRAGMA synchronous=FULL", now;
-      s << "PRAGMA foreign_keys=ON", now;
-      s << "PRAGMA busy_timeout=5000", now;
-      s << "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", now;
-      Int64 rows = 0;
-      s << "SELECT COUNT(*) FROM schema_version", into(rows), now;
-      if (rows == 0) s << "INSERT INTO schema_version(version) VALUES (0)", now;
-      int version = 0;
-      s << "SELECT version FROM schema_version", into(version), now;
-      const auto& all = migrations();
-      if (version > static_cast<int>(all.size())) {
-        return fail(ErrorCode::Storage, "the store was written by a newer lienthong (schema " +
-                                            std::to_string(version) + ")");
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (committer_.joinable()) committer_.join();
+  }
+
+  Result<void> open(int readers) {
+    try {
+      if (auto r = migrate(); !r) return r;
+      auto& s = *writer_;
+      std::vector<Int64> id;
+      std::vector<std::string> hash;
+      s << "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", into(id), into(hash), now;
+      chain_ = id.empty() ? Chain{0, std::string(kAuditGenesis)} : Chain{id[0], hash[0]};
+      for (int i = 0; i < readers; ++i) {
+        auto r = std::make_unique<Session>("SQLite", path_);
+        *r << "PRAGMA busy_timeout=5000", now;
+        idle_readers_.push_back(r.get());
+        readers_.push_back(std::move(r));
       }
-      for (int v = version; v < static_cast<int>(all.size()); ++v) {
-        s.begin();
-        try {
-          for (const auto& stmt : statements(all[v])) s << stmt, now;
-          int next = v + 1;
-          s << "UPDATE schema_version SET version = ?", bind(next), now;
-          s.commit();
-        } catch (...) {
-          s.rollback();
-          throw;
-        }
-      }
-      return {};
-    });
+    } catch (const std::exception& e) {
+      return std::unexpected(storageError("open", e));
+    }
+    committer_ = std::thread([this] { commitLoop(); });
+    return {};
   }
 
   Result<Accepted> insertMessage(const NewMessage& m) override {
-    return guarded("insert message", [&]() -> Result<Accepted> {
-      auto& s = *session_;
+    return write("insert message", [&](Session& s) -> Result<Accepted> {
       const std::string kind(kindName(m.kind));
       std::vector<Int64> ids;
       std::vector<std::string> hashes;
@@ -204,44 +255,37 @@ class SqliteStore final : public Store {
                                              std::to_string(ids[0]) + ")");
       }
       const Int64 now_ms = nowMs();
-      s.begin();
-      try {
-        s << "INSERT INTO messages(kind, sender, dedupe_key, document_id, document_sender,"
-             " content_hash, bytes, hops, subject, business_type, target_document, received_from,"
-             " status_code, received_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            bind(kind), bind(m.sender), bind(m.dedupe_key), bind(m.document_id),
-            bind(m.document_sender), bind(m.content_hash), bind(m.bytes), bind(m.hops),
-            bind(m.subject), bind(m.business_type), bind(m.target_document), bind(m.received_from),
-            bind(m.status_code), bind(now_ms), now;
-        Int64 id = 0;
-        s << "SELECT last_insert_rowid()", into(id), now;
-        for (const auto& d : m.deliveries) {
-          const std::string route(routeName(d.route));
-          const std::string state(d.route == RouteKind::Paper ? kPaper : kPending);
-          const Int64 done = d.route == RouteKind::Paper ? now_ms : 0;
-          s << "INSERT INTO deliveries(message_id, recipient, route, next_node, state,"
-               " next_attempt_ms, created_ms, done_ms) VALUES (?,?,?,?,?,?,?,?)",
-              bind(id), bind(d.recipient), bind(route), bind(d.next_node), bind(state), bind(now_ms),
-              bind(now_ms), bind(done), now;
-        }
-        const std::string event = "received " + kind;
-        const std::string detail = m.audit_detail;
-        s << "INSERT INTO audit(at_ms, event, document_id, detail) VALUES (?,?,?,?)",
-            bind(now_ms), bind(event), bind(m.document_id), bind(detail), now;
-        s.commit();
-        return Accepted{id, false};
-      } catch (...) {
-        s.rollback();
-        throw;
+      s << "INSERT INTO messages(kind, sender, dedupe_key, document_id, document_sender,"
+           " content_hash, bytes, hops, subject, business_type, target_document, received_from,"
+           " status_code, received_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+          bind(kind), bind(m.sender), bind(m.dedupe_key), bind(m.document_id),
+          bind(m.document_sender), bind(m.content_hash), bind(m.bytes), bind(m.hops),
+          bind(m.subject), bind(m.business_type), bind(m.target_document), bind(m.received_from),
+          bind(m.status_code), bind(now_ms), now;
+      Int64 id = 0;
+      s << "SELECT last_insert_rowid()", into(id), now;
+      std::string subject = "message:" + std::to_string(id);
+      for (const auto& d : m.deliveries) {
+        const std::string route(routeName(d.route));
+        const std::string state(d.route == RouteKind::Paper ? kPaper : kPending);
+        const Int64 done = d.route == RouteKind::Paper ? now_ms : 0;
+        s << "INSERT INTO deliveries(message_id, recipient, route, next_node, state,"
+             " next_attempt_ms, created_ms, done_ms) VALUES (?,?,?,?,?,?,?,?)",
+            bind(id), bind(d.recipient), bind(route), bind(d.next_node), bind(state), bind(now_ms),
+            bind(now_ms), bind(done), now;
       }
+      appendChained(s, now_ms,
+                    AuditEntry{"received " + kind, m.received_from.empty() ? "system" : m.received_from,
+                               m.document_id, subject, m.audit_detail});
+      return Accepted{id, false};
     });
   }
 
   Result<StoredMessage> message(std::int64_t id) override {
-    return guarded("read message", [&]() -> Result<StoredMessage> {
+    return read("read message", [&](Session& s) -> Result<StoredMessage> {
       MessageRows rows;
       Int64 key = id;
-      Poco::Data::Statement st(*session_);
+      Poco::Data::Statement st(s);
       st << "SELECT " << kMessageColumns << " FROM messages WHERE id = ?", bind(key);
       rows.bind(st);
       st.execute();
@@ -253,9 +297,9 @@ class SqliteStore final : public Store {
 
   Result<std::optional<StoredMessage>> findDocument(const std::string& sender,
                                                     const std::string& document_id) override {
-    return guarded("find document", [&]() -> Result<std::optional<StoredMessage>> {
+    return read("find document", [&](Session& s) -> Result<std::optional<StoredMessage>> {
       MessageRows rows;
-      Poco::Data::Statement st(*session_);
+      Poco::Data::Statement st(s);
       st << "SELECT " << kMessageColumns
          << " FROM messages WHERE kind = 'document' AND sender = ? AND dedupe_key = ?",
           bind(sender), bind(document_id);
@@ -268,9 +312,9 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<StoredMessage>> findDocuments(const std::string& document_id) override {
-    return guarded("find documents", [&]() -> Result<std::vector<StoredMessage>> {
+    return read("find documents", [&](Session& s) -> Result<std::vector<StoredMessage>> {
       MessageRows rows;
-      Poco::Data::Statement st(*session_);
+      Poco::Data::Statement st(s);
       st << "SELECT " << kMessageColumns
          << " FROM messages WHERE kind = 'document' AND document_id = ? ORDER BY id",
           bind(document_id);
@@ -282,11 +326,11 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Delivery>> dueDeliveries(std::int64_t now_ms, int limit,
                                               const std::vector<std::int64_t>& busy) override {
-    return guarded("due deliveries", [&]() -> Result<std::vector<Delivery>> {
+    return read("due deliveries", [&](Session& s) -> Result<std::vector<Delivery>> {
       DeliveryRows rows;
       Int64 at = now_ms;
       int n = limit + static_cast<int>(busy.size());
-      Poco::Data::Statement st(*session_);
+      Poco::Data::Statement st(s);
       st << "SELECT " << kDeliveryColumns
          << " FROM deliveries WHERE state = 'pending' AND next_attempt_ms <= ?"
             " ORDER BY next_attempt_ms, id LIMIT ?",
@@ -305,10 +349,10 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Delivery>> deliveriesOf(std::int64_t message_id) override {
-    return guarded("read deliveries", [&]() -> Result<std::vector<Delivery>> {
+    return read("read deliveries", [&](Session& s) -> Result<std::vector<Delivery>> {
       DeliveryRows rows;
       Int64 key = message_id;
-      Poco::Data::Statement st(*session_);
+      Poco::Data::Statement st(s);
       st << "SELECT " << kDeliveryColumns << " FROM deliveries WHERE message_id = ? ORDER BY id",
           bind(key);
       rows.bind(st);
@@ -318,10 +362,10 @@ class SqliteStore final : public Store {
   }
 
   Result<Delivery> delivery(std::int64_t id) override {
-    return guarded("read delivery", [&]() -> Result<Delivery> {
+    return read("read delivery", [&](Session& s) -> Result<Delivery> {
       DeliveryRows rows;
       Int64 key = id;
-      Poco::Data::Statement st(*session_);
+      Poco::Data::Statement st(s);
       st << "SELECT " << kDeliveryColumns << " FROM deliveries WHERE id = ?", bind(key);
       rows.bind(st);
       st.execute();
@@ -332,46 +376,41 @@ class SqliteStore final : public Store {
   }
 
   Result<void> finishDelivery(std::int64_t id, std::string_view state, std::int64_t now_ms,
-                              const std::string& note) override {
-    return guarded("finish delivery", [&]() -> Result<void> {
-      auto& s = *session_;
+                              const std::string& note, const std::string& actor) override {
+    return write("finish delivery", [&](Session& s) -> Result<void> {
       Int64 key = id, at = now_ms;
       const std::string st(state);
-      s.begin();
-      try {
-        s << "UPDATE deliveries SET state = ?, done_ms = ?, last_error = ? WHERE id = ?", bind(st),
-            bind(at), bind(note), bind(key), now;
-        const std::string event = "delivery " + st;
-        const std::string detail = "delivery " + std::to_string(id) + (note.empty() ? "" : ": ") + note;
-        std::string document_id;
-        s << "SELECT m.document_id FROM deliveries d JOIN messages m ON m.id = d.message_id"
-             " WHERE d.id = ?", bind(key), into(document_id), now;
-        s << "INSERT INTO audit(at_ms, event, document_id, detail) VALUES (?,?,?,?)", bind(at),
-            bind(event), bind(document_id), bind(detail), now;
-        s.commit();
-        return {};
-      } catch (...) {
-        s.rollback();
-        throw;
-      }
+      s << "UPDATE deliveries SET state = ?, done_ms = ?, last_error = ? WHERE id = ?", bind(st),
+          bind(at), bind(note), bind(key), now;
+      std::vector<std::string> document_id;
+      std::vector<Int64> message_id;
+      s << "SELECT m.document_id, m.id FROM deliveries d JOIN messages m ON m.id = d.message_id"
+           " WHERE d.id = ?", bind(key), into(document_id), into(message_id), now;
+      appendChained(s, at,
+                    AuditEntry{"delivery " + st, actor,
+                               document_id.empty() ? std::string() : document_id[0],
+                               "delivery:" + std::to_string(id) +
+                                   (message_id.empty() ? "" : " message:" + std::to_string(message_id[0])),
+                               note});
+      return {};
     });
   }
 
   Result<void> scheduleRetry(std::int64_t id, int attempts, std::int64_t next_ms,
                              const std::string& error) override {
-    return guarded("schedule retry", [&]() -> Result<void> {
+    return write("schedule retry", [&](Session& s) -> Result<void> {
       Int64 key = id, at = next_ms;
-      *session_ << "UPDATE deliveries SET attempts = ?, next_attempt_ms = ?, last_error = ?"
-                   " WHERE id = ?", bind(attempts), bind(at), bind(error), bind(key), now;
+      s << "UPDATE deliveries SET attempts = ?, next_attempt_ms = ?, last_error = ?"
+           " WHERE id = ?", bind(attempts), bind(at), bind(error), bind(key), now;
       return {};
     });
   }
 
   Result<std::optional<std::int64_t>> nextDue() override {
-    return guarded("next due", [&]() -> Result<std::optional<std::int64_t>> {
+    return read("next due", [&](Session& s) -> Result<std::optional<std::int64_t>> {
       std::vector<Int64> at;
-      *session_ << "SELECT MIN(next_attempt_ms) FROM deliveries WHERE state = 'pending'"
-                   " HAVING COUNT(*) > 0", into(at), now;
+      s << "SELECT MIN(next_attempt_ms) FROM deliveries WHERE state = 'pending'"
+           " HAVING COUNT(*) > 0", into(at), now;
       if (at.empty()) return std::optional<std::int64_t>{};
       return std::optional<std::int64_t>{at.front()};
     });
@@ -379,11 +418,11 @@ class SqliteStore final : public Store {
 
   Result<std::vector<MailboxEntry>> mailbox(const std::string& recipient,
                                             const std::vector<std::string>& states) override {
-    return guarded("mailbox", [&]() -> Result<std::vector<MailboxEntry>> {
+    return read("mailbox", [&](Session& s) -> Result<std::vector<MailboxEntry>> {
       DeliveryRows rows;
       std::vector<std::string> sender, document_id, subject;
       std::vector<Int64> received;
-      Poco::Data::Statement st(*session_);
+      Poco::Data::Statement st(s);
       st << "SELECT d.id, d.message_id, d.recipient, d.route, d.next_node, d.state, d.attempts,"
             " d.next_attempt_ms, d.last_error, d.created_ms, d.done_ms, m.sender, m.document_id,"
             " m.subject, m.received_ms FROM deliveries d JOIN messages m ON m.id = d.message_id"
@@ -408,53 +447,50 @@ class SqliteStore final : public Store {
 
   Result<int> setMailboxState(const std::string& sender, const std::string& document_id,
                               const std::string& recipient, std::string_view state) override {
-    return guarded("set mailbox state", [&]() -> Result<int> {
+    return write("set mailbox state", [&](Session& s) -> Result<int> {
       const std::string st(state);
-      Poco::Data::Statement stmt(*session_);
+      Poco::Data::Statement stmt(s);
       stmt << "UPDATE deliveries SET state = ? WHERE route = 'local' AND recipient = ? AND"
               " state <> 'pending' AND message_id IN (SELECT id FROM messages WHERE"
               " kind = 'document' AND sender = ? AND dedupe_key = ?)",
           bind(st), bind(recipient), bind(sender), bind(document_id);
       const auto n = stmt.execute();
+      if (n > 0) {
+        appendChained(s, nowMs(),
+                      AuditEntry{"mailbox " + st, "system", document_id, "recipient:" + recipient,
+                                 std::to_string(n) + " mailbox entries from " + sender});
+      }
       return static_cast<int>(n);
     });
   }
 
   Result<void> recordStatus(const StatusRecord& r, std::int64_t delivery_id,
                             std::int64_t now_ms) override {
-    return guarded("record status", [&]() -> Result<void> {
-      auto& s = *session_;
+    return write("record status", [&](Session& s) -> Result<void> {
       Int64 at = now_ms, key = delivery_id;
       const std::string delivered(kDelivered);
-      s.begin();
-      try {
-        s << "INSERT INTO statuses(document_sender, document_id, reporter, code, description,"
-             " timestamp, recorded_ms) VALUES (?,?,?,?,?,?,?)",
-            bind(r.document_sender), bind(r.document_id), bind(r.reporter), bind(r.code),
-            bind(r.description), bind(r.timestamp), bind(at), now;
-        s << "UPDATE deliveries SET state = ?, done_ms = ? WHERE id = ?", bind(delivered), bind(at),
-            bind(key), now;
-        const std::string event = "status " + std::to_string(r.code);
-        const std::string detail = "from " + r.reporter + " for " + r.document_sender;
-        s << "INSERT INTO audit(at_ms, event, document_id, detail) VALUES (?,?,?,?)", bind(at),
-            bind(event), bind(r.document_id), bind(detail), now;
-        s.commit();
-        return {};
-      } catch (...) {
-        s.rollback();
-        throw;
-      }
+      s << "INSERT INTO statuses(document_sender, document_id, reporter, code, description,"
+           " timestamp, recorded_ms) VALUES (?,?,?,?,?,?,?)",
+          bind(r.document_sender), bind(r.document_id), bind(r.reporter), bind(r.code),
+          bind(r.description), bind(r.timestamp), bind(at), now;
+      s << "UPDATE deliveries SET state = ?, done_ms = ? WHERE id = ?", bind(delivered), bind(at),
+          bind(key), now;
+      appendChained(s, at,
+                    AuditEntry{"status " + std::to_string(r.code), "system", r.document_id,
+                               "delivery:" + std::to_string(delivery_id),
+                               "from " + r.reporter + " for " + r.document_sender});
+      return {};
     });
   }
 
   Result<std::vector<StatusRecord>> statusHistory(const std::string& document_sender,
                                                   const std::string& document_id) override {
-    return guarded("status history", [&]() -> Result<std::vector<StatusRecord>> {
+    return read("status history", [&](Session& s) -> Result<std::vector<StatusRecord>> {
       std::vector<std::string> reporter, description, timestamp;
       std::vector<int> code;
       std::vector<Int64> recorded;
-      *session_ << "SELECT reporter, code, description, timestamp, recorded_ms FROM statuses"
-                   " WHERE document_sender = ? AND document_id = ? ORDER BY id",
+      s << "SELECT reporter, code, description, timestamp, recorded_ms FROM statuses"
+           " WHERE document_sender = ? AND document_id = ? ORDER BY id",
           bind(document_sender), bind(document_id), into(reporter), into(code), into(description),
           into(timestamp), into(recorded), now;
       std::vector<StatusRecord> out;
@@ -467,9 +503,8 @@ class SqliteStore final : public Store {
   }
 
   Result<StoreCounts> counts() override {
-    return guarded("counts", [&]() -> Result<StoreCounts> {
+    return read("counts", [&](Session& s) -> Result<StoreCounts> {
       StoreCounts c;
-      auto& s = *session_;
       s << "SELECT COUNT(*) FROM messages", into(c.messages), now;
       s << "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'", into(c.pending), now;
       s << "SELECT COUNT(*) FROM deliveries WHERE state NOT IN ('pending','paper','failed')",
@@ -481,42 +516,284 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<void> audit(const std::string& event, const std::string& document_id,
-                     const std::string& detail) override {
-    return guarded("audit", [&]() -> Result<void> {
-      Int64 at = nowMs();
-      *session_ << "INSERT INTO audit(at_ms, event, document_id, detail) VALUES (?,?,?,?)",
-          bind(at), bind(event), bind(document_id), bind(detail), now;
+  Result<void> appendAudit(const AuditEntry& entry) override {
+    return write("audit", [&](Session& s) -> Result<void> {
+      appendChained(s, nowMs(), entry);
       return {};
     });
   }
 
+  Result<std::vector<AuditRecord>> auditRecords(std::int64_t after_id, int limit) override {
+    return read("audit records", [&](Session& s) -> Result<std::vector<AuditRecord>> {
+      AuditRows rows;
+      Int64 after = after_id;
+      Poco::Data::Statement st(s);
+      st << "SELECT " << kAuditColumns << " FROM audit WHERE id > ? ORDER BY id LIMIT ?",
+          bind(after), bind(limit);
+      rows.bind(st);
+      st.execute();
+      return rows.take();
+    });
+  }
+
+  Result<std::optional<AuditRecord>> lastAudit() override {
+    return read("last audit record", [&](Session& s) -> Result<std::optional<AuditRecord>> {
+      AuditRows rows;
+      Poco::Data::Statement st(s);
+      st << "SELECT " << kAuditColumns << " FROM audit ORDER BY id DESC LIMIT 1";
+      rows.bind(st);
+      st.execute();
+      auto all = rows.take();
+      if (all.empty()) return std::optional<AuditRecord>{};
+      return std::optional<AuditRecord>{all.front()};
+    });
+  }
+
+  Result<void> addCheckpoint(const AuditCheckpoint& c) override {
+    return write("add checkpoint", [&](Session& s) -> Result<void> {
+      Int64 at = c.at_ms, last = c.last_record, records = c.records;
+      s << "INSERT INTO audit_checkpoints(at_ms, last_record, last_hash, records, body, signature)"
+           " VALUES (?,?,?,?,?,?)",
+          bind(at), bind(last), bind(c.last_hash), bind(records), bind(c.body), bind(c.signature),
+          now;
+      return {};
+    });
+  }
+
+  Result<std::vector<AuditCheckpoint>> checkpoints() override {
+    return read("checkpoints", [&](Session& s) -> Result<std::vector<AuditCheckpoint>> {
+      std::vector<Int64> id, at, last, records;
+      std::vector<std::string> hash, body, sig;
+      s << "SELECT id, at_ms, last_record, last_hash, records, body, signature"
+           " FROM audit_checkpoints ORDER BY id",
+          into(id), into(at), into(last), into(hash), into(records), into(body), into(sig), now;
+      std::vector<AuditCheckpoint> out;
+      for (std::size_t i = 0; i < id.size(); ++i) {
+        out.push_back(AuditCheckpoint{id[i], at[i], last[i], hash[i], records[i], body[i], sig[i]});
+      }
+      return out;
+    });
+  }
+
  private:
-  // Runs `f` under the connection lock; Poco's exceptions end here as Storage errors.
-  template <typename F>
-  auto guarded(const char* what, F&& f) -> decltype(f()) {
-    std::lock_guard lock(mu_);
-    try {
-      return f();
-    } catch (const Poco::Exception& e) {
-      return fail(ErrorCode::Storage, std::string("store: ") + what + ": " + e.displayText());
-    } catch (const std::exception& e) {
-      return fail(ErrorCode::Storage, std::string("store: ") + what + ": " + e.what());
+  struct Chain {
+    std::int64_t last_id = 0;
+    std::string last_hash;
+  };
+
+  // One write waiting for the committer. `run` performs it on the writer connection and says
+  // whether to keep its changes; `fail` replaces its result when the batch does not commit.
+  struct WriteJob {
+    std::function<bool(Session&)> run;
+    std::function<void(const Error&)> fail;
+    bool done = false;
+  };
+
+  Result<void> migrate() {
+    auto& s = *writer_;
+    std::string mode;
+    s << "PRAGMA journal_mode=WAL", into(mode), now;
+    if (mode != "wal") return fail(ErrorCode::Storage, "SQLite refused WAL mode (got " + mode + ")");
+    s << "PRAGMA synchronous=FULL", now;
+    s << "PRAGMA foreign_keys=ON", now;
+    s << "PRAGMA busy_timeout=5000", now;
+    s << "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", now;
+    Int64 rows = 0;
+    s << "SELECT COUNT(*) FROM schema_version", into(rows), now;
+    if (rows == 0) s << "INSERT INTO schema_version(version) VALUES (0)", now;
+    int version = 0;
+    s << "SELECT version FROM schema_version", into(version), now;
+    const auto& all = migrations();
+    if (version > static_cast<int>(all.size())) {
+      return fail(ErrorCode::Storage, "the store was written by a newer lienthong (schema " +
+                                          std::to_string(version) + ")");
+    }
+    for (int v = version; v < static_cast<int>(all.size()); ++v) {
+      s.begin();
+      try {
+        for (const auto& stmt : statements(all[v])) s << stmt, now;
+        if (v + 1 == kChainMigration) chainExisting(s);
+        int next = v + 1;
+        s << "UPDATE schema_version SET version = ?", bind(next), now;
+        s.commit();
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+    }
+    return {};
+  }
+
+  // Records written before the audit log was chained get their hashes, in id order.
+  static void chainExisting(Session& s) {
+    AuditRows rows;
+    Poco::Data::Statement st(s);
+    st << "SELECT " << kAuditColumns << " FROM audit ORDER BY id";
+    rows.bind(st);
+    st.execute();
+    std::string prev(kAuditGenesis);
+    for (auto& r : rows.take()) {
+      if (r.actor.empty()) r.actor = "system";
+      r.prev_hash = prev;
+      r.hash = auditRecordHash(r);
+      Int64 id = r.id;
+      s << "UPDATE audit SET actor = ?, prev_hash = ?, hash = ? WHERE id = ?", bind(r.actor),
+          bind(r.prev_hash), bind(r.hash), bind(id), now;
+      prev = r.hash;
     }
   }
 
-  std::mutex mu_;  // guards session_ (one SQLite connection, one user at a time)
-  std::unique_ptr<Poco::Data::Session> session_;
+  // Appends one chained record on the writer connection (committer thread only).
+  void appendChained(Session& s, std::int64_t at_ms, const AuditEntry& e) {
+    AuditRecord r{chain_.last_id + 1, at_ms, e.event, e.actor, e.document_id, e.subject, e.detail,
+                  chain_.last_hash, {}};
+    r.hash = auditRecordHash(r);
+    Int64 id = r.id, at = r.at_ms;
+    s << "INSERT INTO audit(id, at_ms, event, actor, document_id, subject, detail, prev_hash, hash)"
+         " VALUES (?,?,?,?,?,?,?,?,?)",
+        bind(id), bind(at), bind(r.event), bind(r.actor), bind(r.document_id), bind(r.subject),
+        bind(r.detail), bind(r.prev_hash), bind(r.hash), now;
+    chain_ = Chain{r.id, r.hash};
+  }
+
+  // Queues `f` for the committer and waits until its batch has committed (or failed).
+  template <typename F>
+  auto write(const char* what, F&& f) -> decltype(f(std::declval<Session&>())) {
+    using R = decltype(f(std::declval<Session&>()));
+    std::optional<R> result;
+    WriteJob job;
+    job.run = [&](Session& s) -> bool {
+      try {
+        result.emplace(f(s));
+      } catch (const std::exception& e) {
+        result.emplace(std::unexpected(storageError(what, e)));
+      }
+      return result->has_value();
+    };
+    job.fail = [&](const Error& e) { result.emplace(std::unexpected(e)); };
+    {
+      std::unique_lock lock(queue_mu_);
+      if (stopping_) return fail(ErrorCode::Storage, std::string("store: ") + what + ": the store is closing");
+      queue_.push_back(&job);
+      queue_cv_.notify_all();
+      done_cv_.wait(lock, [&] { return job.done; });
+    }
+    return std::move(*result);
+  }
+
+  void commitLoop() {
+    auto& s = *writer_;
+    while (true) {
+      std::vector<WriteJob*> batch;
+      {
+        std::unique_lock lock(queue_mu_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, nothing left
+        while (!queue_.empty() && batch.size() < kMaxBatch) {
+          batch.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      const Chain at_start = chain_;
+      try {
+        s.begin();
+        for (WriteJob* job : batch) {
+          const Chain before = chain_;
+          s << "SAVEPOINT job", now;
+          if (!job->run(s)) {
+            s << "ROLLBACK TO job", now;
+            chain_ = before;
+          }
+          s << "RELEASE job", now;
+        }
+        s.commit();
+      } catch (const std::exception& e) {
+        try {
+          if (s.isTransaction()) s.rollback();
+        } catch (const std::exception&) {
+          // The transaction is gone either way; its callers are told below.
+        }
+        chain_ = at_start;
+        const Error err = storageError("commit", e);
+        for (WriteJob* job : batch) job->fail(err);
+      }
+      {
+        std::lock_guard lock(queue_mu_);
+        for (WriteJob* job : batch) job->done = true;
+      }
+      done_cv_.notify_all();
+    }
+  }
+
+  // Runs `f` on an idle reader connection; Poco's exceptions end here as Storage errors.
+  template <typename F>
+  auto read(const char* what, F&& f) -> decltype(f(std::declval<Session&>())) {
+    Session* session = nullptr;
+    {
+      std::unique_lock lock(readers_mu_);
+      readers_cv_.wait(lock, [&] { return !idle_readers_.empty(); });
+      session = idle_readers_.back();
+      idle_readers_.pop_back();
+    }
+    struct Release {
+      SqliteStore* self;
+      Session* s;
+      ~Release() {
+        {
+          std::lock_guard lock(self->readers_mu_);
+          self->idle_readers_.push_back(s);
+        }
+        self->readers_cv_.notify_one();
+      }
+    } release{this, session};
+    try {
+      return f(*session);
+    } catch (const std::exception& e) {
+      return std::unexpected(storageError(what, e));
+    }
+  }
+
+  static constexpr std::size_t kMaxBatch = 512;
+
+  std::string path_;
+  std::unique_ptr<Session> writer_;  // used by the committer thread only (and open() before it)
+  Chain chain_;                      // the audit log's head; committer thread only
+
+  std::mutex queue_mu_;  // guards queue_, stopping_ and every queued WriteJob::done
+  std::condition_variable queue_cv_;
+  std::condition_variable done_cv_;
+  std::deque<WriteJob*> queue_;
+  bool stopping_ = false;
+  std::thread committer_;
+
+  std::mutex readers_mu_;  // guards idle_readers_
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<Session>> readers_;  // owned; fixed after open()
+  std::vector<Session*> idle_readers_;
 };
 
 }  // namespace
+
+std::string auditRecordHash(const AuditRecord& r) {
+  std::string canon;
+  canon.reserve(128 + r.event.size() + r.detail.size() + r.subject.size());
+  field(canon, std::to_string(r.id));
+  field(canon, std::to_string(r.at_ms));
+  field(canon, r.event);
+  field(canon, r.actor);
+  field(canon, r.document_id);
+  field(canon, r.subject);
+  field(canon, r.detail);
+  field(canon, r.prev_hash);
+  return sha256Hex(canon);
+}
 
 Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path) {
   try {
     Poco::Data::SQLite::Connector::registerConnector();
     auto session = std::make_unique<Poco::Data::Session>("SQLite", path);
-    auto store = std::make_unique<SqliteStore>(std::move(session));
-    if (auto r = store->migrate(); !r) return std::unexpected(r.error());
+    auto store = std::make_unique<SqliteStore>(path, std::move(session));
+    if (auto r = store->open(4); !r) return std::unexpected(r.error());
     return std::unique_ptr<Store>(std::move(store));
   } catch (const Poco::Exception& e) {
     return fail(ErrorCode::Storage, "cannot open the store '" + path + "': " + e.displayText());

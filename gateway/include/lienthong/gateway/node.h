@@ -48,6 +48,8 @@ class Node {
   const std::string& name() const;
   Store& store();
   Metrics& metrics();
+  // Signs a checkpoint of the audit log now (nullopt when nothing is new since the last one).
+  Result<std::optional<AuditCheckpoint>> checkpointAudit();
   // Submits a message as this node itself would (no credential check); for statuses it issues.
   std::expected<IntakeOutcome, IntakeRefusal> submitInternal(const std::string& bytes,
                                                              MessageKind kind);

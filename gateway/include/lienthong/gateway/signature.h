@@ -12,8 +12,10 @@
 // notices are issued by nodes): a node's seal names the node's top unit (nodeTopUnit).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "lienthong/gateway/envelope.h"
 #include "lienthong/gateway/routing.h"
@@ -43,6 +45,18 @@ Result<std::shared_ptr<const EnvelopeChecker>> makeXmlChecker(
 Result<std::shared_ptr<const MessageSigner>> makeXmlSigner(const std::string& key,
                                                            const std::string& passphrase,
                                                            const std::string& certificates);
+
+// Signs bytes as the node: a detached CMS SignedData (DER) over them.
+using BlobSigner = std::function<Result<std::string>(std::string_view content)>;
+// Checks a detached CMS signature over `content`; on success, the signer's subject.
+using BlobVerifier =
+    std::function<Result<std::string>(std::string_view content, std::string_view cms_der)>;
+
+Result<BlobSigner> makeCmsSigner(const std::string& key, const std::string& passphrase,
+                                 const std::string& certificates);
+// Verifies against the trust anchors in `trust` (folder or bundle); revocation is not checked
+// (a checkpoint stays valid evidence after its signer's certificate is retired).
+Result<BlobVerifier> makeCmsVerifier(const std::string& trust);
 
 // The unit a node signs as: the first unit the node hosts whose parent is hosted elsewhere (or
 // that has no parent). Empty when the node hosts no unit.

@@ -1,8 +1,11 @@
 // The durable store of a node: messages (the signed bytes exactly as received, with the hop
-// traces kept beside them), one delivery row per recipient, the status history, and an audit
-// trail. `Store` is the interface the gateway uses; `openSqliteStore` gives the embedded
-// implementation (Poco::Data over SQLite, WAL mode, schema migrations). A PostgreSQL store for
-// several nodes sharing a database implements the same interface.
+// traces kept beside them), one delivery row per recipient, the status history, and a
+// tamper-evident audit log (append-only, each record carrying the SHA-256 of the one before, with
+// signed checkpoints). `Store` is the interface the gateway uses; `openSqliteStore` gives the
+// embedded implementation (Poco::Data over SQLite, WAL mode, schema migrations, group commit: a
+// committer thread runs concurrent writes in one transaction and answers each caller only once
+// that transaction is durable). A PostgreSQL store for several nodes sharing a database
+// implements the same interface.
 // Implementations are thread-safe: every method may be called from any thread.
 #pragma once
 
@@ -51,7 +54,8 @@ struct NewMessage {
   std::string subject;
   int business_type = 0;        // BussinessDocType
   std::string target_document;  // for update/replace/revoke: the earlier DocumentId
-  std::string received_from;    // credential that handed it over ("office:...", "node:...")
+  std::string received_from;    // credential that handed it over ("office:...", "node:..."): the
+                                // actor of the audit record
   int status_code = 0;          // for a status
   std::vector<NewDelivery> deliveries;
   std::string audit_detail;
@@ -110,6 +114,47 @@ struct StatusRecord {
   std::int64_t recorded_ms = 0;
 };
 
+// One record of the audit log. `hash` is auditRecordHash(record); `prev_hash` the hash of the
+// record before (kAuditGenesis for the first).
+struct AuditRecord {
+  std::int64_t id = 0;
+  std::int64_t at_ms = 0;
+  std::string event;        // "received document", "delivery delivered", "ca.issue", ...
+  std::string actor;        // "office:000.00.00.H41", "node:province", "system", "admin:alice"
+  std::string document_id;  // the DocumentId concerned, if any
+  std::string subject;      // other ids: "message:12", "delivery:34", "serial:0A1B"
+  std::string detail;
+  std::string prev_hash;
+  std::string hash;
+};
+
+// What a caller appends; the store fills in id, time and the hashes.
+struct AuditEntry {
+  std::string event;
+  std::string actor;
+  std::string document_id;
+  std::string subject;
+  std::string detail;
+};
+
+inline constexpr std::string_view kAuditGenesis =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+// SHA-256 (hex) over the record's id, time, event, actor, document id, subject, detail and
+// prev_hash, each length-prefixed so no two records share a serialization.
+std::string auditRecordHash(const AuditRecord& r);
+
+// A signed statement of the audit log's head: `body` is JSON ({"node","last_record","last_hash",
+// "records","at"}), `signature` the base64 CMS (detached) over `body` by the node's seal.
+struct AuditCheckpoint {
+  std::int64_t id = 0;
+  std::int64_t at_ms = 0;
+  std::int64_t last_record = 0;
+  std::string last_hash;
+  std::int64_t records = 0;
+  std::string body;
+  std::string signature;
+};
+
 struct StoreCounts {
   std::int64_t messages = 0;
   std::int64_t pending = 0;
@@ -141,7 +186,8 @@ class Store {
   virtual Result<Delivery> delivery(std::int64_t id) = 0;
   // Moves a delivery to `state` (delivered, failed, acknowledged, ...) with an audit record.
   virtual Result<void> finishDelivery(std::int64_t id, std::string_view state, std::int64_t now_ms,
-                                      const std::string& note) = 0;
+                                      const std::string& note,
+                                      const std::string& actor = "system") = 0;
   virtual Result<void> scheduleRetry(std::int64_t id, int attempts, std::int64_t next_ms,
                                      const std::string& error) = 0;
   // The earliest next attempt among pending deliveries, if any.
@@ -162,8 +208,18 @@ class Store {
                                                           const std::string& document_id) = 0;
 
   virtual Result<StoreCounts> counts() = 0;
-  virtual Result<void> audit(const std::string& event, const std::string& document_id,
-                             const std::string& detail) = 0;
+  // Appends one audit record (durable when it returns).
+  virtual Result<void> appendAudit(const AuditEntry& entry) = 0;
+  Result<void> audit(const std::string& event, const std::string& document_id,
+                     const std::string& detail) {
+    return appendAudit(AuditEntry{event, "system", document_id, "", detail});
+  }
+  // Audit records with id > after_id, in id order, at most `limit`.
+  virtual Result<std::vector<AuditRecord>> auditRecords(std::int64_t after_id, int limit) = 0;
+  virtual Result<std::optional<AuditRecord>> lastAudit() = 0;
+  virtual Result<void> addCheckpoint(const AuditCheckpoint& c) = 0;
+  // All checkpoints, oldest first.
+  virtual Result<std::vector<AuditCheckpoint>> checkpoints() = 0;
 };
 
 // Opens (creating and migrating as needed) the SQLite store at `path`, in WAL mode.

@@ -1,0 +1,176 @@
+// audit verify, audit checkpoint: the auditor's commands over a node's data folder.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "cli_support.h"
+#include "lienthong/gateway/audit_log.h"
+#include "lienthong/gateway/config.h"
+#include "lienthong/gateway/store.h"
+#include "lienthong/schemas/codec.h"
+
+namespace lienthong::gateway::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The data folder: --data, or node.data of --config, or ./lienthong-data.
+Result<std::string> dataDir(const Args& a) {
+  if (a.has("data")) return a.get("data");
+  if (a.has("config")) {
+    auto c = loadConfig(a.get("config"));
+    if (!c) return std::unexpected(c.error());
+    return c->data_dir;
+  }
+  return std::string("lienthong-data");
+}
+
+Result<std::unique_ptr<Store>> openExisting(const std::string& data) {
+  const fs::path file = fs::path(data) / "store.sqlite";
+  if (!fs::exists(file)) {
+    return fail(ErrorCode::NotFound, "no store at '" + file.string() +
+                                         "': give the node's data folder with --data DIR");
+  }
+  return openSqliteStore(file.string());
+}
+
+int cmdVerify(const Args& a, std::ostream& out, std::ostream& err) {
+  auto data = dataDir(a);
+  if (!data) {
+    err << "lienthong audit verify: " << data.error().message << "\n";
+    return 2;
+  }
+  auto store = openExisting(*data);
+  if (!store) {
+    err << "lienthong audit verify: " << store.error().message << "\n";
+    return 2;
+  }
+  std::string trust = a.get("trust");
+  if (trust.empty() && fs::exists(fs::path(*data) / "pki" / "ca.pem")) {
+    trust = (fs::path(*data) / "pki" / "ca.pem").string();
+  }
+  BlobVerifier verifier;
+  if (!trust.empty()) {
+    auto v = makeCmsVerifier(trust);
+    if (!v) {
+      err << "lienthong audit verify: " << v.error().message << "\n";
+      return 2;
+    }
+    verifier = std::move(*v);
+  }
+  bool shown = false;
+  auto result = verifyAuditLog(**store, verifier, [&](std::int64_t done, std::int64_t total) {
+    if (total < 20000) return;
+    err << "\r  checked " << done << " of " << total << " records" << std::flush;
+    shown = true;
+  });
+  if (shown) err << "\n";
+  if (!result) {
+    err << "lienthong audit verify: " << result.error().message << "\n";
+    return 2;
+  }
+  for (const auto& w : result->warnings) err << "warning: " << w << "\n";
+  if (!result->intact) {
+    out << "audit log ALTERED at record " << result->first_bad << ": " << result->problem << "\n"
+        << "  " << result->records << " records before it are intact; keep this store as evidence"
+        << " and compare with a backup\n";
+    return 1;
+  }
+  out << "audit log intact: " << result->records << " records, " << result->checkpoints
+      << " signed checkpoint(s)";
+  auto cps = (*store)->checkpoints();
+  if (cps && !cps->empty()) {
+    auto body = parseCheckpointBody(cps->back().body);
+    if (body) out << "; the last covers record " << body->last_record << " (" << body->at << ")";
+  }
+  out << "\n";
+  if (result->checkpoints == 0) {
+    out << "  no checkpoint yet: records cut from the end could not be detected; a running node"
+           " signs one every audit.checkpoint_every records and when it stops\n";
+  }
+  return 0;
+}
+
+int cmdCheckpoint(const Args& a, std::ostream& out, std::ostream& err) {
+  if (!a.has("out")) {
+    err << "usage: lienthong audit checkpoint --out FILE [--data DIR]\n";
+    return 2;
+  }
+  auto data = dataDir(a);
+  if (!data) {
+    err << "lienthong audit checkpoint: " << data.error().message << "\n";
+    return 2;
+  }
+  auto store = openExisting(*data);
+  if (!store) {
+    err << "lienthong audit checkpoint: " << store.error().message << "\n";
+    return 2;
+  }
+  auto cps = (*store)->checkpoints();
+  if (!cps) {
+    err << "lienthong audit checkpoint: " << cps.error().message << "\n";
+    return 1;
+  }
+  if (cps->empty()) {
+    err << "lienthong audit checkpoint: the store has no signed checkpoint yet (a node signs one"
+           " every audit.checkpoint_every records, every audit.checkpoint_minutes and when it"
+           " stops)\n";
+    return 1;
+  }
+  const auto& c = cps->back();
+  auto der = schemas::codec::decodeBase64(c.signature);
+  if (!der) {
+    err << "lienthong audit checkpoint: the stored signature is not base64\n";
+    return 1;
+  }
+  Poco::JSON::Object o;
+  o.set("format", "lienthong audit checkpoint 1: 'signature' is a detached CMS (base64 DER) over the UTF-8 bytes of 'body'");
+  o.set("body", c.body);
+  o.set("signature", c.signature);
+  std::ostringstream json;
+  o.stringify(json, 2);
+  const fs::path file = a.get("out");
+  for (const auto& [path, bytes] : {std::pair<fs::path, std::string>{file, json.str() + "\n"},
+                                    {fs::path(file.string() + ".body"), c.body},
+                                    {fs::path(file.string() + ".p7s"), *der}}) {
+    if (auto w = writeFileAtomic(path, bytes); !w) {
+      err << "lienthong audit checkpoint: " << w.error().message << "\n";
+      return 1;
+    }
+  }
+  out << "checkpoint " << c.id << " (records 1.." << c.last_record << ", last hash "
+      << c.last_hash.substr(0, 16) << "...) written to " << file.string() << "\n"
+      << "  the signed body is in " << file.string() << ".body, the CMS signature in "
+      << file.string() << ".p7s; check them with\n"
+      << "  openssl cms -verify -inform DER -binary -in " << file.string() << ".p7s -content "
+      << file.string() << ".body -CAfile CA.pem -purpose any\n";
+  return 0;
+}
+
+}  // namespace
+
+std::vector<Command> auditCommands() {
+  return {
+      {"audit", "verify the audit log's hash chain and checkpoints, or export a checkpoint",
+       "usage: lienthong audit verify [--data DIR | --config FILE] [--trust CA.pem|DIR]\n"
+       "       lienthong audit checkpoint --out FILE [--data DIR | --config FILE]\n\n"
+       "verify recomputes every record's SHA-256 and its link to the one before, checks each\n"
+       "signed checkpoint (signature, and that the record it pins is unchanged and present), and\n"
+       "names the first altered or missing record (exit 1). --trust defaults to DIR/pki/ca.pem.\n"
+       "checkpoint writes the latest signed checkpoint for an auditor: FILE (JSON), FILE.body and\n"
+       "FILE.p7s.\n",
+       {},
+       [](const Args& a, std::ostream& out, std::ostream& err) {
+         const std::string sub = a.positional.empty() ? std::string() : a.positional[0];
+         if (sub == "verify") return cmdVerify(a, out, err);
+         if (sub == "checkpoint") return cmdCheckpoint(a, out, err);
+         err << "usage: lienthong audit verify|checkpoint ... (lienthong audit --help)\n";
+         return 2;
+       }},
+  };
+}
+
+}  // namespace lienthong::gateway::cli
