@@ -33,6 +33,43 @@ bool containsSignature(const xmlNode* n) {
   return false;
 }
 
+struct XmlBufferFree {
+  void operator()(xmlBuffer* b) const { xmlBufferFree(b); }
+};
+using XmlBufferPtr = std::unique_ptr<xmlBuffer, XmlBufferFree>;
+
+// The input bytes with the serialized Signature inserted just before the closing tag of
+// edXMLHeader, where the tree has it (its last child): only the Signature is serialized and every
+// other byte stays as the sender wrote it. Used only when that closing tag can be found without
+// doubt (the header has element children, so it is not self-closed, and its closing tag's text
+// occurs exactly once in the input); nullopt otherwise, and the caller serializes the tree.
+std::optional<std::string> spliceSignature(std::string_view input, xmlNode* header, xmlNode* sig) {
+  if (sx::firstElement(header) == sig) return std::nullopt;
+  std::string close = "</";
+  if (header->ns != nullptr && header->ns->prefix != nullptr) {
+    close += reinterpret_cast<const char*>(header->ns->prefix);
+    close += ':';
+  }
+  close += reinterpret_cast<const char*>(header->name);
+  const std::size_t pos = input.find(close);
+  if (pos == std::string_view::npos || input.find(close, pos + 1) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::size_t after = pos + close.size();
+  constexpr std::string_view kTagEnd = ">\t\r\n ";
+  if (after >= input.size() || kTagEnd.find(input[after]) == std::string_view::npos) {
+    return std::nullopt;
+  }
+  XmlBufferPtr buf(xmlBufferCreate());
+  if (!buf || xmlNodeDump(buf.get(), sig->doc, sig, 0, 0) < 0) return std::nullopt;
+  const auto* bytes = reinterpret_cast<const char*>(xmlBufferContent(buf.get()));
+  const auto length = static_cast<std::size_t>(xmlBufferLength(buf.get()));
+  std::string out;
+  out.reserve(input.size() + length);
+  out.append(input.substr(0, pos)).append(bytes, length).append(input.substr(pos));
+  return out;
+}
+
 }  // namespace
 
 XmlSigner::XmlSigner(SigningKey key, XmlSignOptions options)
@@ -125,6 +162,7 @@ Result<std::string> XmlSigner::sign(std::string_view edxml) const {
     }
   }
 
+  if (auto spliced = spliceSignature(edxml, header, sig)) return std::move(*spliced);
   xmlChar* mem = nullptr;
   int size = 0;
   xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");

@@ -278,3 +278,30 @@ TEST_CASE("an attacker's key in KeyValue is never used") {
     expect(v.verify(*forged), SubIndication::NoCertificateChainFound);
   }
 }
+
+TEST_CASE("the signer leaves every byte outside the Signature as the sender wrote it") {
+  std::string input = unsignedPackage();
+  // Bytes a re-serialization would change: CRLF line ends and a comment in the header.
+  replaceOnce(input, "<edXML:MessageHeader", "<!-- ghi chú -->\r\n<edXML:MessageHeader");
+  auto s = XmlSigner(rsaKey()).sign(input);
+  REQUIRE(s);
+  const std::string sig = signatureElement(*s);
+  std::string rest = *s;
+  replaceOnce(rest, sig, "");
+  CHECK(rest == input);
+  expect(XmlVerifier(trust()).verify(*s), SubIndication::None);
+}
+
+TEST_CASE("a header closing tag quoted in a comment does not misplace the Signature") {
+  std::string input = unsignedPackage();
+  replaceOnce(input, "<edXML:MessageHeader",
+              "<!-- </edXML:edXMLHeader> </edXMLHeader> --><edXML:MessageHeader");
+  auto s = XmlSigner(rsaKey()).sign(input);
+  REQUIRE(s);
+  expect(XmlVerifier(trust()).verify(*s), SubIndication::None);
+  // The Signature sits in the header, after the comment and the header's children.
+  const auto comment = s->find("</edXMLHeader> -->");
+  const auto signature = s->find("<Signature ");
+  REQUIRE(comment != std::string::npos);
+  CHECK(signature > comment);
+}
