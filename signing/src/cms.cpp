@@ -7,6 +7,31 @@ namespace lienthong::signing {
 using namespace ossl;
 using Clock = std::chrono::system_clock;
 
+namespace {
+
+std::string_view asn1Bytes(const ASN1_STRING* s) {
+  return std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                          static_cast<std::size_t>(ASN1_STRING_length(s)));
+}
+
+// The signature time-stamp of `si` (id-aa-signatureTimeStampToken) verified over its signature
+// value: its time, nullopt when there is none, or why it was not accepted.
+Result<std::optional<Clock::time_point>> signatureTimeStamp(CMS_SignerInfo* si,
+                                                           const TrustStore& trust) {
+  const int idx = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+  if (idx < 0) return std::nullopt;
+  const ASN1_TYPE* t = X509_ATTRIBUTE_get0_type(CMS_unsigned_get_attr(si, idx), 0);
+  if (t == nullptr || t->type != V_ASN1_SEQUENCE) {
+    return fail(ErrorCode::SignatureInvalid, "the time-stamp attribute is not a token");
+  }
+  auto info = verifyTimeStampToken(asn1Bytes(t->value.sequence),
+                                   asn1Bytes(CMS_SignerInfo_get0_signature(si)), trust);
+  if (!info) return std::unexpected(info.error());
+  return std::optional<Clock::time_point>(info->time);
+}
+
+}  // namespace
+
 CmsSigner::CmsSigner(SigningKey key, CmsSignOptions options)
     : key_(std::move(key)), options_(options) {}
 
@@ -24,6 +49,16 @@ Result<std::string> CmsSigner::sign(std::string_view content) const {
   auto in = memBio(content);
   if (CMS_final(cms.get(), in.get(), nullptr, flags) != 1) {
     return sslFail(ErrorCode::CryptoFailure, "CMS signature");
+  }
+  if (options_.tsa) {
+    CMS_SignerInfo* si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms.get()), 0);
+    const ASN1_OCTET_STRING* value = CMS_SignerInfo_get0_signature(si);
+    auto token = options_.tsa->timestamp(asn1Bytes(value), options_.digest);
+    if (!token) return std::unexpected(token.error());
+    if (CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken, V_ASN1_SEQUENCE,
+                                      token->data(), static_cast<int>(token->size())) != 1) {
+      return sslFail(ErrorCode::CryptoFailure, "CMS signature time-stamp attribute");
+    }
   }
   unsigned char* der = nullptr;
   int n = i2d_CMS_ContentInfo(cms.get(), &der);
@@ -132,8 +167,16 @@ ValidationReport CmsVerifier::verify(std::string_view content, std::string_view 
   }
   Clock::time_point at = Clock::now();
   report.signing_time_source = "validation";
+  auto stamp = signatureTimeStamp(si, validator_.store());
+  if (!stamp) {
+    report.warnings.push_back("signature time-stamp ignored: " + stamp.error().message);
+  } else if (*stamp) {
+    at = **stamp;
+    report.signing_time_source = "timestamp";
+    report.format = "CAdES-T";
+  }
   int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
-  if (idx >= 0) {
+  if (idx >= 0 && report.signing_time_source == "validation") {
     ASN1_TYPE* t = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, idx), 0);
     if (t != nullptr && (t->type == V_ASN1_UTCTIME || t->type == V_ASN1_GENERALIZEDTIME)) {
       at = fromAsn1Time(reinterpret_cast<const ASN1_TIME*>(t->value.asn1_string));

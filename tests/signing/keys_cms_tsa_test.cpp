@@ -1,5 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <functional>
+#include <thread>
+
 #include "lienthong/schemas/sample.h"
 #include "lienthong/signing/cms.h"
 #include "lienthong/signing/timestamp.h"
@@ -117,4 +125,171 @@ TEST_CASE("RFC 3161: a local TSA time-stamps a signature and the verifier uses t
   INFO(r.toJson());
   CHECK(r.indication == Indication::TotalPassed);
   CHECK(r.signing_time_source == "timestamp");
+}
+
+namespace {
+
+TestCert tsaCert(const TestCert* issuer) {  // issuer: a CA
+  CertSpec ts;
+  ts.cn = "Lienthong Test TSA";
+  ts.key_usage = "critical,digitalSignature";
+  ts.ext_key_usage = "critical,timeStamping";
+  return makeCert(ts, issuer);
+}
+
+std::shared_ptr<const TsaClient> localTsaClient(const TestCert& cert) {
+  auto key = SigningKey::fromPem(cert.keyPem(""), "", cert.certPem());
+  REQUIRE(key);
+  return std::make_shared<TsaClient>(LocalTsa(*key).transport());
+}
+
+// A one-connection-at-a-time HTTP/1.0 server on 127.0.0.1 that answers `count` POSTs with
+// `answer(body)` and records each request's head.
+class LoopbackHttp {
+ public:
+  LoopbackHttp(int count, std::function<std::string(const std::string&)> answer)
+      : answer_(std::move(answer)) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(listen(fd_, 4) == 0);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this, count] {
+      for (int i = 0; i < count; ++i) serveOne();
+    });
+  }
+  ~LoopbackHttp() {
+    if (thread_.joinable()) thread_.join();
+    close(fd_);
+  }
+  // Waits for the server to have answered every request; returns the request heads.
+  std::vector<std::string> finish() {
+    thread_.join();
+    return heads_;
+  }
+  LoopbackHttp(const LoopbackHttp&) = delete;
+  LoopbackHttp& operator=(const LoopbackHttp&) = delete;
+
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+ private:
+  void serveOne() {
+    int c = accept(fd_, nullptr, nullptr);
+    if (c < 0) return;
+    std::string in;
+    char buf[4096];
+    std::size_t need = std::string::npos;
+    while (true) {
+      auto end = in.find("\r\n\r\n");
+      if (end != std::string::npos && need == std::string::npos) {
+        std::string head = in.substr(0, end);
+        std::string lower = head;
+        for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        auto cl = lower.find("content-length:");
+        need = end + 4 + (cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 15)));
+        heads_.push_back(head);
+      }
+      if (need != std::string::npos && in.size() >= need) break;
+      ssize_t n = recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+    const auto body_at = in.find("\r\n\r\n");
+    const std::string body = body_at == std::string::npos ? "" : in.substr(body_at + 4);
+    const std::string reply = answer_(body);
+    const std::string out = "HTTP/1.0 200 OK\r\nContent-Type: application/timestamp-reply\r\n"
+                            "Content-Length: " + std::to_string(reply.size()) +
+                            "\r\nConnection: close\r\n\r\n" + reply;
+    send(c, out.data(), out.size(), MSG_NOSIGNAL);
+    close(c);
+  }
+
+  std::function<std::string(const std::string&)> answer_;
+  std::vector<std::string> heads_;  // written by the server thread until finish()
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("CAdES-T: a signature time-stamp in the CMS is verified and its time used") {
+  const std::string file = schemas::sample::pdf("Công văn 45/UBND-VP", 2048);
+  CmsSignOptions o;
+  o.tsa = localTsaClient(tsaCert(&pki().root));
+  auto p7s = CmsSigner(rsaKey(), o).sign(file);
+  REQUIRE(p7s);
+  auto r = CmsVerifier(trust()).verify(file, *p7s);
+  INFO(r.toJson());
+  CHECK(r.passed());
+  CHECK(r.format == "CAdES-T");
+  CHECK(r.signing_time_source == "timestamp");
+  CHECK(r.warnings.empty());
+  REQUIRE(r.signing_time);
+  CHECK(std::chrono::abs(*r.signing_time - std::chrono::system_clock::now()) <
+        std::chrono::minutes(1));
+  // openssl cms still verifies the signature (the time-stamp is an unsigned attribute).
+  TempDir dir;
+  auto f = dir.write("cv.pdf", file);
+  auto sig = dir.write("cv.pdf.p7s", *p7s);
+  auto root = dir.write("root.pem", pki().root.certPem());
+  auto run_result = run("openssl cms -verify -binary -inform DER -in " + sig.string() +
+                        " -content " + f.string() + " -CAfile " + root.string() +
+                        " -purpose any -out /dev/null");
+  INFO(run_result.output);
+  CHECK(run_result.status == 0);
+}
+
+TEST_CASE("CAdES-T: a time-stamp from an untrusted TSA is ignored with a warning") {
+  const std::string file = schemas::sample::pdf("Công văn 46/UBND-VP", 2048);
+  CmsSignOptions o;
+  CertSpec other;
+  other.ca = true;
+  other.cn = "Other CA";
+  other.key_usage = "critical,keyCertSign,cRLSign";
+  const TestCert other_root = makeCert(other, nullptr);
+  o.tsa = localTsaClient(tsaCert(&other_root));
+  auto p7s = CmsSigner(rsaKey(), o).sign(file);
+REQUIRE(p7s);
+  auto r = CmsVerifier(trust()).verify(file, *p7s);
+  INFO(r.toJson());
+  CHECK(r.passed());
+  CHECK(r.format == "CAdES-BES");
+  CHECK(r.signing_time_source == "claimed");
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings[0].starts_with("signature time-stamp ignored: "));
+}
+
+TEST_CASE("the TSA client talks HTTP to a time-stamp authority on 127.0.0.1") {
+  const TestCert cert = tsaCert(&pki().root);
+  auto tsa_key = SigningKey::fromPem(cert.keyPem(""), "", cert.certPem());
+  REQUIRE(tsa_key);
+  const LocalTsa tsa(*tsa_key);
+  int answered = 0;
+  LoopbackHttp server(2, [&](const std::string& body) {
+    if (++answered == 2) return std::string("not a response");
+    auto resp = tsa.respond(body);
+    return resp ? *resp : std::string();
+  });
+  TsaClient client(server.url("/tsa"), std::chrono::seconds(5));
+  auto token = client.timestamp("văn bản điện tử", DigestAlgorithm::Sha384);
+  REQUIRE(token);
+  auto info = verifyTimeStampToken(*token, "văn bản điện tử", trust());
+  REQUIRE(info);
+  CHECK(std::chrono::abs(info->time - std::chrono::system_clock::now()) < std::chrono::minutes(1));
+  // A server answer that is not a TimeStampResp is an error, never a token.
+  auto bad = client.timestamp("x");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == ErrorCode::SignatureInvalid);
+  const auto heads = server.finish();
+  CHECK(answered == 2);
+  REQUIRE(heads.size() == 2);
+  CHECK(heads[0].starts_with("POST /tsa HTTP/1."));
+  CHECK(heads[0].find("application/timestamp-query") != std::string::npos);
 }
