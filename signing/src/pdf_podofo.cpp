@@ -67,7 +67,9 @@ std::optional<std::string> textOf(const PdfObject* o) {
 std::string serialized(const PdfObject& o) {
   std::string s;
   o.ToString(s, ePdfWriteMode_Compact);
-  return s;
+  const auto first = s.find_first_not_of(" \r\n");
+  if (first == std::string::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \r\n") - first + 1);
 }
 
 }  // namespace lienthong::signing::pdf

@@ -425,3 +425,48 @@ TEST_CASE("pdf: broken and hostile PDFs give an error or a refusal, never a vali
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == ErrorCode::InvalidArgument);
 }
+
+TEST_CASE("pdf: an annotation added after the personal signature counts as a content change") {
+  const std::string signed_pdf = personalSigned();
+  // The page as the signature's revision last wrote it.
+  const std::regex page_re(
+      R"(\n([0-9]+) 0 obj\n?(<</Type/Page/Annots\[([^\]]*)\][^\n]*>>)\nendobj)");
+  std::smatch m, last;
+  for (auto it = signed_pdf.cbegin(); std::regex_search(it, signed_pdf.cend(), m, page_re);
+       it = m[0].second)
+    last = m;
+  REQUIRE_FALSE(last.empty());
+  const std::string page = last[1];
+  long size = 0;
+  const std::regex size_re("/Size ([0-9]+)");
+  for (std::sregex_iterator it(signed_pdf.begin(), signed_pdf.end(), size_re), end; it != end; ++it)
+    size = std::max(size, std::stol((*it)[1]));
+  std::smatch root;
+  REQUIRE(std::regex_search(signed_pdf, root, std::regex("/Root ([0-9]+) 0 R")));
+  const long prev = std::stol(signed_pdf.substr(signed_pdf.rfind("startxref") + 9));
+  const std::string note = std::to_string(size);
+  std::string dict = last[2];
+  dict.replace(dict.find("/Annots[") + 8, 0, note + " 0 R ");
+  std::string out = signed_pdf;
+  const std::size_t page_at = out.size();
+  out += page + " 0 obj\n" + dict + "\nendobj\n";
+  const std::size_t note_at = out.size();
+  out += note + " 0 obj\n<</Type/Annot/Subtype/FreeText/Rect[100 100 300 150]/Contents(Da sua)" +
+         "/DA(/Helv 12 Tf 0 g)>>\nendobj\n";
+  const std::size_t xref = out.size();
+  char e1[32], e2[32];
+  std::snprintf(e1, sizeof e1, "%010zu 00000 n \n", page_at);
+  std::snprintf(e2, sizeof e2, "%010zu 00000 n \n", note_at);
+  out += "xref\n0 1\n0000000000 65535 f \n" + page + " 1\n" + e1 + note + " 1\n" + e2;
+  out += "trailer\n<</Size " + std::to_string(size + 1) + " /Root " + std::string(root[1]) +
+         " 0 R /Prev " + std::to_string(prev) + ">>\nstartxref\n" + std::to_string(xref) +
+         "\n%%EOF\n";
+  const auto v = verifyOk(out);
+  REQUIRE(v.signatures.size() == 1);
+  CHECK(v.signatures[0].report.passed());
+  CHECK(v.signatures[0].after == PdfModification::ContentChanged);
+  REQUIRE(v.signatures[0].changes.size() == 1);
+  CHECK(v.signatures[0].changes[0] == "object " + page + " 0 R (/Page) changed: entry " + note +
+                                          " 0 R added that is not a signature field");
+  CHECK(v.verdict == PdfVerdict::ContentChanged);
+}
