@@ -8,7 +8,9 @@
 
 #include "cli_support.h"
 #include "lienthong/gateway/config.h"
+#include "lienthong/gateway/ca_api.h"
 #include "lienthong/gateway/https_client.h"
+#include "lienthong/gateway/node_ca.h"
 #include "lienthong/gateway/node.h"
 #include "lienthong/gateway/routing.h"
 #include "lienthong/schemas/edxml.h"
@@ -65,20 +67,29 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   NodeOptions options;
   options.log = &err;
+  auto ca = nodeCaFor(*config);
+  if (!ca) {
+    err << "lienthong serve: " << ca.error().message << "\n";
+    return 1;
+  }
+  if (*ca) options.extra_routes = caRoutes((*ca)->service);
   auto node = Node::start(*config, std::move(options));
   if (!node) {
     err << "lienthong serve: " << node.error().message << "\n";
     return 1;
   }
+  if (*ca) (*ca)->audit->attach(&(*node)->store());
   out << "node '" << (*node)->name() << "' listening on " << (*node)->url() << "\n"
       << "  health:  " << (*node)->url() << "/healthz\n"
       << "  metrics: " << (*node)->url() << "/metrics\n"
       << "  data:    " << config->data_dir << "\n"
+      << (*ca ? "  CA:      " + (*node)->url() + "/api/v1/ca/ (admin), /crl and /ocsp (public)\n" : "")
       << "stop with Ctrl-C\n" << std::flush;
   int sig = 0;
   sigwait(&set, &sig);
   out << "stopping\n";
   (*node)->stop();
+  if (*ca) (*ca)->audit->attach(nullptr);
   return 0;
 }
 

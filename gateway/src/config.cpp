@@ -128,6 +128,8 @@ Result<NodeConfig> loadConfig(const std::string& path) {
       r = file(key, v, c.signing_cert);
     } else if (key == "signing.passphrase") {
       c.signing_passphrase = v;
+    } else if (key == "ca.passphrase_file") {
+      r = file(key, v, c.ca_passphrase_file);
     } else if (key == "audit.checkpoint_every") {
       r = integer(key, v, 1, 10000000, c.audit_checkpoint_every);
     } else if (key == "audit.checkpoint_minutes") {

@@ -23,6 +23,9 @@
 //   policy.signer_must_match  true|false [true: the signer's OrganId must be the From unit]
 //   policy.allow_sha1  true|false [false]
 //   audit.checkpoint_every  records [1000]    audit.checkpoint_minutes [60]
+//   ca.passphrase_file  the passphrase of the CA kept in the node's store, when it holds one
+//                      (then /api/v1/ca/* for admins and public /crl, /ocsp are mounted)
+//                      [LIENTHONG_CA_PASSPHRASE]
 //   dispatch.workers [2]  dispatch.max_attempts [8]  dispatch.backoff_ms [500]
 //   dispatch.backoff_max_ms [60000]  dispatch.timeout_ms [10000]
 #pragma once
@@ -43,6 +46,7 @@ struct NodeConfig {
   SignaturePolicy signature;
   std::string trust;  // trust.dir
   std::string signing_key, signing_cert, signing_passphrase;
+  std::string ca_passphrase_file;
   int audit_checkpoint_every = 1000;
   int audit_checkpoint_minutes = 60;
   DispatcherConfig dispatch;
