@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev libminizip-dev
   libpodofo-dev poppler-utils qpdf fonts-dejavu-core libnss3-tools
   catch2
+  chromium nodejs npm
 )
 
 missing=()
@@ -23,6 +24,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  "$(dirname "$0")/install-web.sh"
   exit 0
 fi
 
@@ -31,3 +33,4 @@ export DEBIAN_FRONTEND=noninteractive
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+"$(dirname "$0")/install-web.sh"

@@ -80,7 +80,8 @@ using cli::Command;
 std::vector<Command> commands() {
   std::vector<Command> all;
   for (auto group : {cli::documentCommands, cli::signingCommands, cli::gatewayCommands,
-                     cli::caCommands, cli::pdfCommands, cli::auditCommands}) {
+                     cli::caCommands, cli::pdfCommands, cli::auditCommands, cli::registerCommands,
+                     cli::reportCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;

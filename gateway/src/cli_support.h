@@ -42,6 +42,8 @@ std::vector<Command> gatewayCommands();   // serve, send, inbox, status (cli_gat
 std::vector<Command> caCommands();        // ca ... (cli_ca.cpp)
 std::vector<Command> pdfCommands();       // pdf sign, verify, sample (cli_pdf.cpp)
 std::vector<Command> auditCommands();     // audit verify, checkpoint (cli_audit.cpp)
+std::vector<Command> registerCommands();  // register paper, import, export, index (cli_register.cpp)
+std::vector<Command> reportCommands();    // report issuance, deliveries (cli_report.cpp)
 
 Result<std::string> readFile(const std::string& path);
 // Writes via a temporary file and rename, so no half-written file is ever seen.

@@ -1,0 +1,71 @@
+// The evidence part of a node's HTTP API: the registers, the issuance reports and the auditors'
+// dashboard, as routes to mount through NodeOptions::extra_routes. JSON unless noted:
+//   GET  /api/v1/register?unit=ID&direction=out|in&from=D&to=D&format=json|csv|html
+//        (office: its own unit only; admin, auditor) the register; csv/html are the 10 columns
+//        of Decree 30 for the outgoing register
+//   POST /api/v1/register/paper   (office: its own unit; admin) a clerk's record, JSON body
+//        {"unit","number","notation","date","type","subject","signer","recipients":[...],
+//         "dispatch_date","copies","file_keeper","receipt","notes","document_id",
+//         "direction":"out"|"in","sender","arrival_date"}  -> 201 the entry
+//   GET  /api/v1/reports/issuance?scope=unit:ID|subtree:ID|level:N&period=P&format=json|csv|text
+//        (auditor, admin)
+//   GET  /api/v1/reports/units        (auditor, admin) units homed here, levels, targets
+//   GET  /api/v1/reports/deliveries   (auditor, admin) pending and failed deliveries
+//   GET  /api/v1/reports/coverage     (auditor, admin) certificates issued vs needed per unit
+//   GET  /dashboard, /dashboard/dashboard.js, /dashboard/chart.js   (anyone: the page holds no
+//        data; it asks for a bearer token, keeps it in sessionStorage and calls the API with it)
+//
+// Mounting (in the node's start-up, e.g. cli_gateway.cpp's cmdServe, before Node::start):
+//   auto evidence = openEvidence({store_file, directory, node_name, targets, web_dir, coverage});
+//   options.extra_routes = std::move(evidence->routes);   // keep evidence->indexer to call run()
+// and call evidence->indexer->run() after intake (or on a timer); reports also call it first.
+// Thread-safe: the routes share the book, indexer and reporter, which are.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lienthong/gateway/ca_service.h"
+#include "lienthong/gateway/http_server.h"
+#include "lienthong/gateway/register.h"
+#include "lienthong/gateway/register_indexer.h"
+#include "lienthong/gateway/report.h"
+#include "lienthong/schemas/directory.h"
+
+namespace lienthong::signing {
+class PdfVerifier;
+}
+
+namespace lienthong::gateway {
+
+using CoverageFn = std::function<Result<std::vector<CoverageRow>>()>;
+
+struct EvidenceOptions {
+  std::string store_file;  // the node's store.sqlite (the register's tables go beside)
+  std::shared_ptr<const schemas::Directory> directory;
+  std::string node_name;
+  Targets targets;      // Targets::load(file), or the default 90% for every level
+  std::string web_dir;  // gateway/web: dashboard.html, dashboard.js and
+                        // node_modules/chart.js/dist/chart.umd.js (scripts/install-web.sh)
+  CoverageFn coverage;  // e.g. [ca] { return ca->coverage(); }; empty: the node runs no CA
+  std::shared_ptr<const signing::PdfVerifier> pdf_verifier;  // empty: PDFs "not measured"
+};
+
+struct Evidence {
+  std::shared_ptr<RegisterBook> book;
+  std::shared_ptr<RegisterIndexer> indexer;
+  std::shared_ptr<Reporter> reporter;
+  std::vector<HttpRoute> routes;
+};
+
+// Opens the register beside the store and builds the routes. Config when the web folder lacks
+// one of the page's files (named), Storage when the register cannot be opened.
+Result<Evidence> openEvidence(const EvidenceOptions& options);
+
+// The routes alone, over an existing reporter (what openEvidence puts in Evidence::routes).
+Result<std::vector<HttpRoute>> evidenceRoutes(std::shared_ptr<Reporter> reporter,
+                                              const EvidenceOptions& options);
+
+}  // namespace lienthong::gateway
