@@ -11,11 +11,15 @@ packages=(
   softhsm2 libengine-pkcs11-openssl opensc
   libssl-dev openssl
   libsqlite3-dev sqlite3
-  zlib1g-dev libminizip-dev
+  zlib1g-dev
   libpodofo-dev poppler-utils qpdf fonts-dejavu-core libnss3-tools
   catch2
-  chromium nodejs npm
+  chromium
 )
+# Node.js and npm fetch the dashboard's charting library. Debian's nodejs and npm packages are
+# used unless a Node.js with npm is already installed (some images ship one that conflicts with
+# Debian's npm package).
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,7 +28,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  "$(dirname "$0")/install-web.sh"
+  bash "$(dirname "$0")/install-web.sh"
   exit 0
 fi
 
@@ -33,4 +37,4 @@ export DEBIAN_FRONTEND=noninteractive
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-"$(dirname "$0")/install-web.sh"
+bash "$(dirname "$0")/install-web.sh"
