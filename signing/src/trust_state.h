@@ -65,13 +65,15 @@ struct TrustStore::State {
     std::time_t not_before = 0;
     std::time_t not_after = 0;
   };
-  static constexpr std::size_t kMaxCachedPaths = 4096;
+  // Only accepted paths are cached; emptied when full.
+  static constexpr std::size_t kMaxCachedPaths = 1024;
   mutable std::mutex path_mutex;  // guards path_cache
   mutable std::unordered_map<std::string, std::shared_ptr<const CachedPath>, StringHash,
                              std::equal_to<>>
       path_cache;
 
-  static constexpr std::size_t kMaxCachedCertificates = 4096;
+  // Certificates come from untrusted input: at most this many (a few MB), emptied when full.
+  static constexpr std::size_t kMaxCachedCertificates = 1024;
   mutable std::mutex cert_mutex;  // guards cert_cache
   mutable std::unordered_map<std::string, std::shared_ptr<const ossl::X509Ptr>, StringHash,
                              std::equal_to<>>
