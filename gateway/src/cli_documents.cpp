@@ -1,4 +1,5 @@
 // Document commands: validate, inspect, directory, sample, demo.
+#include "cli_demo.h"
 #include "cli_support.h"
 
 #include <algorithm>
@@ -213,86 +214,7 @@ int cmdDirectoryShow(const Args& a, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-Directory demoDirectory() {
-  std::vector<NodeInfo> nodes = {{"province", "", "https://127.0.0.1:8441"},
-                                 {"district-a", "province", "https://127.0.0.1:8442"},
-                                 {"district-b", "province", "https://127.0.0.1:8443"}};
-  std::vector<Unit> units = {
-      {"H41", "000.00.00.H41", "Ủy ban nhân dân tỉnh Nghệ An", "", 1, "2019-01-01", "", "", "province", Channel::Mailbox, {}},
-      {"H41.31", "000.00.31.H41", "Ủy ban nhân dân huyện Quỳnh Lưu", "H41", 2, "2019-01-01", "", "", "district-a", Channel::Mailbox, {}},
-      {"H41.32", "000.00.32.H41", "Ủy ban nhân dân huyện Diễn Châu", "H41", 2, "2019-01-01", "", "", "district-b", Channel::Mailbox, {}},
-      {"H41.31.01", "000.01.31.H41", "Ủy ban nhân dân xã Quỳnh Thắng", "H41.31", 3, "2019-01-01", "", "", "district-a", Channel::Mailbox, {}},
-      {"H41.31.02", "000.02.31.H41", "Ủy ban nhân dân xã Quỳnh Tân", "H41.31", 3, "2019-01-01", "2025-06-30", "H41.31.01", "district-a", Channel::Mailbox, {}},
-      {"H41.32.01", "000.01.32.H41", "Ủy ban nhân dân xã Diễn Lâm", "H41.32", 3, "2019-01-01", "", "", "district-b", Channel::Mailbox, {}},
-      {"H41.32.02", "000.02.32.H41", "Ủy ban nhân dân xã Diễn Đoài", "H41.32", 3, "2019-01-01", "", "", "district-b", Channel::Paper, {}},
-  };
-  return *Directory::fromUnits("demo-1", std::move(nodes), std::move(units));
-}
-
-int cmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
-  const fs::path dir = a.get("data", "lienthong-data");
-  std::error_code ec;
-  fs::create_directories(dir / "packages", ec);
-  if (ec) {
-    err << "lienthong demo: cannot create '" << (dir / "packages").string() << "': " << ec.message() << "\n";
-    return 1;
-  }
-  auto schemas = schemasOrDie(err);
-  if (!schemas) return 1;
-  out << "[1/4] Writing the demo directory (province, 2 districts, 4 communes)\n";
-  const Directory directory = demoDirectory();
-  if (auto r = writeFileAtomic(dir / "directory.xml", directory.toXml()); !r) {
-    err << "lienthong demo: " << r.error().message << "\n";
-    return 1;
-  }
-  out << "[2/4] Making sample packages and status messages\n";
-  struct Item {
-    std::string file;
-    std::string bytes;
-  };
-  std::vector<Item> items;
-  sample::PackageSpec spec;
-  spec.from = "000.00.00.H41";
-  spec.to = {"000.00.31.H41", "000.00.32.H41"};
-  const Package p1 = sample::package(spec);
-  items.push_back({"qd-123-province-to-districts.edxml", p1.serialize()});
-  spec.from = "000.01.31.H41";
-  spec.from_name = "Ủy ban nhân dân xã Quỳnh Thắng";
-  spec.to = {"000.00.00.H41"};
-  spec.number = 45;
-  spec.notation = "BC-UBND";
-  spec.subject = "Báo cáo kết quả gửi nhận văn bản điện tử quý III";
-  const Package p2 = sample::package(spec);
-  items.push_back({"bc-45-commune-to-province.edxml", p2.serialize()});
-  items.push_back({"status-01-arrived.edxml",
-                   sample::status(p1, "000.00.31.H41", StatusCode::Arrived).serialize()});
-  items.push_back({"status-03-accepted.edxml",
-                   sample::status(p1, "000.00.31.H41", StatusCode::Accepted).serialize()});
-  std::vector<std::string> files;
-  for (const auto& it : items) {
-    const fs::path path = dir / "packages" / it.file;
-    if (auto r = writeFileAtomic(path, it.bytes); !r) {
-      err << "lienthong demo: " << r.error().message << "\n";
-      return 1;
-    }
-    files.push_back(path.string());
-  }
-  out << "[3/4] Validating them against the embedded XSDs\n";
-  Args va;
-  va.positional = files;
-  if (int rc = cmdValidate(va, out, err); rc != 0) return rc;
-  out << "[4/4] Inspecting " << files[0] << "\n";
-  Args ia;
-  ia.positional = {files[0]};
-  cmdInspect(ia, out, err);
-  out << "\nWhere to look next:\n"
-      << "  packages:   " << (dir / "packages").string() << "/\n"
-      << "  directory:  " << (dir / "directory.xml").string() << "\n"
-      << "  try:        lienthong inspect " << files[1] << "\n"
-      << "              lienthong directory show 000.02.31.H41 --directory "
-      << (dir / "directory.xml").string() << "\n";
-  return 0;
-}
+int cmdDemo(const Args& a, std::ostream& out, std::ostream& err) { return runDemo(a, out, err); }
 
 int cmdSample(const Args& a, std::ostream& out, std::ostream& err) {
   sample::PackageSpec spec;
@@ -353,12 +275,15 @@ std::vector<Command> documentCommands() {
        "usage: lienthong sample [--out FILE] [--size BYTES]\n\n"
        "Writes a package with two recipients, a PDF of about BYTES bytes and a zipped appendix.\n",
        {}, cmdSample},
-      {"demo", "make demo data: a directory, packages and statuses, validated and inspected",
-       "usage: lienthong demo [--data DIR]\n\n"
-       "Writes a demo directory (a province, two districts, their communes, one closed code and\n"
-       "one paper-only commune) and sample packages and status messages under DIR (default\n"
-       "lienthong-data), validates them and inspects one.\n",
-       {}, cmdDemo},
+      {"demo", "run a province, two districts and their communes, send signed documents, answer them",
+       "usage: lienthong demo [--data DIR] [--docs N] [--once]\n\n"
+       "Starts three nodes on free loopback ports (a province, two districts hosting their\n"
+       "communes), makes a province CA and its seal certificates and the nodes' TLS certificates,\n"
+       "sends N (default 40) signed documents across every level (some to a paper-only commune),\n"
+       "answers them with statuses 03 and 06, and prints a summary and where to look next. The\n"
+       "nodes keep running until Ctrl-C unless --once. DIR (default ./lienthong-data) is replaced\n"
+       "on each run; the demo refuses a folder holding files it did not make.\n",
+       {"once"}, cmdDemo},
   };
 }
 

@@ -19,38 +19,63 @@ using signing::SubIndication;
 using signing::ValidationReport;
 using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
 
-// Whether one DER certificate names an OCSP responder or a CRL distribution point.
-bool namesSource(const std::string& der) {
+// What one DER certificate says about revocation: whether it names an OCSP responder or a CRL
+// distribution point, and whether it is self-signed (a trust anchor, never checked).
+struct CertSources {
+  bool readable = false;
+  bool names_source = false;
+  bool self_signed = false;
+};
+
+CertSources inspect(const std::string& der) {
+  CertSources out;
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())), &X509_free);
-  if (!cert) return false;
+  if (!cert) return out;
+  out.readable = true;
+  out.self_signed = X509_check_issued(cert.get(), cert.get()) == X509_V_OK;
   STACK_OF(OPENSSL_STRING)* urls = X509_get1_ocsp(cert.get());
-  const bool ocsp = urls != nullptr && sk_OPENSSL_STRING_num(urls) > 0;
+  out.names_source = urls != nullptr && sk_OPENSSL_STRING_num(urls) > 0;
   X509_email_free(urls);
-  if (ocsp) return true;
+  if (out.names_source) return out;
   auto* dps = static_cast<STACK_OF(DIST_POINT)*>(
       X509_get_ext_d2i(cert.get(), NID_crl_distribution_points, nullptr, nullptr));
-  const bool crl = dps != nullptr && sk_DIST_POINT_num(dps) > 0;
+  out.names_source = dps != nullptr && sk_DIST_POINT_num(dps) > 0;
   sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-  return crl;
+  return out;
 }
 
-// Whether any certificate carried in the signature's KeyInfo names a revocation source. A
-// certificate that cannot be read here is treated as naming one, so the checking verifier decides.
-bool signatureNamesSource(std::string_view bytes) {
+// Which revocation sources the certificates carried in the signature's KeyInfo name: the signer's
+// (the first certificate, as XmlSigner writes it) and those of the CA certificates after it.
+// A certificate that cannot be read here counts as naming one, so the checking verifier decides.
+struct SignatureSources {
+  bool signer = false;
+  bool all_cas = true;
+};
+
+SignatureSources signatureSources(std::string_view bytes) {
   static constexpr std::string_view kTag = "X509Certificate>";
+  SignatureSources out;
+  bool first = true;
   std::size_t pos = 0;
   while ((pos = bytes.find(kTag, pos)) != std::string_view::npos) {
     const std::size_t start = pos + kTag.size();
     pos = start;
     if (start < kTag.size() + 1 || bytes[start - kTag.size() - 1] == '/') continue;  // a close tag
     const std::size_t end = bytes.find('<', start);
-    if (end == std::string_view::npos) return true;
+    if (end == std::string_view::npos) break;
     auto der = schemas::codec::decodeBase64(bytes.substr(start, end - start));
-    if (!der || namesSource(*der)) return true;
+    const CertSources c = der ? inspect(*der) : CertSources{};
+    const bool names = !c.readable || c.names_source;
+    if (first) {
+      out.signer = names;
+      first = false;
+    } else if (!c.self_signed && !names) {
+      out.all_cas = false;
+    }
     pos = end;
   }
-  return false;
+  return out;
 }
 
 bool certificateProblem(SubIndication s) {
@@ -77,21 +102,30 @@ class XmlChecker final : public EnvelopeChecker {
         routing_(std::move(routing)),
         trust_has_crls_(trust.crlCount() > 0),
         node_seals_(nodeSeals(routing_->directory())),
-        checking_(trust, validationPolicy(policy, true), limits(max_bytes)),
-        unchecked_(trust, validationPolicy(policy, false), limits(max_bytes)) {}
+        checking_(trust, validationPolicy(policy, true, true), limits(max_bytes)),
+        signer_only_(trust, validationPolicy(policy, true, false), limits(max_bytes)),
+        unchecked_(trust, validationPolicy(policy, false, false), limits(max_bytes)) {}
 
   Result<void> check(std::string_view bytes, bool /*is_signed*/, const EnvelopeContext& ctx,
                      std::string& report_json) const override {
-    bool check_revocation = policy_.revocation == RevocationMode::Require;
-    if (policy_.revocation == RevocationMode::Auto) {
-      check_revocation = trust_has_crls_ || signatureNamesSource(bytes);
+    const signing::XmlVerifier* verifier = &checking_;
+    std::string note;
+    if (policy_.revocation == RevocationMode::Off) {
+      verifier = &unchecked_;
+    } else if (policy_.revocation == RevocationMode::Auto && !trust_has_crls_) {
+      const SignatureSources sources = signatureSources(bytes);
+      if (!sources.signer) {
+        verifier = &unchecked_;
+        note = "revocation not checked: the signer's certificate names no OCSP responder or CRL "
+               "and the trust store holds no CRL (policy: check when a source is given)";
+      } else if (!sources.all_cas) {
+        verifier = &signer_only_;
+        note = "revocation of the CA certificates not checked: they name no OCSP responder or CRL "
+               "(policy: check when a source is given)";
+      }
     }
-    ValidationReport report = (check_revocation ? checking_ : unchecked_).verify(bytes);
-    if (!check_revocation && report.passed() && policy_.revocation == RevocationMode::Auto) {
-      report.warnings.push_back(
-          "revocation not checked: the signer's certificate names no OCSP responder or CRL and "
-          "the trust store holds no CRL (policy: check when a source is given)");
-    }
+    ValidationReport report = verifier->verify(bytes);
+    if (!note.empty() && report.passed()) report.warnings.push_back(note);
     if (!report.passed() && report.sub_indication == SubIndication::TryLater &&
         policy_.accept_unknown_revocation) {
       ValidationReport again = unchecked_.verify(bytes);
@@ -130,10 +164,12 @@ class XmlChecker final : public EnvelopeChecker {
   }
 
  private:
-  static signing::ValidationPolicy validationPolicy(const SignaturePolicy& p, bool check) {
+  static signing::ValidationPolicy validationPolicy(const SignaturePolicy& p, bool check,
+                                                   bool intermediates) {
     signing::ValidationPolicy v;
     v.allow_sha1 = p.allow_sha1;
     v.revocation.check = check && p.revocation != RevocationMode::Off;
+    v.revocation.check_intermediates = intermediates;
     v.revocation.timeout = std::chrono::milliseconds(p.revocation_timeout_ms);
     return v;
   }
@@ -166,7 +202,8 @@ class XmlChecker final : public EnvelopeChecker {
   std::shared_ptr<const RoutingTable> routing_;
   bool trust_has_crls_;
   std::vector<std::string> node_seals_;  // the units gateway nodes sign their statuses as
-  signing::XmlVerifier checking_;
+  signing::XmlVerifier checking_;     // signer and CA certificates
+  signing::XmlVerifier signer_only_;  // the signer's certificate only
   signing::XmlVerifier unchecked_;
 };
 

@@ -1,0 +1,49 @@
+// `lienthong demo --once --docs 20`: three real nodes, a province CA, 20 signed documents across
+// every level, statuses back; the summary's numbers are exact for this batch (the documents go
+// round five patterns: 7 electronic recipients and 1 paper recipient per round of 5).
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sys/wait.h>
+
+#include "gateway/gateway_fixture.h"
+
+using namespace lienthong::gateway::testing;
+
+TEST_CASE("lienthong demo --once --docs 20 delivers everything and prints the exact summary") {
+  TempDir tmp;
+  const fs::path data = tmp.path() / "demo";
+  const std::string cmd = std::string(LIENTHONG_BINARY) + " demo --once --docs 20 --data " + data.string() + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  const int status = pclose(p);
+  INFO(out);
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(out.find("  documents sent:  20 (20 accepted, 0 refused)\n") != std::string::npos);
+  CHECK(out.find("  delivered:       28 of 28 electronic deliveries\n") != std::string::npos);
+  CHECK(out.find("  paper:           4 recipients recorded as paper\n") != std::string::npos);
+  CHECK(out.find("  statuses back:   01 arrived 28, 03 accepted 28, 06 completed 28\n") != std::string::npos);
+  CHECK(out.find("  failures:        0 (") != std::string::npos);
+  CHECK(out.find("/healthz") != std::string::npos);
+  CHECK(out.find("Authorization: Bearer ") != std::string::npos);
+  CHECK(fs::exists(data / "province" / "store.sqlite"));
+  CHECK(fs::exists(data / "seals" / "000.01.31.H41.p12"));
+
+  // A second run on the same folder replaces the demo data; a folder the demo did not make is refused.
+  const fs::path other = tmp.path() / "not-a-demo";
+  fs::create_directories(other);
+  std::ofstream(other / "keep.txt") << "mine";
+  const std::string refuse = std::string(LIENTHONG_BINARY) + " demo --once --docs 1 --data " + other.string() + " 2>&1";
+  FILE* q = popen(refuse.c_str(), "r");
+  std::string qout;
+  while ((n = fread(buf.data(), 1, buf.size(), q)) > 0) qout.append(buf.data(), n);
+  CHECK(WEXITSTATUS(pclose(q)) == 1);
+  CHECK(qout.find("holds files the demo did not make") != std::string::npos);
+  CHECK(fs::exists(other / "keep.txt"));
+}
