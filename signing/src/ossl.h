@@ -45,6 +45,7 @@ using TsVerifyCtxPtr = std::unique_ptr<TS_VERIFY_CTX, decltype(&TS_VERIFY_CTX_fr
 using TsMsgImprintPtr = std::unique_ptr<TS_MSG_IMPRINT, decltype(&TS_MSG_IMPRINT_free)>;
 using Pkcs7Ptr = std::unique_ptr<PKCS7, decltype(&PKCS7_free)>;
 using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, decltype(&ASN1_INTEGER_free)>;
+using Asn1OctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, decltype(&ASN1_OCTET_STRING_free)>;
 using Asn1TimePtr = std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)>;
 using Asn1ObjectPtr = std::unique_ptr<ASN1_OBJECT, decltype(&ASN1_OBJECT_free)>;
 

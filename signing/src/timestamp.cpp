@@ -31,9 +31,8 @@ ASN1_INTEGER* randomSerial(TS_RESP_CTX*, void*) {
 }  // namespace
 
 TsaClient::TsaClient(std::string url, std::chrono::milliseconds timeout)
-    : transport_([url = std::move(url), timeout](std::string_view req) {
-        return defaultHttpFetch()(
-            HttpRequest{url, std::string(req), "application/timestamp-query", timeout});
+    : transport_([url = std::move(url), timeout, fetch = defaultHttpFetch()](std::string_view req) {
+        return fetch(HttpRequest{url, std::string(req), "application/timestamp-query", timeout});
       }) {}
 
 TsaClient::TsaClient(TsaTransport transport) : transport_(std::move(transport)) {}

@@ -2,6 +2,7 @@
 
 #include <openssl/http.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include <fstream>
 #include <sstream>
@@ -34,37 +35,141 @@ Result<std::string> readAll(BIO* bio) {
 
 }  // namespace
 
-HttpFetch defaultHttpFetch() {
-  return [](const HttpRequest& r) -> Result<std::string> {
+namespace {
+
+struct SslCtxFree {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
+
+// The TLS client context of one HttpFetch, made at its first https request.
+class HttpsContext {
+ public:
+  explicit HttpsContext(std::string anchors_pem) : anchors_pem_(std::move(anchors_pem)) {}
+
+  Result<SSL_CTX*> get() {
+    std::lock_guard lock(mutex_);
+    if (ctx_) return ctx_.get();
+    SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+    if (!ctx || SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) != 1) {
+      return sslFail(ErrorCode::Internal, "TLS context");
+    }
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+    if (anchors_pem_.empty()) {
+      if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
+        return sslFail(ErrorCode::Config, "the system's CA certificates");
+      }
+    } else {
+      auto certs = readCertificatesPem(anchors_pem_);
+      if (!certs) return std::unexpected(certs.error());
+      for (auto& c : *certs) {
+        if (X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), c.get()) != 1) ERR_clear_error();
+      }
+    }
+    ctx_ = std::move(ctx);
+    return ctx_.get();
+  }
+
+ private:
+  std::string anchors_pem_;
+  std::mutex mutex_;  // guards ctx_
+  SslCtxPtr ctx_;
+};
+
+// What the BIO callback of one https request needs.
+struct TlsTarget {
+  SSL_CTX* ctx = nullptr;
+  std::string host;
+};
+
+// OpenSSL's HTTP client calls this after connecting (puts TLS over the socket, checking the
+// server certificate and its name or IP address) and before disconnecting (takes TLS off).
+BIO* tlsLayer(BIO* bio, void* arg, int connect, int detail) {
+  const auto* target = static_cast<const TlsTarget*>(arg);
+  if (connect != 0) {
+    if (detail == 0) return bio;
+    SSL* ssl = SSL_new(target->ctx);
+    BIO* tls = BIO_new(BIO_f_ssl());
+    if (ssl == nullptr || tls == nullptr) {
+      SSL_free(ssl);
+      BIO_free(tls);
+      return nullptr;
+    }
+    ossl::Asn1OctetStringPtr ip(a2i_IPADDRESS(target->host.c_str()), ASN1_OCTET_STRING_free);
+    ERR_clear_error();
+    bool named = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), target->host.c_str()) == 1
+                    : SSL_set_tlsext_host_name(ssl, target->host.c_str()) == 1 &&
+                          SSL_set1_host(ssl, target->host.c_str()) == 1;
+    if (!named) {
+      SSL_free(ssl);
+      BIO_free(tls);
+      return nullptr;
+    }
+    SSL_set_connect_state(ssl);
+    BIO_set_ssl(tls, ssl, BIO_CLOSE);
+    return BIO_push(tls, bio);
+  }
+  if (BIO_method_type(bio) != BIO_TYPE_SSL) return bio;
+  BIO_ssl_shutdown(bio);
+  BIO* inner = BIO_pop(bio);
+  BIO_free(bio);
+  ERR_clear_error();
+  return inner;
+}
+
+struct UrlParts {
+  bool tls = false;
+  std::string host;
+  std::string port;
+  std::string path;
+};
+
+Result<UrlParts> parseUrl(const std::string& url) {
+  char* host = nullptr;
+  char* port = nullptr;
+  char* path = nullptr;
+  int use_ssl = 0;
+  if (OSSL_HTTP_parse_url(url.c_str(), &use_ssl, nullptr, &host, &port, nullptr, &path, nullptr,
+                          nullptr) != 1) {
+    return sslFail(ErrorCode::Network, "bad URL " + url);
+  }
+  UrlParts out{use_ssl != 0, host, port, path};
+  OPENSSL_free(host);
+  OPENSSL_free(port);
+  OPENSSL_free(path);
+  return out;
+}
+
+}  // namespace
+
+HttpFetch defaultHttpFetch() { return defaultHttpFetch(std::string()); }
+
+HttpFetch defaultHttpFetch(std::string tls_anchors_pem) {
+  auto https = std::make_shared<HttpsContext>(std::move(tls_anchors_pem));
+  return [https](const HttpRequest& r) -> Result<std::string> {
     const int timeout =
         std::max<int>(1, static_cast<int>((r.timeout.count() + 999) / 1000));
     constexpr std::size_t kMaxResponse = 64u << 20;
+    auto url = parseUrl(r.url);
+    if (!url) return std::unexpected(url.error());
+    TlsTarget target;
+    target.host = url->host;
+    if (url->tls) {
+      auto ctx = https->get();
+      if (!ctx) return std::unexpected(ctx.error());
+      target.ctx = *ctx;
+    }
+    OSSL_HTTP_bio_cb_t layer = url->tls ? tlsLayer : nullptr;
     BIO* resp = nullptr;
     if (r.body.empty()) {
-      resp = OSSL_HTTP_get(r.url.c_str(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 0,
+      resp = OSSL_HTTP_get(r.url.c_str(), nullptr, nullptr, nullptr, nullptr, layer, &target, 0,
                            nullptr, nullptr, 0, kMaxResponse, timeout);
     } else {
-      char* host = nullptr;
-      char* port = nullptr;
-      char* path = nullptr;
-      int use_ssl = 0;
-      if (OSSL_HTTP_parse_url(r.url.c_str(), &use_ssl, nullptr, &host, &port, nullptr, &path,
-                              nullptr, nullptr) != 1) {
-        return sslFail(ErrorCode::Network, "bad URL " + r.url);
-      }
-      if (use_ssl != 0) {
-        OPENSSL_free(host);
-        OPENSSL_free(port);
-        OPENSSL_free(path);
-        return fail(ErrorCode::Network, "https is not used for revocation or time-stamps: " + r.url);
-      }
       auto req = memBio(r.body);
-      resp = OSSL_HTTP_transfer(nullptr, host, port, path, 0, nullptr, nullptr, nullptr, nullptr,
-                                nullptr, nullptr, 0, nullptr, r.content_type.c_str(), req.get(),
-                                nullptr, 0, kMaxResponse, timeout, 0);
-      OPENSSL_free(host);
-      OPENSSL_free(port);
-      OPENSSL_free(path);
+      resp = OSSL_HTTP_transfer(nullptr, url->host.c_str(), url->port.c_str(), url->path.c_str(),
+                                url->tls ? 1 : 0, nullptr, nullptr, nullptr, nullptr, layer,
+                                &target, 0, nullptr, r.content_type.c_str(), req.get(), nullptr, 0,
+                                kMaxResponse, timeout, 0);
     }
     if (resp == nullptr) return sslFail(ErrorCode::Network, "HTTP request to " + r.url + " failed");
     BioPtr owned(resp, BIO_free_all);

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 #include <thread>
 
 #include "lienthong/schemas/sample.h"
+#include "lienthong/signing/ca.h"
 #include "lienthong/signing/cms.h"
 #include "lienthong/signing/timestamp.h"
 #include "lienthong/signing/xml_signer.h"
@@ -143,12 +146,13 @@ std::shared_ptr<const TsaClient> localTsaClient(const TestCert& cert) {
   return std::make_shared<TsaClient>(LocalTsa(*key).transport());
 }
 
-// A one-connection-at-a-time HTTP/1.0 server on 127.0.0.1 that answers `count` POSTs with
-// `answer(body)` and records each request's head.
+// A one-connection-at-a-time HTTP/1.0 server on 127.0.0.1 (over TLS when given a server
+// context) that answers `count` requests with `answer(body)` and records each request's head.
 class LoopbackHttp {
  public:
-  LoopbackHttp(int count, std::function<std::string(const std::string&)> answer)
-      : answer_(std::move(answer)) {
+  LoopbackHttp(int count, std::function<std::string(const std::string&)> answer,
+               SSL_CTX* tls = nullptr)
+      : answer_(std::move(answer)), tls_(tls) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -166,22 +170,37 @@ class LoopbackHttp {
     if (thread_.joinable()) thread_.join();
     close(fd_);
   }
-  // Waits for the server to have answered every request; returns the request heads.
-  std::vector<std::string> finish() {
-    thread_.join();
-    return heads_;
-  }
   LoopbackHttp(const LoopbackHttp&) = delete;
   LoopbackHttp& operator=(const LoopbackHttp&) = delete;
 
   std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return std::string(tls_ != nullptr ? "https" : "http") + "://127.0.0.1:" +
+           std::to_string(port_) + path;
+  }
+  // Waits for the server to have answered every request; returns the request heads.
+  std::vector<std::string> finish() {
+    thread_.join();
+    return heads_;
   }
 
  private:
   void serveOne() {
     int c = accept(fd_, nullptr, nullptr);
     if (c < 0) return;
+    SSL* ssl = nullptr;
+    if (tls_ != nullptr) {
+      ssl = SSL_new(tls_);
+      SSL_set_fd(ssl, c);
+      if (SSL_accept(ssl) != 1) {  // e.g. the client refused the certificate
+        ERR_clear_error();
+        SSL_free(ssl);
+        close(c);
+        return;
+      }
+    }
+    auto receive = [&](char* buf, int size) {
+      return ssl != nullptr ? SSL_read(ssl, buf, size) : static_cast<int>(recv(c, buf, size, 0));
+    };
     std::string in;
     char buf[4096];
     std::size_t need = std::string::npos;
@@ -196,7 +215,7 @@ class LoopbackHttp {
         heads_.push_back(head);
       }
       if (need != std::string::npos && in.size() >= need) break;
-      ssize_t n = recv(c, buf, sizeof buf, 0);
+      int n = receive(buf, sizeof buf);
       if (n <= 0) break;
       in.append(buf, static_cast<std::size_t>(n));
     }
@@ -206,11 +225,18 @@ class LoopbackHttp {
     const std::string out = "HTTP/1.0 200 OK\r\nContent-Type: application/timestamp-reply\r\n"
                             "Content-Length: " + std::to_string(reply.size()) +
                             "\r\nConnection: close\r\n\r\n" + reply;
-    send(c, out.data(), out.size(), MSG_NOSIGNAL);
+    if (ssl != nullptr) {
+      SSL_write(ssl, out.data(), static_cast<int>(out.size()));
+      SSL_shutdown(ssl);
+      SSL_free(ssl);
+    } else {
+      send(c, out.data(), out.size(), MSG_NOSIGNAL);
+    }
     close(c);
   }
 
   std::function<std::string(const std::string&)> answer_;
+  SSL_CTX* tls_;
   std::vector<std::string> heads_;  // written by the server thread until finish()
   int fd_ = -1;
   int port_ = 0;
@@ -292,4 +318,69 @@ TEST_CASE("the TSA client talks HTTP to a time-stamp authority on 127.0.0.1") {
   REQUIRE(heads.size() == 2);
   CHECK(heads[0].starts_with("POST /tsa HTTP/1."));
   CHECK(heads[0].find("application/timestamp-query") != std::string::npos);
+}
+
+TEST_CASE("https for time-stamps and revocation: the server certificate and address are checked") {
+  CaSettings settings;
+  settings.province_name = "UBND tinh Lao Cai";
+  settings.organ_id = "000.00.00.H41";
+  settings.crl_url = "http://127.0.0.1:9/crl";
+  settings.ocsp_url = "http://127.0.0.1:9/ocsp";
+  settings.ca_key_type = KeyType::P256;
+  auto bundle = createCa(settings, "https test CA passphrase");
+  REQUIRE(bundle);
+  auto ca = CertificateAuthority::load(settings, *bundle, "https test CA passphrase");
+  REQUIRE(ca);
+  SubjectFields node;
+  node.common_name = "tsa.laocai.example";
+  node.organ_id = "000.00.00.H41";
+  IssueOptions on_loopback;
+  on_loopback.ip_addresses = {"127.0.0.1"};
+  auto cred = ca->generate(CertProfile::NodeTls, node, KeyType::P256, "p12 passphrase", on_loopback);
+  REQUIRE(cred);
+  auto server_key = SigningKey::fromPkcs12(cred->pkcs12, "p12 passphrase");
+  REQUIRE(server_key);
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> server(SSL_CTX_new(TLS_server_method()),
+                                                          SSL_CTX_free);
+  REQUIRE(server);
+  REQUIRE(SSL_CTX_use_certificate(server.get(), server_key->certificate()) == 1);
+  REQUIRE(SSL_CTX_use_PrivateKey(server.get(), server_key->privateKey()) == 1);
+  for (X509* c : server_key->chain()) REQUIRE(SSL_CTX_add1_chain_cert(server.get(), c) == 1);
+
+  const TestCert tsa_cert = tsaCert(&pki().root);
+  auto tsa_key = SigningKey::fromPem(tsa_cert.keyPem(""), "", tsa_cert.certPem());
+  REQUIRE(tsa_key);
+  const LocalTsa tsa(*tsa_key);
+  const std::string crl_bytes = "CRL bytes served over TLS";
+  LoopbackHttp https(
+      3,
+      [&](const std::string& body) {
+        if (body.empty()) return crl_bytes;  // a GET
+        auto resp = tsa.respond(body);
+        return resp ? *resp : std::string();
+      },
+      server.get());
+
+  const HttpFetch trusting = defaultHttpFetch(ca->rootCertPem());
+  TsaClient client([&](std::string_view req) {
+    return trusting(HttpRequest{https.url("/tsa"), std::string(req),
+                                "application/timestamp-query", std::chrono::seconds(5)});
+  });
+  auto token = client.timestamp("công văn");
+  REQUIRE(token);
+  CHECK(verifyTimeStampToken(*token, "công văn", trust()).has_value());
+  auto crl = trusting(HttpRequest{https.url("/issuing.crl"), "", "", std::chrono::seconds(5)});
+  REQUIRE(crl);
+  CHECK(*crl == crl_bytes);
+
+  // A client that does not trust the server's CA refuses the connection.
+  const HttpFetch other = defaultHttpFetch(pki().root.certPem());
+  auto refused = other(HttpRequest{https.url("/tsa"), "x", "application/timestamp-query",
+                                   std::chrono::seconds(5)});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::Network);
+  const auto heads = https.finish();
+  REQUIRE(heads.size() == 2);
+  CHECK(heads[0].starts_with("POST /tsa HTTP/1."));
+  CHECK(heads[1].starts_with("GET /issuing.crl HTTP/1."));
 }

@@ -28,7 +28,8 @@ using TsaTransport = std::function<Result<std::string>(std::string_view request_
 
 class TsaClient {
  public:
-  // HTTP POST application/timestamp-query to `url`.
+  // HTTP POST application/timestamp-query to `url` (http, or https checked against the system CAs;
+  // use the TsaTransport constructor with defaultHttpFetch(anchors) for other anchors).
   explicit TsaClient(std::string url, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   explicit TsaClient(TsaTransport transport);
 

@@ -19,8 +19,9 @@
 
 namespace lienthong::signing {
 
-// Fetches bytes over HTTP for revocation (CRL GET, OCSP POST). The default uses OpenSSL's HTTP
-// client with the policy's timeout; tests and the gateway may pass their own.
+// Fetches bytes over HTTP for revocation (CRL GET, OCSP POST) and time-stamps. The default uses
+// OpenSSL's HTTP client with the policy's timeout, over TLS (1.2 or later, server certificate and
+// host name or IP address checked) for https URLs; tests and the gateway may pass their own.
 struct HttpRequest {
   std::string url;
   std::string body;          // empty: GET
@@ -28,7 +29,10 @@ struct HttpRequest {
   std::chrono::milliseconds timeout{5000};
 };
 using HttpFetch = std::function<Result<std::string>(const HttpRequest&)>;
+// https servers are checked against the system's CA certificates.
 HttpFetch defaultHttpFetch();
+// https servers are checked against the certificates of `tls_anchors_pem` only.
+HttpFetch defaultHttpFetch(std::string tls_anchors_pem);
 
 struct RevocationPolicy {
   bool check = true;       // false: status NOT_CHECKED with a warning, never an error
