@@ -304,25 +304,15 @@ SubIndication chainFailure(int err) {
 
 namespace {
 
-std::string fingerprint(X509* cert) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (X509_digest(cert, EVP_sha256(), md, &n) != 1) {
-    ERR_clear_error();
-    return {};
-  }
-  return hex(std::string_view(reinterpret_cast<char*>(md), n));
-}
-
 // The path cache key: the store's generation, the signer, then the extra certificates in a fixed
 // order (a path found with an intermediate from one signature is not reused for another that
 // lacks it). Empty when a fingerprint cannot be computed: no caching then.
 std::string pathKey(const TrustStore::State& st, X509* signer, const std::vector<X509*>& extra) {
-  std::string key = fingerprint(signer);
+  std::string key = st.fingerprint(signer);
   if (key.empty()) return {};
   std::vector<std::string> others;
   for (X509* c : extra) {
-    others.push_back(fingerprint(c));
+    others.push_back(st.fingerprint(c));
     if (others.back().empty()) return {};
   }
   std::sort(others.begin(), others.end());

@@ -74,18 +74,23 @@ struct TrustStore::State {
 
   // Certificates come from untrusted input: at most this many (a few MB), emptied when full.
   static constexpr std::size_t kMaxCachedCertificates = 1024;
-  mutable std::mutex cert_mutex;  // guards cert_cache
-  mutable std::unordered_map<std::string, std::shared_ptr<const ossl::X509Ptr>, StringHash,
-                             std::equal_to<>>
-      cert_cache;  // by DER
+  mutable std::mutex cert_mutex;  // guards cert_cache and fingerprints
+  // By the base64 text of X509Certificate as found in signatures.
+  mutable std::unordered_map<std::string, ossl::X509Ptr, StringHash, std::equal_to<>> cert_cache;
+  // The SHA-256 fingerprints of the certificates cert_cache holds (its references keep each
+  // address from being reused while the entry lives).
+  mutable std::unordered_map<const X509*, std::string> fingerprints;
 
   // Empties the caches after a change.
   void changed();
   // The cached path for `key` when `at` is inside its validity, else nullptr.
   std::shared_ptr<const CachedPath> findPath(const std::string& key, std::time_t at) const;
   void rememberPath(const std::string& key, std::shared_ptr<const CachedPath> path) const;
-  // The certificate of `der`, parsed once and shared (a new reference for the caller).
-  Result<ossl::X509Ptr> certificate(std::string_view der) const;
+  // The certificate of the base64 text of an X509Certificate element, decoded and parsed once
+  // and shared (a new reference for the caller).
+  Result<ossl::X509Ptr> certificateBase64(std::string_view text) const;
+  // SHA-256 of the certificate's DER, hex; from the cache when it holds `cert`. Empty on failure.
+  std::string fingerprint(X509* cert) const;
 };
 
 Result<ossl::X509CrlPtr> parseCrl(std::string_view bytes);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "lienthong/schemas/codec.h"
 #include "trust_state.h"
 
 namespace lienthong::signing {
@@ -334,21 +335,50 @@ void TrustStore::State::rememberPath(const std::string& key,
   path_cache[key] = std::move(path);
 }
 
-Result<X509Ptr> TrustStore::State::certificate(std::string_view der) const {
+namespace {
+
+std::string computeFingerprint(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (X509_digest(cert, EVP_sha256(), md, &n) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  return hex(std::string_view(reinterpret_cast<char*>(md), n));
+}
+
+}  // namespace
+
+Result<X509Ptr> TrustStore::State::certificateBase64(std::string_view text) const {
   {
     std::lock_guard lock(cert_mutex);
-    auto it = cert_cache.find(der);
-    if (it != cert_cache.end()) return upRef(it->second->get());
+    auto it = cert_cache.find(text);
+    if (it != cert_cache.end()) return upRef(it->second.get());
   }
-  auto parsed = readCertificateDer(der);
+  auto der = schemas::codec::decodeBase64(text);
+  if (!der) return fail(ErrorCode::CertificateInvalid, "X509Certificate is not base64");
+  auto parsed = readCertificateDer(*der);
   if (!parsed) return std::unexpected(parsed.error());
   // Fill OpenSSL's extension cache now, so that shared readers never race to fill it.
   X509_check_purpose(parsed->get(), -1, 0);
-  auto shared = std::make_shared<const X509Ptr>(upRef(parsed->get()));
+  std::string sha256 = computeFingerprint(parsed->get());
   std::lock_guard lock(cert_mutex);
-  if (cert_cache.size() >= kMaxCachedCertificates) cert_cache.clear();
-  cert_cache.emplace(std::string(der), std::move(shared));
+  if (cert_cache.size() >= kMaxCachedCertificates) {
+    fingerprints.clear();
+    cert_cache.clear();
+  }
+  auto [it, inserted] = cert_cache.try_emplace(std::string(text), upRef(parsed->get()));
+  if (inserted && !sha256.empty()) fingerprints.emplace(it->second.get(), std::move(sha256));
   return std::move(*parsed);
+}
+
+std::string TrustStore::State::fingerprint(X509* cert) const {
+  {
+    std::lock_guard lock(cert_mutex);
+    auto it = fingerprints.find(cert);
+    if (it != fingerprints.end()) return it->second;
+  }
+  return computeFingerprint(cert);
 }
 
 Result<X509CrlPtr> parseCrl(std::string_view bytes) {

@@ -73,7 +73,14 @@ std::optional<std::string> spliceSignature(std::string_view input, xmlNode* head
 }  // namespace
 
 XmlSigner::XmlSigner(SigningKey key, XmlSignOptions options)
-    : key_(std::move(key)), options_(std::move(options)) {}
+    : key_(std::move(key)), options_(std::move(options)) {
+  certificates_base64_.push_back(schemas::codec::encodeBase64(key_.certificateDer(), 76));
+  if (options_.include_chain) {
+    for (X509* c : key_.chain()) {
+      certificates_base64_.push_back(schemas::codec::encodeBase64(ossl::certificateDer(c), 76));
+    }
+  }
+}
 
 Result<std::string> XmlSigner::sign(std::string_view edxml) const {
   auto parsed = schemas::XmlDocument::parse(edxml);
@@ -135,14 +142,7 @@ Result<std::string> XmlSigner::sign(std::string_view edxml) const {
 
   xmlNode* key_info = child(sig, ds, "KeyInfo");
   xmlNode* x509_data = child(key_info, ds, "X509Data");
-  child(x509_data, ds, "X509Certificate",
-        schemas::codec::encodeBase64(key_.certificateDer(), 76));
-  if (options_.include_chain) {
-    for (X509* c : key_.chain()) {
-      child(x509_data, ds, "X509Certificate",
-            schemas::codec::encodeBase64(ossl::certificateDer(c), 76));
-    }
-  }
+  for (const auto& b64 : certificates_base64_) child(x509_data, ds, "X509Certificate", b64);
 
   if (options_.signing_time || options_.tsa) {
     xmlNode* object = child(sig, ds, "Object");

@@ -198,10 +198,8 @@ std::optional<std::pair<SubIndication, std::string>> checkProfile(xmlNode* sig, 
       if (!xd) return format("unexpected text in X509Data");
       for (xmlNode* x : *xd) {
         if (isDs(x, "X509Certificate")) {
-          auto der = schemas::codec::decodeBase64(sx::text(x));
-          if (!der) return no_cert("X509Certificate is not base64");
-          auto cert = trust.certificate(*der);
-          if (!cert) return no_cert("X509Certificate is not a certificate");
+          auto cert = trust.certificateBase64(sx::text(x));
+          if (!cert) return no_cert("X509Certificate is not a base64 certificate");
           p.certs.push_back(std::move(*cert));
         } else if (!isDs(x, "X509IssuerSerial") && !isDs(x, "X509SubjectName") &&
                    !isDs(x, "X509SKI")) {

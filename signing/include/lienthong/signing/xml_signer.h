@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lienthong/schemas/error.h"
 #include "lienthong/signing/algorithms.h"
@@ -48,6 +49,8 @@ class XmlSigner {
  private:
   SigningKey key_;
   XmlSignOptions options_;
+  // The X509Certificate texts of KeyInfo (signer, then chain), made once.
+  std::vector<std::string> certificates_base64_;
 };
 
 }  // namespace lienthong::signing
