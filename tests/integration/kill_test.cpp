@@ -109,22 +109,27 @@ TEST_CASE("kill -9 of a sending node during a batch of 1,000: every 202 is deliv
     bodies.push_back(signers.sign(kProvince, p.serialize()));
   }
 
-  std::mutex mu;  // guards accepted
+  std::mutex mu;  // guards accepted and errors
   std::set<int> accepted;
+  std::vector<std::string> errors;
   auto send = [&](const std::vector<int>& which, std::atomic<bool>* stop_sending) {
     std::atomic<std::size_t> next{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&] {
         auto files = pki.issue(kProvince, Role::Office);
-        auto c = HttpsClient::open(url, *files, 5000);
+        auto opened = HttpsClient::open(url, *files, 30000);
+        if (!opened) return;
+        auto& c = *opened;
         for (std::size_t k; (k = next.fetch_add(1)) < which.size();) {
           if (stop_sending && stop_sending->load()) return;
           const int i = which[k];
-          auto r = (*c)->request("POST", "/api/v1/documents", bodies[static_cast<std::size_t>(i)]);
+          auto r = c->request("POST", "/api/v1/documents", bodies[static_cast<std::size_t>(i)]);
+          std::lock_guard lock(mu);
           if (r && (r->status == 202 || r->status == 200)) {
-            std::lock_guard lock(mu);
             accepted.insert(i);
+          } else if (errors.size() < 5) {
+            errors.push_back(r ? std::to_string(r->status) + " " + r->body.substr(0, 200) : r.error().message);
           }
         }
       });
@@ -140,9 +145,10 @@ TEST_CASE("kill -9 of a sending node during a batch of 1,000: every 202 is deliv
     INFO(std::string(std::istreambuf_iterator<char>(*std::make_unique<std::ifstream>(log)), {}));
     REQUIRE(up);
     std::atomic<bool> stop{false};
+    std::atomic<bool> sent_all{false};
     std::thread killer([&] {
       // Mid-batch: once about a third of the batch has its 202.
-      while (true) {
+      while (!sent_all) {
         {
           std::lock_guard lock(mu);
           if (accepted.size() >= kDocs / 3) break;
@@ -153,10 +159,14 @@ TEST_CASE("kill -9 of a sending node during a batch of 1,000: every 202 is deliv
       stop = true;
     });
     send(all, &stop);
+    sent_all = true;
     killer.join();
   }
   const std::set<int> before_crash = accepted;
   INFO("accepted before the kill: " << before_crash.size());
+  std::string first_errors;
+  for (const auto& e : errors) first_errors += e + "\n";
+  INFO("first errors:\n" << first_errors);
   REQUIRE(before_crash.size() >= kDocs / 3);
   REQUIRE(before_crash.size() < kDocs);
 
