@@ -7,6 +7,7 @@
 // nodes (commune -> district-a -> province -> district-b -> commune, each hop verifying the
 // signature again, statuses 01 flowing back) and the end-to-end rate is printed.
 // usage: bench_gateway [--clients N] [--docs M] [--rate R] [--rsa] [--skip-three]
+//                      [--workers W (dispatcher threads per node, default 8)] [--pdf-bytes B]
 #include <Poco/Net/ServerSocket.h>
 
 #include <algorithm>
@@ -173,7 +174,7 @@ RsaSeal rsaSeal(const std::string& organ) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int clients = 8, docs = 2000, pdf_bytes = 100;
+  int clients = 8, docs = 2000, pdf_bytes = 100, workers = 8;
   double rate = 0;
   bool rsa = false, three = true;
   for (int i = 1; i < argc; ++i) {
@@ -182,6 +183,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--docs") && has) docs = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--rate") && has) rate = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--pdf-bytes") && has) pdf_bytes = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--workers") && has) workers = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--rsa")) rsa = true;
     else if (!std::strcmp(argv[i], "--skip-three")) three = false;
   }
@@ -224,7 +226,7 @@ int main(int argc, char** argv) {
     auto seal = pki->issueSeal(seal_unit, "Gateway node " + name, "seal-node-" + name);
     c.signing_key = seal->key;
     c.signing_cert = seal->cert;
-    c.dispatch.workers = 4;
+    c.dispatch.workers = workers;
     NodeOptions o;
     o.directory = dirx;
     auto n = Node::start(c, std::move(o));
