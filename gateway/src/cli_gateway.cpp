@@ -13,6 +13,7 @@
 #include "lienthong/gateway/node_ca.h"
 #include "lienthong/gateway/node.h"
 #include "lienthong/gateway/routing.h"
+#include "lienthong/gateway/signature.h"
 #include "lienthong/schemas/edxml.h"
 
 namespace lienthong::gateway::cli {
@@ -188,8 +189,21 @@ int cmdStatus(const Args& a, std::ostream& out, std::ostream& err) {
       printError(err, "status", c.error());
       return 1;
     }
-    return report((*client)->request("POST", "/api/v1/statuses", s.serialize(false)), out, err,
-                  "status");
+    std::string bytes = s.serialize(false);
+    if (a.has("seal")) {
+      auto signer = makeXmlSigner(a.get("seal"), a.get("seal-pass"), a.get("seal-cert"));
+      if (!signer) {
+        err << "lienthong status: " << signer.error().message << "\n";
+        return 2;
+      }
+      auto signed_bytes = (*signer)->sign(s);
+      if (!signed_bytes) {
+        err << "lienthong status: signing: " << signed_bytes.error().message << "\n";
+        return 1;
+      }
+      bytes = std::move(*signed_bytes);
+    }
+    return report((*client)->request("POST", "/api/v1/statuses", bytes), out, err, "status");
   }
   std::string path = "/api/v1/documents/" + urlEncode(doc_id);
   if (a.has("sender")) path += "?sender=" + urlEncode(a.get("sender"));
@@ -217,7 +231,10 @@ std::vector<Command> gatewayCommands() {
        {}, cmdInbox},
       {"status", "show a document's delivery and status history, or post a status",
        std::string("usage: lienthong status DOCID --node URL --ca FILE ... [--sender ID]\n"
-                   "       lienthong status DOCID --post CODE --as ORGANID --sender ORGANID [--description TEXT] ...\n\n") +
+                   "       lienthong status DOCID --post CODE --as ORGANID --sender ORGANID [--description TEXT]\n"
+                   "                [--seal KEY.p12|KEY.pem [--seal-cert CERT.pem] [--seal-pass PASS]] ...\n\n"
+                   "A posted status is signed with the reporting unit's seal when --seal is given (nodes\n"
+                   "refuse unsigned statuses unless policy.allow_unsigned).\n\n") +
            kClientOptions,
        {}, cmdStatus},
   };
