@@ -96,7 +96,12 @@ void Dispatcher::work() {
   }
 }
 
-void Dispatcher::handle(const Delivery& d) {
+void Dispatcher::handle(const Delivery& listed) {
+  // The list was read before this worker marked the delivery busy: another worker may have
+  // finished it in between. Its state now (committed before that worker let go of it) decides.
+  auto current = store_.delivery(listed.id);
+  if (!current || current->state != kPending) return;
+  const Delivery& d = *current;
   auto m = store_.message(d.message_id);
   HandOver result;
   if (!m) {

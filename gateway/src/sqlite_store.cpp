@@ -469,6 +469,10 @@ class SqliteStore final : public Store {
     return write("record status", [&](Session& s) -> Result<void> {
       Int64 at = now_ms, key = delivery_id;
       const std::string delivered(kDelivered);
+      // Recorded once per delivery, however often the delivery is handed over.
+      std::vector<std::string> state;
+      s << "SELECT state FROM deliveries WHERE id = ?", bind(key), into(state), now;
+      if (!state.empty() && state[0] != kPending) return {};
       s << "INSERT INTO statuses(document_sender, document_id, reporter, code, description,"
            " timestamp, recorded_ms) VALUES (?,?,?,?,?,?,?)",
           bind(r.document_sender), bind(r.document_id), bind(r.reporter), bind(r.code),
