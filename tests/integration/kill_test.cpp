@@ -112,13 +112,14 @@ TEST_CASE("kill -9 of a sending node during a batch of 1,000: every 202 is deliv
   std::mutex mu;  // guards accepted and errors
   std::set<int> accepted;
   std::vector<std::string> errors;
+  // Made once, before the client threads (the dev PKI is not thread-safe per folder).
+  const TlsFiles office = *pki.issue(kProvince, Role::Office);
   auto send = [&](const std::vector<int>& which, std::atomic<bool>* stop_sending) {
     std::atomic<std::size_t> next{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&] {
-        auto files = pki.issue(kProvince, Role::Office);
-        auto opened = HttpsClient::open(url, *files, 30000);
+        auto opened = HttpsClient::open(url, office, 30000);
         if (!opened) return;
         auto& c = *opened;
         for (std::size_t k; (k = next.fetch_add(1)) < which.size();) {
