@@ -3,6 +3,7 @@
 #include "lienthong/gateway/register.h"
 
 #include "lienthong/gateway/store.h"
+#include "lienthong/schemas/csv.h"
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
@@ -803,64 +804,6 @@ std::string registerJson(const std::vector<RegisterEntry>& entries) {
 
 // ---- Inputs ------------------------------------------------------------------------------
 
-Result<std::vector<std::vector<std::string>>> splitCsv(std::string_view text,
-                                                       const std::string& source) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false, field_started = false;
-  int line = 1, row_line = 1;
-  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 BOM from spreadsheets
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (c == '\n') ++line;
-        field += c;
-      }
-      continue;
-    }
-    if (c == '"') {
-      if (field_started) {
-        return fail(ErrorCode::BadCsv, source + ": line " + std::to_string(line) +
-                                           ": a quote inside an unquoted field");
-      }
-      quoted = field_started = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-      field_started = false;
-    } else if (c == '\r' || c == '\n') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      row.push_back(std::move(field));
-      field.clear();
-      field_started = false;
-      if (!(row.size() == 1 && row[0].empty())) rows.push_back(std::move(row));
-      row.clear();
-      row_line = ++line;
-    } else {
-      field += c;
-      field_started = true;
-    }
-  }
-  if (quoted) {
-    return fail(ErrorCode::BadCsv, source + ": line " + std::to_string(row_line) +
-                                       ": a quoted field is not closed");
-  }
-  if (field_started || !row.empty()) {
-    row.push_back(std::move(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
 namespace {
 
 std::vector<std::string> splitList(const std::string& s) {
@@ -919,7 +862,7 @@ Result<void> setField(PaperRecord& r, const std::string& name, const std::string
 }  // namespace
 
 Result<std::vector<PaperRecord>> parsePaperCsv(std::string_view text, const std::string& source) {
-  auto rows = splitCsv(text, source);
+  auto rows = schemas::csv::split(text, source);
   if (!rows) return std::unexpected(rows.error());
   if (rows->empty()) return fail(ErrorCode::BadCsv, source + ": empty file (a header line is required)");
   const auto& header = rows->front();

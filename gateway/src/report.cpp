@@ -1,4 +1,5 @@
 #include "lienthong/gateway/report.h"
+#include "lienthong/schemas/csv.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -203,7 +204,7 @@ Result<Targets> Targets::parse(std::string_view text, const std::string& source)
     }
     return t;
   }
-  auto rows = splitCsv(text, source);
+  auto rows = schemas::csv::split(text, source);
   if (!rows) return std::unexpected(rows.error());
   for (std::size_t i = 0; i < rows->size(); ++i) {
     const auto& row = (*rows)[i];

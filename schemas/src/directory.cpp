@@ -1,5 +1,7 @@
 #include "lienthong/schemas/directory.h"
 
+#include "lienthong/schemas/csv.h"
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -12,58 +14,6 @@ namespace lienthong::schemas {
 namespace {
 
 constexpr std::string_view kDirNs = "urn:lienthong:directory:1";
-
-std::vector<std::vector<std::string>> splitCsv(std::string_view text, Error* err) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false, field_started = false;
-  int line = 1;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (c == '\n') ++line;
-        field += c;
-      }
-      continue;
-    }
-    if (c == '"' && !field_started) {
-      quoted = field_started = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-      field_started = false;
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      row.push_back(std::move(field));
-      field.clear();
-      field_started = false;
-      if (!(row.size() == 1 && row[0].empty())) rows.push_back(std::move(row));
-      row.clear();
-      ++line;
-    } else {
-      field += c;
-      field_started = true;
-    }
-  }
-  if (quoted) {
-    *err = Error{ErrorCode::BadCsv, "csv: a quoted field is not closed", line, {}};
-    return {};
-  }
-  if (field_started || !row.empty()) {
-    row.push_back(std::move(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
 
 std::string trim(std::string s) {
   const auto a = s.find_first_not_of(" \t");
@@ -154,9 +104,9 @@ Result<Directory> Directory::parseXml(std::string_view bytes, const SchemaSet& s
 
 Result<Directory> Directory::parseCsv(std::string_view bytes) {
   if (!xml::isUtf8(bytes)) return fail(ErrorCode::InvalidUtf8, "csv: not UTF-8");
-  Error err;
-  auto rows = splitCsv(bytes, &err);
-  if (err.code == ErrorCode::BadCsv) return std::unexpected(err);
+  auto split = csv::split(bytes, "csv");
+  if (!split) return std::unexpected(split.error());
+  auto& rows = *split;
   if (rows.empty()) return fail(ErrorCode::BadCsv, "csv: empty file");
   static const std::vector<std::string> kColumns = {"code", "legacy_code", "name", "parent",
                                                      "level", "valid_from", "valid_to",

@@ -2,20 +2,13 @@
 
 #include "lienthong/schemas/directory.h"
 #include "lienthong/schemas/schema_set.h"
+#include "support/schema_set_fixture.h"
 
 using namespace lienthong;
 using namespace lienthong::schemas;
+using lienthong::testing::schemaSet;
 
 namespace {
-
-const SchemaSet& schemaSet() {
-  static const auto set = [] {
-    auto s = SchemaSet::load();
-    REQUIRE(s);
-    return *s;
-  }();
-  return *set;
-}
 
 const char* kXml = R"X(<?xml version="1.0" encoding="UTF-8"?>
 <directory xmlns="urn:lienthong:directory:1" version="2026-07">

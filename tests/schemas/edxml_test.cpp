@@ -5,20 +5,13 @@
 #include "lienthong/schemas/edxml.h"
 #include "lienthong/schemas/sample.h"
 #include "lienthong/schemas/schema_set.h"
+#include "support/schema_set_fixture.h"
 
 using namespace lienthong;
 using namespace lienthong::schemas;
+using lienthong::testing::schemaSet;
 
 namespace {
-
-const SchemaSet& schemaSet() {
-  static const auto set = [] {
-    auto s = SchemaSet::load();
-    REQUIRE(s);
-    return *s;
-  }();
-  return *set;
-}
 
 std::string realistic() { return sample::package().serialize(); }
 

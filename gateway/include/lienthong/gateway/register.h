@@ -220,10 +220,9 @@ Result<std::vector<PaperRecord>> parsePaperCsv(std::string_view text, const std:
 // One record from a JSON object (the API's body); InvalidArgument naming the member.
 Result<PaperRecord> parsePaperJson(std::string_view json);
 
-// CSV helpers shared by the evidence outputs.
+// A CSV field, quoted when it needs to be (reading CSV: schemas/csv.h).
 std::string csvField(std::string_view s);
-// Splits CSV text into rows of fields (quotes, doubled quotes, CRLF); BadCsv with the line.
-Result<std::vector<std::vector<std::string>>> splitCsv(std::string_view text, const std::string& source);
+// Escapes text for HTML element content and attribute values.
 std::string htmlEscape(std::string_view s);
 
 }  // namespace lienthong::gateway
