@@ -59,6 +59,7 @@ int axisHttpStatus(ErrorCode code) {
     case ErrorCode::CryptoFailure:
     case ErrorCode::Internal: return 500;
     case ErrorCode::Network: return 502;
+    case ErrorCode::Unavailable: return 503;
     default: return 422;  // content the node understood and refused (schema, signature, unit...)
   }
 }

@@ -19,6 +19,7 @@
 #include "lienthong/gateway/node.h"
 #include "lienthong/gateway/node_ca.h"
 #include "lienthong/gateway/routing.h"
+#include "lienthong/gateway/serve.h"
 #include "lienthong/schemas/sample.h"
 #include "lienthong/signing/ca.h"
 #include "lienthong/signing/signing_key.h"
@@ -239,7 +240,14 @@ class Demo {
       c.audit_checkpoint_every = 100;
       NodeOptions o;
       o.directory = directory_;
-      if (name == "province") o.extra_routes = caRoutes(ca_->service);
+      if (name == "province") {
+        o.extra_routes = caRoutes(ca_->service);
+        ServeExtras extras;
+        extras.coverage = [service = ca_->service] { return service->coverage(); };
+        auto ev = prepareEvidence(c, o, std::move(extras));
+        if (!ev) return fail(ev.error().code, "node " + name + ": " + ev.error().message);
+        evidence_ = std::move(*ev);
+      }
       auto n = Node::start(c, std::move(o));
       if (!n) return fail(n.error().code, "node " + name + ": " + n.error().message);
       if (name == "province") ca_->audit->attach(&(*n)->store());
@@ -414,6 +422,7 @@ class Demo {
     const std::string cert = (dir_ / "pki" / "office-000.00.00.H41.pem").string();
     const std::string key = (dir_ / "pki" / "office-000.00.00.H41.key").string();
     const std::string token = makeJwt("000.00.00.H41", Role::Office, jwt_secret_, 24 * 3600);
+    const std::string auditor = makeJwt("kiem-toan-demo", Role::Auditor, jwt_secret_, 24 * 3600);
     auto admin = pki_->issue("admin", Role::Admin);
     out_ << "\nWhere to look next\n";
     for (const auto& [name, n] : nodes_) {
@@ -437,7 +446,12 @@ class Demo {
          << "  the CA (admin): curl --cacert " << ca << " --cert " << (admin ? admin->cert : "")
          << " --key " << (admin ? admin->key : "") << " " << province << "/api/v1/ca/certificates\n"
          << "  the audit log:  lienthong audit verify --data " << (dir_ / "province").string()
-         << " --trust " << (dir_ / "trust").string() << "\n";
+         << " --trust " << (dir_ / "trust").string() << "\n"
+         << "  the auditors' dashboard (province; auditor token for 24 h, the browser will warn about"
+         << " the demo CA):\n    " << province << "/dashboard#token=" << auditor << "\n"
+         << "  the issuance report: curl --cacert " << ca << " -H 'Authorization: Bearer " << auditor
+         << "' '" << province << "/api/v1/reports/issuance?scope=unit:000.00.00.H41&period="
+         << timestampVn(nowMs()).substr(0, 4) << "&format=text'\n";
   }
 
   std::map<std::string, std::unique_ptr<Node>>& nodes() { return nodes_; }
@@ -454,6 +468,7 @@ class Demo {
   std::unique_ptr<CaPublishServer> publish_;
   std::map<std::string, std::unique_ptr<signing::XmlSigner>> signers_;
   std::string jwt_secret_;
+  std::optional<Evidence> evidence_;  // the province node's register, reports and dashboard
   std::map<std::string, std::unique_ptr<Node>> nodes_;
   std::map<std::string, std::unique_ptr<HttpsClient>> clients_;
   std::vector<Sent> sent_;

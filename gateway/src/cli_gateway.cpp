@@ -13,6 +13,7 @@
 #include "lienthong/gateway/node_ca.h"
 #include "lienthong/gateway/node.h"
 #include "lienthong/gateway/routing.h"
+#include "lienthong/gateway/serve.h"
 #include "lienthong/gateway/signature.h"
 #include "lienthong/schemas/edxml.h"
 
@@ -74,6 +75,13 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
     return 1;
   }
   if (*ca) options.extra_routes = caRoutes((*ca)->service);
+  ServeExtras extras;
+  if (*ca) extras.coverage = [service = (*ca)->service] { return service->coverage(); };
+  auto evidence = prepareEvidence(*config, options, std::move(extras));
+  if (!evidence) {
+    err << "lienthong serve: " << evidence.error().message << "\n";
+    return 1;
+  }
   auto node = Node::start(*config, std::move(options));
   if (!node) {
     err << "lienthong serve: " << node.error().message << "\n";
@@ -83,6 +91,8 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
   out << "node '" << (*node)->name() << "' listening on " << (*node)->url() << "\n"
       << "  health:  " << (*node)->url() << "/healthz\n"
       << "  metrics: " << (*node)->url() << "/metrics\n"
+      << "  reports: " << (*node)->url() << "/api/v1/reports/issuance (auditor), "
+      << (*node)->url() << "/dashboard\n"
       << "  data:    " << config->data_dir << "\n"
       << (*ca ? "  CA:      " + (*node)->url() + "/api/v1/ca/ (admin), /crl and /ocsp (public)\n" : "")
       << "stop with Ctrl-C\n" << std::flush;

@@ -89,6 +89,11 @@ Result<NodeConfig> loadConfig(const std::string& path) {
       c.data_dir = p.string();
     } else if (key == "directory.file") {
       r = file(key, v, c.directory_file);
+    } else if (key == "web.dir") {
+      // Not required to exist: without it the node runs and /dashboard answers 503.
+      fs::path p(v);
+      if (p.is_relative()) p = fs::path(path).parent_path() / p;
+      c.web_dir = p.string();
     } else if (key == "tls.cert") {
       r = file(key, v, c.http.cert_file);
     } else if (key == "tls.key") {

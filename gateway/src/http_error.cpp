@@ -49,6 +49,7 @@ int httpStatus(ErrorCode code) {
     case ErrorCode::Network:
       return 502;
     case ErrorCode::Storage:
+    case ErrorCode::Unavailable:
       return 503;
     case ErrorCode::KeyUnavailable:
     case ErrorCode::CryptoFailure:

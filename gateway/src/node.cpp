@@ -3,9 +3,12 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "lienthong/gateway/audit_log.h"
 #include "lienthong/gateway/dev_pki.h"
@@ -66,6 +69,44 @@ struct Node::Impl {
   std::unique_ptr<AuditCheckpointer> checkpointer;
   std::unique_ptr<HttpServer> server;
   std::mutex log_mu;  // guards writes to options.log
+  std::thread housekeeper;  // runs options.after_stored
+  std::mutex house_mu;      // guards house_dirty and house_stop
+  std::condition_variable house_cv;
+  bool house_dirty = false;
+  bool house_stop = false;
+
+  void stored() {
+    if (dispatcher) dispatcher->wake();
+    if (!options.after_stored) return;
+    {
+      std::lock_guard lock(house_mu);
+      house_dirty = true;
+    }
+    house_cv.notify_one();
+  }
+
+  void housekeeping() {
+    const auto every = std::chrono::milliseconds(std::max(options.housekeeping_ms, 10));
+    std::unique_lock lock(house_mu);
+    while (!house_stop) {
+      house_cv.wait_for(lock, every, [this] { return house_dirty || house_stop; });
+      if (house_stop) break;
+      house_dirty = false;
+      lock.unlock();
+      if (auto r = options.after_stored(); !r) log("housekeeping failed", "", r.error().describe());
+      lock.lock();
+    }
+  }
+
+  void stopHousekeeping() {
+    if (!housekeeper.joinable()) return;
+    {
+      std::lock_guard lock(house_mu);
+      house_stop = true;
+    }
+    house_cv.notify_one();
+    housekeeper.join();
+  }
 
   void log(const std::string& event, const std::string& document_id, const std::string& detail) {
     if (options.log == nullptr) return;
@@ -393,6 +434,7 @@ void Node::stop() {
   if (!impl_) return;
   if (impl_->server) impl_->server->stop();
   if (impl_->dispatcher) impl_->dispatcher->stop();
+  impl_->stopHousekeeping();
   if (impl_->checkpointer) {
     impl_->checkpointer->stop();
     (void)impl_->checkpointer->checkpointNow();  // the head at shutdown is pinned too
@@ -504,9 +546,8 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   }
   Impl* self = impl.get();
   impl->intake = std::make_unique<Intake>(c.http.max_body, impl->schemas, impl->routing,
-                                          *impl->store, impl->checker, impl->metrics, [self] {
-                                            if (self->dispatcher) self->dispatcher->wake();
-                                          });
+                                          *impl->store, impl->checker, impl->metrics,
+                                          [self] { self->stored(); });
   impl->peers = std::make_unique<PeerPool>(TlsFiles{c.http.cert_file, c.http.key_file, c.http.ca_file},
                                            c.peer_timeout_ms);
   impl->dispatcher = std::make_unique<Dispatcher>(
@@ -520,6 +561,13 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   impl->server = std::move(*server);
   if (impl->options.start_dispatcher) impl->dispatcher->start();
   if (impl->checkpointer) impl->checkpointer->start();
+  if (impl->options.after_stored) {
+    {
+      std::lock_guard lock(self->house_mu);
+      self->house_dirty = true;  // catch up with what was stored before this start
+    }
+    impl->housekeeper = std::thread([self] { self->housekeeping(); });
+  }
   impl->log("started", "", "listening on port " + std::to_string(impl->server->port()));
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }

@@ -225,11 +225,13 @@ Result<std::vector<HttpRoute>> evidenceRoutes(std::shared_ptr<Reporter> reporter
   routes.push_back({"GET", "/api/v1/reports/coverage", false, auditors, 0,
                     [api](const HttpRequest& r) { return api->coverage(r); }});
 
-  // The page and its two scripts, read once now: a missing file stops the node at start-up.
+  // The page and its two scripts, read once now. A missing file does not stop the node (the
+  // register and reports work without the page): the dashboard answers 503 saying what to do.
   auto files = std::make_shared<std::map<std::string, WebFile>>();
   std::string missing_reason;
   if (options.web_dir.empty()) {
-    missing_reason = "the dashboard is not configured on this node (no web folder given)";
+    missing_reason = "the dashboard is not configured on this node (set web.dir to the gateway/web "
+                     "folder and run scripts/install-web.sh)";
   } else {
     const fs::path dir = options.web_dir;
     const std::vector<WebFile> wanted = {
@@ -239,11 +241,10 @@ Result<std::vector<HttpRoute>> evidenceRoutes(std::shared_ptr<Reporter> reporter
     for (auto f : wanted) {
       auto bytes = readAll(dir / f.path);
       if (!bytes) {
-        return fail(ErrorCode::Config, "dashboard: '" + (dir / f.path).string() +
-                                           "' is missing" +
-                                           (f.path.starts_with("node_modules")
-                                                ? " (run scripts/install-web.sh to install Chart.js)"
-                                                : ""));
+        files->clear();
+        missing_reason = "dashboard: '" + (dir / f.path).string() +
+                         "' is missing; run scripts/install-web.sh (or set web.dir)";
+        break;
       }
       f.bytes = std::move(*bytes);
       (*files)[f.path] = std::move(f);
@@ -253,7 +254,7 @@ Result<std::vector<HttpRoute>> evidenceRoutes(std::shared_ptr<Reporter> reporter
     return [files, missing_reason, name](const HttpRequest&) {
       auto it = files->find(name);
       if (it == files->end()) {
-        return HttpResponse::error(httpError(ErrorCode::NotFound, missing_reason));
+        return HttpResponse::error(httpError(ErrorCode::Unavailable, missing_reason));
       }
       HttpResponse out = text(200, it->second.content_type, it->second.bytes);
       out.headers.emplace_back("Content-Security-Policy",

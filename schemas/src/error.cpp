@@ -37,6 +37,7 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::Conflict: return "conflict";
     case ErrorCode::Storage: return "storage";
     case ErrorCode::Network: return "network";
+    case ErrorCode::Unavailable: return "unavailable";
     case ErrorCode::Config: return "config";
     case ErrorCode::Io: return "io";
     case ErrorCode::InvalidArgument: return "invalid_argument";

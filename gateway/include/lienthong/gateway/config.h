@@ -7,6 +7,9 @@
 //   node.listen        host:port to listen on [127.0.0.1:8443]
 //   node.data          data folder: store.sqlite, dev PKI [./lienthong-data]
 //   directory.file     directory XML or CSV [<data>/directory.xml]
+//   web.dir            the dashboard's folder (gateway/web with Chart.js installed by
+//                      scripts/install-web.sh) [./gateway/web when it exists, else the source
+//                      tree's gateway/web]; when missing the node runs and /dashboard answers 503
 //   tls.cert, tls.key  this node's certificate and key [dev PKI in <data>/pki]
 //   tls.ca             CA file peers and clients must chain to [dev PKI CA]
 //   auth.jwt_secret    HS256 secret for bearer tokens of DMS clients [none: tokens refused]
@@ -42,6 +45,7 @@ struct NodeConfig {
   std::string name;
   std::string data_dir = "lienthong-data";
   std::string directory_file;
+  std::string web_dir;  // web.dir; empty: serve.h's resolveWebDir decides
   HttpServerConfig http;
   SignaturePolicy signature;
   std::string trust;  // trust.dir

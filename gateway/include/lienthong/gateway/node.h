@@ -7,9 +7,11 @@
 //   POST /api/v1/mailbox/{delivery}/ack
 //   GET  /api/v1/documents/{DocumentId}[?sender=ID]  each recipient's state, status history
 //   GET  /healthz, GET /metrics (Prometheus text), plus NodeOptions::extra_routes.
-// Thread-safe; stop() (or the destructor) stops the server, then the dispatcher.
+// Thread-safe; stop() (or the destructor) stops the server, then the dispatcher, then the
+// housekeeping thread (NodeOptions::after_stored).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -33,6 +35,11 @@ struct NodeOptions {
   std::vector<HttpRoute> extra_routes;                  // e.g. /crl, /ocsp, admin routes
   std::ostream* log = nullptr;                          // JSON lines, one per event
   bool start_dispatcher = true;
+  // Runs on the node's housekeeping thread (never a request's) soon after messages are stored,
+  // coalesced, and every housekeeping_ms otherwise; e.g. the register indexer (serve.h). A
+  // failure is logged and retried on the next round.
+  std::function<Result<void>()> after_stored;
+  int housekeeping_ms = 30000;
 };
 
 class Node {

@@ -13,12 +13,12 @@
 //   GET  /api/v1/reports/deliveries   (auditor, admin) pending and failed deliveries
 //   GET  /api/v1/reports/coverage     (auditor, admin) certificates issued vs needed per unit
 //   GET  /dashboard, /dashboard/dashboard.js, /dashboard/chart.js   (anyone: the page holds no
-//        data; it asks for a bearer token, keeps it in sessionStorage and calls the API with it)
+//        data; it asks for a bearer token, keeps it in sessionStorage and calls the API with it;
+//        503 when the web folder or Chart.js is not installed)
 //
-// Mounting (in the node's start-up, e.g. cli_gateway.cpp's cmdServe, before Node::start):
-//   auto evidence = openEvidence({store_file, directory, node_name, targets, web_dir, coverage});
-//   options.extra_routes = std::move(evidence->routes);   // keep evidence->indexer to call run()
-// and call evidence->indexer->run() after intake (or on a timer); reports also call it first.
+// Mounting: serve.h's prepareEvidence does it for `lienthong serve` and the demo (routes appended
+// to NodeOptions::extra_routes, indexer->run() on the node's housekeeping thread after each
+// stored message); reports also call run() first.
 // Thread-safe: the routes share the book, indexer and reporter, which are.
 #pragma once
 
@@ -60,8 +60,9 @@ struct Evidence {
   std::vector<HttpRoute> routes;
 };
 
-// Opens the register beside the store and builds the routes. Config when the web folder lacks
-// one of the page's files (named), Storage when the register cannot be opened.
+// Opens the register beside the store and builds the routes. Storage when the register cannot be
+// opened. A web folder lacking one of the page's files is not an error: /dashboard* then answer
+// 503 naming the file and "run scripts/install-web.sh".
 Result<Evidence> openEvidence(const EvidenceOptions& options);
 
 // The routes alone, over an existing reporter (what openEvidence puts in Evidence::routes).

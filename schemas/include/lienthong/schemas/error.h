@@ -47,6 +47,7 @@ enum class ErrorCode {
   Conflict,
   Storage,
   Network,
+  Unavailable,  // a part of the node that is not installed or not ready (try later)
   Config,
   Io,
   InvalidArgument,
