@@ -223,15 +223,20 @@ struct RegisterBook::Impl {
   // Runs `f` in a transaction: commit when it returns a value, rollback on an error or throw.
   template <typename F>
   auto transaction(F&& f) -> decltype(f()) {
+    // IMMEDIATE, as the store's writer: the register's tables sit in the store's file, and two
+    // deferred writers that read first fail at once with "database is locked".
     auto& s = *session;
-    s.begin();
+    s << "BEGIN IMMEDIATE", Poco::Data::Keywords::now;
     try {
       auto r = f();
-      if (r) s.commit();
-      else s.rollback();
+      s << (r ? "COMMIT" : "ROLLBACK"), Poco::Data::Keywords::now;
       return r;
     } catch (...) {
-      s.rollback();
+      try {
+        s << "ROLLBACK", Poco::Data::Keywords::now;
+      } catch (...) {
+        // the transaction is gone either way
+      }
       throw;
     }
   }

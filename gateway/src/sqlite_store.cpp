@@ -700,7 +700,10 @@ class SqliteStore final : public Store {
       }
       const Chain at_start = chain_;
       try {
-        s.begin();
+        // IMMEDIATE: the write lock is taken (waiting busy_timeout) before anything is read. A
+        // deferred transaction that reads first fails at once with "database is locked" when
+        // another connection (the register's indexer) committed since its read began.
+        s << "BEGIN IMMEDIATE", now;
         for (WriteJob* job : batch) {
           const Chain before = chain_;
           s << "SAVEPOINT job", now;
@@ -710,10 +713,10 @@ class SqliteStore final : public Store {
           }
           s << "RELEASE job", now;
         }
-        s.commit();
+        s << "COMMIT", now;
       } catch (const std::exception& e) {
         try {
-          if (s.isTransaction()) s.rollback();
+          s << "ROLLBACK", now;
         } catch (const std::exception&) {
           // The transaction is gone either way; its callers are told below.
         }
