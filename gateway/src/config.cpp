@@ -147,6 +147,8 @@ Result<NodeConfig> loadConfig(const std::string& path) {
       r = integer(key, v, 1, 3600000, c.dispatch.backoff_ms);
     } else if (key == "dispatch.backoff_max_ms") {
       r = integer(key, v, 1, 86400000, c.dispatch.backoff_max_ms);
+    } else if (key == "adapters.poll_ms") {
+      r = integer(key, v, 0, 3600000, c.adapter_poll_ms);
     } else if (key == "dispatch.timeout_ms") {
       r = integer(key, v, 100, 600000, c.peer_timeout_ms);
     } else {

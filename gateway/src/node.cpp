@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "adapter_hub.h"
 #include "lienthong/gateway/audit_log.h"
 #include "lienthong/gateway/dev_pki.h"
 #include "lienthong/gateway/dispatcher.h"
@@ -66,6 +67,7 @@ struct Node::Impl {
   std::unique_ptr<Intake> intake;
   std::unique_ptr<PeerPool> peers;
   std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<AdapterHub> adapters;  // webhook, folder and axis units homed here
   std::unique_ptr<AuditCheckpointer> checkpointer;
   std::unique_ptr<HttpServer> server;
   std::mutex log_mu;  // guards writes to options.log
@@ -147,7 +149,48 @@ struct Node::Impl {
     return {};
   }
 
+  // A unit with an adapter gets the original bytes through it; then, as for a mailbox, the
+  // sender hears 01 for a document, and a status is recorded.
   HandOver deliverLocal(const Delivery& d, const StoredMessage& m) {
+    auto adapter = adapters ? adapters->find(d.recipient) : nullptr;
+    if (!adapter) return deliverMailbox(d, m);
+    const adapters::Delivery out{d.id, d.recipient, m.sender, m.document_id,
+                                 m.kind == MessageKind::Status ? schemas::MessageKind::Status
+                                                               : schemas::MessageKind::Document,
+                                 m.bytes};
+    const auto r = adapter->deliver(out);
+    const std::string how(adapter->kind());
+    switch (r.kind) {
+      case adapters::DeliveryResult::Kind::RetryLater:
+        return {HandOver::Kind::Retry, how + ": " + r.error.describe()};
+      case adapters::DeliveryResult::Kind::Permanent:
+        return {HandOver::Kind::Permanent, how + ": " + r.error.describe()};
+      case adapters::DeliveryResult::Kind::Delivered:
+        break;
+    }
+    if (m.kind == MessageKind::Document) {
+      if (auto s = issueStatus(d.recipient, m.sender, m.document_id, StatusCode::Arrived,
+                               "Văn bản đã được chuyển tới hệ thống quản lý văn bản của đơn vị nhận",
+                               d.created_ms);
+          !s) {
+        return {HandOver::Kind::Retry, "status 01: " + s.error().message};
+      }
+      log("delivered to " + how, m.document_id, d.recipient);
+      return {};
+    }
+    auto st = StatusMessage::parse(m.bytes, nullptr);
+    if (!st) return {HandOver::Kind::Permanent, st.error().message};
+    StatusRecord rec{st->response_for.organ_id, st->response_for.document_id, st->from.organ_id,
+                     static_cast<int>(st->status), st->description, st->timestamp, 0};
+    if (auto s = store->recordStatus(rec, d.id, nowMs()); !s) {
+      return {HandOver::Kind::Retry, s.error().message};
+    }
+    log("status delivered to " + how, rec.document_id,
+        schemas::statusCodeText(st->status) + " from " + rec.reporter);
+    return {};
+  }
+
+  HandOver deliverMailbox(const Delivery& d, const StoredMessage& m) {
     if (m.kind == MessageKind::Document) {
       if (m.business_type != 0 && !m.target_document.empty()) {
         const char* state = m.business_type == 1 ? "revoked" : m.business_type == 2 ? "updated" : "replaced";
@@ -433,6 +476,7 @@ Node::~Node() { stop(); }
 void Node::stop() {
   if (!impl_) return;
   if (impl_->server) impl_->server->stop();
+  if (impl_->adapters) impl_->adapters->stop();
   if (impl_->dispatcher) impl_->dispatcher->stop();
   impl_->stopHousekeeping();
   if (impl_->checkpointer) {
@@ -544,6 +588,11 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
     impl->checkpointer = std::make_unique<AuditCheckpointer>(
         *impl->store, c.name, std::move(*cms), c.audit_checkpoint_every, c.audit_checkpoint_minutes);
   }
+  impl->adapters = std::make_unique<AdapterHub>(c.name, impl->schemas);
+  if (auto a = impl->adapters->reload(*impl->directory); !a) {
+    return fail(ErrorCode::Config, config.source + ": directory " + impl->directory->version() +
+                                       ": " + a.error().message);
+  }
   Impl* self = impl.get();
   impl->intake = std::make_unique<Intake>(c.http.max_body, impl->schemas, impl->routing,
                                           *impl->store, impl->checker, impl->metrics,
@@ -560,6 +609,16 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   }
   impl->server = std::move(*server);
   if (impl->options.start_dispatcher) impl->dispatcher->start();
+  if (impl->adapters->size() > 0 && c.adapter_poll_ms > 0) {
+    impl->adapters->start(
+        [self](const std::string& bytes, const Credential& who, MessageKind kind) {
+          return self->intake->submit(bytes, who, "", kind);
+        },
+        [self](const std::string& event, const std::string& doc, const std::string& detail) {
+          self->log(event, doc, detail);
+        },
+        c.adapter_poll_ms);
+  }
   if (impl->checkpointer) impl->checkpointer->start();
   if (impl->options.after_stored) {
     {

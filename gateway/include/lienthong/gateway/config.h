@@ -31,6 +31,9 @@
 //                      [LIENTHONG_CA_PASSPHRASE]
 //   dispatch.workers [2]  dispatch.max_attempts [8]  dispatch.backoff_ms [500]
 //   dispatch.backoff_max_ms [60000]  dispatch.timeout_ms [10000]
+//   adapters.poll_ms   how often the webhook/folder/axis adapters of the units homed here are
+//                      polled for what their DMS put out [2000]; a unit's adapter settings are
+//                      its directory entry's (adapters/README.md), a bad one stops the node
 #pragma once
 
 #include <string>
@@ -55,6 +58,7 @@ struct NodeConfig {
   int audit_checkpoint_minutes = 60;
   DispatcherConfig dispatch;
   int peer_timeout_ms = 10000;
+  int adapter_poll_ms = 2000;  // adapters.poll_ms; 0: no poller (tests poll by hand)
   std::string source = "(defaults)";  // the file it came from
 };
 

@@ -1,0 +1,155 @@
+// A node whose directory gives its units a webhook or a folder channel: deliveries go through the
+// unit's adapter (factory.h) and what the office's DMS puts out is polled, run through intake and
+// settled, with real servers on loopback and real folders.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "adapters/support.h"
+#include "gateway/gateway_fixture.h"
+#include "lienthong/adapters/hmac.h"
+#include "lienthong/adapters/webhook_adapter.h"
+
+using namespace lienthong;
+using namespace lienthong::gateway;
+using namespace lienthong::gateway::testing;
+
+namespace {
+
+// The three-node tree with commune A1 (homed at district-a) on `channel` with `settings`.
+std::shared_ptr<const schemas::Directory> directoryWith(schemas::Channel channel,
+                                                        std::map<std::string, std::string> settings) {
+  auto base = threeNodeDirectory({});
+  std::vector<schemas::Unit> units = base->units();
+  for (auto& u : units) {
+    if (u.legacy_code == kCommuneA1) {
+      u.channel = channel;
+      u.settings = std::move(settings);
+    }
+  }
+  auto dir = schemas::Directory::fromUnits("test-adapters", base->nodes(), std::move(units));
+  REQUIRE(dir);
+  return std::make_shared<const schemas::Directory>(std::move(*dir));
+}
+
+struct AdapterNode {
+  TempDir tmp;
+  DevPki pki = *DevPki::open((tmp.path() / "pki").string());
+  OfficeSigners signers{pki};
+  std::unique_ptr<Node> node;
+
+  explicit AdapterNode(std::shared_ptr<const schemas::Directory> dir) {
+    NodeConfig c = testNodeConfig(tmp.path(), pki, "district-a", 0);
+    c.adapter_poll_ms = 50;
+    NodeOptions o;
+    o.directory = std::move(dir);
+    auto n = Node::start(c, std::move(o));
+    if (!n) FAIL(n.error().describe());
+    node = std::move(*n);
+  }
+
+  std::string statusOf(const std::string& sender, const std::string& doc_id, const std::string& to) {
+    auto c = officeClient(pki, sender, node->url());
+    auto r = c->request("GET", "/api/v1/documents/" + urlEncode(doc_id) + "?sender=" + sender);
+    if (!r || r->status != 200) return {};
+    Poco::JSON::Parser p;
+    auto o = p.parse(r->body).extract<Poco::JSON::Object::Ptr>();
+    auto arr = o->getArray("recipients");
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      auto x = arr->getObject(static_cast<unsigned>(i));
+      if (x->getValue<std::string>("organ_id") == to) return x->getValue<std::string>("status");
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("adapters: a webhook unit receives the package once with a valid HMAC and the sender gets 01") {
+  adapters_test::Recorder recorder;
+  adapters_test::LoopbackServer server(new adapters_test::RecordingFactory(recorder));
+  const std::string secret = "webhook-secret-0123456789";
+  AdapterNode n(directoryWith(schemas::Channel::Webhook,
+                              {{"url", server.url("/dms/inbox")}, {"secret", secret}}));
+  auto p = testPackage(kDistrictA, {kCommuneA1}, 31);
+  const std::string bytes = n.signers.sign(kDistrictA, p.serialize());
+  auto client = officeClient(n.pki, kDistrictA, n.node->url());
+  auto r = client->request("POST", "/api/v1/documents", bytes);
+  REQUIRE(r);
+  REQUIRE(r->status == 202);
+  REQUIRE(waitFor([&] { return n.statusOf(kDistrictA, p.documentId(), kCommuneA1) == "01"; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a second hand-over would show now
+  const auto seen = recorder.snapshot();
+  REQUIRE(seen.size() == 1);
+  const auto& s = seen[0];
+  CHECK(s.method == "POST");
+  CHECK(s.uri == "/dms/inbox");
+  CHECK(s.body == bytes);
+  CHECK(s.headers.at(std::string(adapters::kHeaderRecipient)) == kCommuneA1);
+  CHECK(s.headers.at(std::string(adapters::kHeaderKind)) == "document");
+  const std::string ts = s.headers.at(std::string(adapters::kHeaderTimestamp));
+  const std::string delivery = s.headers.at(std::string(adapters::kHeaderDelivery));
+  CHECK(s.headers.at(std::string(adapters::kHeaderSignature)) ==
+        "sha256=" + adapters::hmacSha256Hex(secret, ts + "." + delivery + "." + s.body));
+}
+
+TEST_CASE("adapters: a bad adapter setting stops the node naming the unit and the setting") {
+  TempDir tmp;
+  DevPki pki = *DevPki::open((tmp.path() / "pki").string());
+  NodeConfig c = testNodeConfig(tmp.path(), pki, "district-a", 0);
+  NodeOptions o;
+  o.directory = directoryWith(schemas::Channel::Webhook, {{"secret", "webhook-secret-0123456789"}});
+  auto node = Node::start(c, std::move(o));
+  REQUIRE_FALSE(node);
+  CHECK(node.error().code == ErrorCode::Config);
+  INFO(node.error().message);
+  CHECK(node.error().message.find("(webhook): setting 'url' is missing") != std::string::npos);
+  CHECK((node.error().message.find("H41.31.01") != std::string::npos ||
+         node.error().message.find(kCommuneA1) != std::string::npos));
+}
+
+TEST_CASE("adapters: a folder unit's signed package dropped into in/ is accepted and delivered; a malformed one is rejected with .error.json") {
+  adapters_test::TempDir folder;
+  AdapterNode n(directoryWith(schemas::Channel::Folder,
+                              {{"path", folder.path().string()}, {"quiet_ms", "0"}}));
+  const fs::path in = folder.path() / "in";
+  REQUIRE(waitFor([&] { return fs::exists(in); }));
+  auto p = testPackage(kCommuneA1, {kDistrictA}, 41);
+  adapters_test::writeFile(in / "qd-41.edxml.part", n.signers.sign(kCommuneA1, p.serialize()));
+  fs::rename(in / "qd-41.edxml.part", in / "qd-41.edxml");
+  adapters_test::writeFile(in / "bad.edxml.part", "<not-edxml>");
+  fs::rename(in / "bad.edxml.part", in / "bad.edxml");
+
+  // Accepted and delivered to the district's mailbox; 01 goes back to the commune (its out/).
+  REQUIRE(waitFor([&] {
+    auto m = n.node->store().mailbox(kDistrictA, {});
+    return m && m->size() == 1 && m->front().document_id == p.documentId();
+  }));
+  CHECK(waitFor([&] { return !fs::exists(in / "qd-41.edxml"); }));
+  CHECK(waitFor([&] {
+    for (const auto& name : adapters_test::names(folder.path() / "out")) {
+      if (name.find("-status-") != std::string::npos) return true;
+    }
+    return false;
+  }));
+  REQUIRE(waitFor([&] { return fs::exists(folder.path() / "rejected" / "bad.edxml.error.json"); }));
+  CHECK(fs::exists(folder.path() / "rejected" / "bad.edxml"));
+  CHECK_FALSE(fs::exists(in / "bad.edxml"));
+
+  // A document to the commune lands in out/ under its delivery id.
+  auto q = testPackage(kDistrictA, {kCommuneA1}, 42);
+  auto client = officeClient(n.pki, kDistrictA, n.node->url());
+  auto r = client->request("POST", "/api/v1/documents", n.signers.sign(kDistrictA, q.serialize()));
+  REQUIRE(r);
+  REQUIRE(r->status == 202);
+  CHECK(waitFor([&] {
+    for (const auto& name : adapters_test::names(folder.path() / "out")) {
+      if (name.find("-document-") != std::string::npos) return true;
+    }
+    return false;
+  }));
+  CHECK(waitFor([&] { return n.statusOf(kDistrictA, q.documentId(), kCommuneA1) == "01"; }));
+}
