@@ -147,6 +147,22 @@ Result<NodeConfig> loadConfig(const std::string& path) {
       r = integer(key, v, 1, 3600000, c.dispatch.backoff_ms);
     } else if (key == "dispatch.backoff_max_ms") {
       r = integer(key, v, 1, 86400000, c.dispatch.backoff_max_ms);
+    } else if (key == "axis.clients") {
+      std::stringstream list(v);
+      std::string item;
+      while (std::getline(list, item, ',')) {
+        item = trim(item);
+        if (item.empty()) continue;
+        const auto a = item.find(':');
+        const auto b = a == std::string::npos ? a : item.find(':', a + 1);
+        if (b == std::string::npos || a == 0 || b == a + 1 || b + 1 == item.size()) {
+          return bad(key, "'" + item + "' is not client_id:organ_id:secret_file");
+        }
+        AxisClientConfig client{item.substr(0, a), item.substr(a + 1, b - a - 1), ""};
+        r = file(key, item.substr(b + 1), client.secret_file);
+        if (!r) break;
+        c.axis_clients.push_back(std::move(client));
+      }
     } else if (key == "adapters.poll_ms") {
       r = integer(key, v, 0, 3600000, c.adapter_poll_ms);
     } else if (key == "dispatch.timeout_ms") {

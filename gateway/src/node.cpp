@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "adapter_hub.h"
+#include "axis_backend.h"
 #include "lienthong/gateway/audit_log.h"
 #include "lienthong/gateway/dev_pki.h"
 #include "lienthong/gateway/dispatcher.h"
@@ -68,6 +69,8 @@ struct Node::Impl {
   std::unique_ptr<PeerPool> peers;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<AdapterHub> adapters;  // webhook, folder and axis units homed here
+  std::unique_ptr<StoreAxisBackend> axis_backend;  // /axis/ when axis.clients is set
+  std::shared_ptr<const adapters::AxisEndpoint> axis;
   std::unique_ptr<AuditCheckpointer> checkpointer;
   std::unique_ptr<HttpServer> server;
   std::mutex log_mu;  // guards writes to options.log
@@ -465,6 +468,9 @@ struct Node::Impl {
                    });
                    return out;
                  }});
+    if (axis) {
+      for (auto& r : axisRoutes(axis, "/axis/")) routes->add(std::move(r));
+    }
     for (auto& extra : options.extra_routes) routes->add(std::move(extra));
     return routes;
   }
@@ -597,6 +603,16 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   impl->intake = std::make_unique<Intake>(c.http.max_body, impl->schemas, impl->routing,
                                           *impl->store, impl->checker, impl->metrics,
                                           [self] { self->stored(); });
+  if (!c.axis_clients.empty()) {
+    auto clients = loadAxisClients(c);
+    if (!clients) return std::unexpected(clients.error());
+    impl->axis_backend = std::make_unique<StoreAxisBackend>(
+        std::move(*clients), *impl->store, *impl->intake, impl->routing, impl->directory);
+    adapters::AxisEndpointOptions axis_options;
+    axis_options.prefix = "/axis";
+    axis_options.max_body = c.http.max_body;
+    impl->axis = std::make_shared<const adapters::AxisEndpoint>(*impl->axis_backend, axis_options);
+  }
   impl->peers = std::make_unique<PeerPool>(TlsFiles{c.http.cert_file, c.http.key_file, c.http.ca_file},
                                            c.peer_timeout_ms);
   impl->dispatcher = std::make_unique<Dispatcher>(

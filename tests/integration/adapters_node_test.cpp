@@ -10,6 +10,7 @@
 
 #include "adapters/support.h"
 #include "gateway/gateway_fixture.h"
+#include "lienthong/adapters/axis_client.h"
 #include "lienthong/adapters/hmac.h"
 #include "lienthong/adapters/webhook_adapter.h"
 
@@ -41,9 +42,11 @@ struct AdapterNode {
   OfficeSigners signers{pki};
   std::unique_ptr<Node> node;
 
-  explicit AdapterNode(std::shared_ptr<const schemas::Directory> dir) {
+  explicit AdapterNode(std::shared_ptr<const schemas::Directory> dir,
+                       const std::function<void(NodeConfig&, const fs::path&)>& tune = {}) {
     NodeConfig c = testNodeConfig(tmp.path(), pki, "district-a", 0);
     c.adapter_poll_ms = 50;
+    if (tune) tune(c, tmp.path());
     NodeOptions o;
     o.directory = std::move(dir);
     auto n = Node::start(c, std::move(o));
@@ -152,4 +155,57 @@ TEST_CASE("adapters: a folder unit's signed package dropped into in/ is accepted
     return false;
   }));
   CHECK(waitFor([&] { return n.statusOf(kDistrictA, q.documentId(), kCommuneA1) == "01"; }));
+}
+
+TEST_CASE("adapters: an axis client sends into the node as its unit, then lists, fetches and settles what the unit received") {
+  const std::string secret = "axis-secret-0123456789";
+  AdapterNode n(threeNodeDirectory({}), [&](NodeConfig& c, const fs::path& dir) {
+    adapters_test::writeFile(dir / "axis-quynh-thang.secret", secret + "\n");
+    c.axis_clients.push_back({"quynh-thang", kCommuneA1, (dir / "axis-quynh-thang.secret").string()});
+  });
+  adapters::AxisClientSettings settings;
+  settings.url = n.node->url() + "/axis";
+  settings.client_id = "quynh-thang";
+  settings.secret = secret;
+  settings.organ_id = kCommuneA1;
+  settings.ca_file = n.pki.caFile();
+  auto client = adapters::AxisClient::create(settings, adapters_test::schemaSet());
+  if (!client) FAIL(client.error().describe());
+
+  // sendEdoc: intake as the commune, delivered to the district's mailbox.
+  auto p = testPackage(kCommuneA1, {kDistrictA}, 51);
+  const std::string bytes = n.signers.sign(kCommuneA1, p.serialize());
+  const auto sent = (*client)->deliver(adapters::Delivery{7, kDistrictA, kCommuneA1, p.documentId(),
+                                                          schemas::MessageKind::Document, bytes});
+  INFO(sent.error.describe());
+  REQUIRE(sent.ok());
+  CHECK(waitFor([&] {
+    auto m = n.node->store().mailbox(kDistrictA, {});
+    return m && m->size() == 1 && m->front().document_id == p.documentId();
+  }));
+
+  // The district writes to the commune: the axis client collects it, and "done" acknowledges it.
+  auto q = testPackage(kDistrictA, {kCommuneA1}, 52);
+  const std::string q_bytes = n.signers.sign(kDistrictA, q.serialize());
+  auto office = officeClient(n.pki, kDistrictA, n.node->url());
+  auto r = office->request("POST", "/api/v1/documents", q_bytes);
+  REQUIRE(r);
+  REQUIRE(r->status == 202);
+  REQUIRE(waitFor([&] {
+    auto m = n.node->store().mailbox(kCommuneA1, {std::string(kDelivered)});
+    return m && m->size() == 1;
+  }));
+  auto items = (*client)->poll(10);
+  if (!items) FAIL(items.error().describe());
+  REQUIRE(items->size() == 1);
+  CHECK(items->front().bytes == q_bytes);
+  CHECK(items->front().document_id == q.documentId());
+  REQUIRE((*client)->settle(items->front().ref, adapters::Verdict::accept()));
+  auto m = n.node->store().mailbox(kCommuneA1, {});
+  REQUIRE(m);
+  REQUIRE(m->size() == 1);
+  CHECK(m->front().delivery.state == kAcknowledged);
+  auto again = (*client)->poll(10);
+  REQUIRE(again);
+  CHECK(again->empty());
 }

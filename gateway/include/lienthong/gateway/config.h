@@ -34,15 +34,27 @@
 //   adapters.poll_ms   how often the webhook/folder/axis adapters of the units homed here are
 //                      polled for what their DMS put out [2000]; a unit's adapter settings are
 //                      its directory entry's (adapters/README.md), a bad one stops the node
+//   axis.clients       client_id:organ_id:secret_file[, ...]: DMS clients of the axis-style API
+//                      mounted at /axis/ (adapters/axis_protocol.h): sendEdoc into intake as
+//                      organ_id, getReceivedEdocList/getEdoc/updateStatus over its mailbox
+//                      [none: no /axis/ routes]
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "lienthong/gateway/dispatcher.h"
 #include "lienthong/gateway/http_server.h"
 #include "lienthong/gateway/signature.h"
 
 namespace lienthong::gateway {
+
+// One client of the node's axis-style API (axis.clients): who may call /axis/ and for which unit.
+struct AxisClientConfig {
+  std::string client_id;
+  std::string organ_id;     // the unit the client acts for (sends as, collects for)
+  std::string secret_file;  // the shared HMAC secret, at least 16 characters
+};
 
 struct NodeConfig {
   std::string name;
@@ -59,6 +71,7 @@ struct NodeConfig {
   DispatcherConfig dispatch;
   int peer_timeout_ms = 10000;
   int adapter_poll_ms = 2000;  // adapters.poll_ms; 0: no poller (tests poll by hand)
+  std::vector<AxisClientConfig> axis_clients;  // axis.clients; empty: no /axis/ routes
   std::string source = "(defaults)";  // the file it came from
 };
 
