@@ -17,6 +17,7 @@
 #include "lienthong/gateway/report_routes.h"
 #include "lienthong/gateway/store.h"
 #include "lienthong/signing/pdf_verifier.h"
+#include "signing/pdf_fixtures.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;
@@ -496,4 +497,26 @@ TEST_CASE("evidence: lienthong register and report work on a node's data folder"
   std::ofstream(tmp.path() / "bad.csv") << "unit,number,date,recipients\n000.00.31.H41,7,2022-07-32,X\n";
   CHECK(run("register import " + (tmp.path() / "bad.csv").string(), out) == 1);
   CHECK(out.find("bad.csv: line 2: date: '2022-07-32' is not a day of that month [bad_csv]") != std::string::npos);
+}
+
+TEST_CASE("evidence: a PDF attachment signed by the official and then the agency counts as both valid") {
+  auto verifier = std::make_shared<const signing::PdfVerifier>(signing::pdftest::verifier());
+  EvidenceFixture f(verifier);
+  auto p = districtPackage(41, "2022/07/06");
+  bool replaced = false;
+  for (auto& a : p.attachments) {
+    if (a.content_type == "application/pdf" || a.attachment_name.ends_with(".pdf")) {
+      a = schemas::Attachment::fromBytes(a.content_id, a.attachment_name, "application/pdf",
+                                         signing::pdftest::bothSigned());
+      replaced = true;
+    }
+  }
+  REQUIRE(replaced);
+  f.storeDocument(p, {{kProvince, RouteKind::Peer, "province"}});
+  auto rep = f.ev.reporter->issuance(*Scope::parse(std::string("unit:") + kDistrictA), *Period::parse("2022-07"));
+  REQUIRE(rep);
+  CHECK(rep->pdf.documents_checked == 1);
+  CHECK(rep->pdf.attachments == 1);
+  CHECK(rep->pdf.both_valid == 1);
+  CHECK(issuanceJson(*rep).find(R"("rate":"100.00")") != std::string::npos);
 }
