@@ -4,6 +4,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 
 #include "cli_support.h"
@@ -61,6 +62,29 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
     return 1;
   }
   if (a.has("port")) config->http.port = std::stoi(a.get("port"));
+  if (!a.has("config") && !std::filesystem::exists(config->directory_file)) {
+    // A first start without a configuration: a directory of this one node and one unit, so the
+    // node runs at once; the operator edits it (or passes --unit/--unit-name) for real units.
+    const std::string unit = a.get("unit", "000.00.00.H41");
+    const std::string name = a.get("unit-name", "Đơn vị " + unit);
+    auto dir = schemas::Directory::fromUnits(
+        "local-1", {{"local", "", ""}},
+        {{unit, "", name, "", 1, "", "", "", "local", schemas::Channel::Mailbox, {}}});
+    if (!dir) {
+      err << "lienthong serve: no directory at " << config->directory_file
+          << " and --unit '" << unit << "' does not make one: " << dir.error().message
+          << "\n  copy a directory.xml there (see `lienthong demo`) or pass --config FILE\n";
+      return 1;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(config->data_dir, ec);
+    if (auto w = writeFileAtomic(config->directory_file, dir->toXml()); !w) {
+      err << "lienthong serve: " << w.error().message << "\n";
+      return 1;
+    }
+    out << "wrote a single-node directory to " << config->directory_file << " (node 'local', unit "
+        << unit << " '" << name << "'); edit it for your units and restart\n";
+  }
   // Signals are taken by this thread only: block them before any worker starts.
   sigset_t set;
   sigemptyset(&set);
@@ -225,11 +249,12 @@ int cmdStatus(const Args& a, std::ostream& out, std::ostream& err) {
 std::vector<Command> gatewayCommands() {
   return {
       {"serve", "run a gateway node",
-       "usage: lienthong serve [--config FILE] [--data DIR] [--port N]\n\n"
+       "usage: lienthong serve [--config FILE] [--data DIR] [--port N] [--unit ORGANID --unit-name NAME]\n\n"
        "Runs one node. With --config, the file's settings (see gateway/include/lienthong/gateway/"
        "config.h for the keys) are checked first; a bad value stops the node naming the file and\n"
        "the setting. Without it, the node uses DIR (default ./lienthong-data): store.sqlite,\n"
-       "directory.xml and a development PKI in DIR/pki.\n",
+       "directory.xml and a development PKI in DIR/pki. When DIR/directory.xml does not exist yet it\n"
+       "is written for one node 'local' serving one unit (--unit, default 000.00.00.H41).\n",
        {}, cmdServe},
       {"send", "submit an edXML package (or status with --status) to a node",
        std::string("usage: lienthong send FILE --node URL --ca FILE (--cert F --key F | --token T) [--status]\n\n") +
