@@ -115,3 +115,24 @@ TEST_CASE("directory show prints a unit by legacy code and the successor of a cl
   CHECK(bad.output.find("no parent") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("lienthong serve without a configuration writes a single-node directory and serves, then stops on SIGINT") {
+  const auto dir = tempDir("serve");
+  const std::string cmd = "timeout --preserve-status -s INT 5 " + std::string(LIENTHONG_BINARY) +
+                          " serve --data " + (dir / "data").string() +
+                          " --port 0 --unit 000.00.00.G12 --unit-name 'Văn phòng thử' 2>/dev/null";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe);
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  const int rc = pclose(pipe);
+  INFO(out);
+  CHECK((WIFEXITED(rc) && WEXITSTATUS(rc) == 0));
+  CHECK(out.find("wrote a single-node directory to " + (dir / "data" / "directory.xml").string() +
+                 " (node 'local', unit 000.00.00.G12 'Văn phòng thử')") != std::string::npos);
+  CHECK(out.find("node 'local' listening on https://127.0.0.1:") != std::string::npos);
+  CHECK(out.find("stopping") != std::string::npos);
+  CHECK(std::filesystem::exists(dir / "data" / "directory.xml"));
+  std::filesystem::remove_all(dir);
+}
