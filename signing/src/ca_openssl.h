@@ -1,5 +1,5 @@
 // Owners for the OpenSSL handles the CA engine uses, and small helpers turning OpenSSL failures
-// into Errors. Private to signing/src/ca*.cpp.
+// into Errors, on top of ossl.h. Private to signing/src/ca*.cpp.
 #pragma once
 
 #include <openssl/bio.h>
@@ -16,32 +16,32 @@
 #include <string_view>
 
 #include "lienthong/schemas/error.h"
+#include "ossl.h"
 
 namespace lienthong::signing::ca_detail {
 
-using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free_all)>;
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
+// The owners the rest of signing/src uses; the CA engine adds its own below.
+using ossl::BioPtr;
+using ossl::EvpPkeyPtr;
+using ossl::X509Ptr;
+using ossl::X509CrlPtr;
+using ossl::Asn1IntegerPtr;
+using ossl::Asn1TimePtr;
+using ossl::BignumPtr;
+using ossl::OcspRequestPtr;
+using ossl::OcspResponsePtr;
+using ossl::OcspBasicPtr;
+using ossl::OcspCertIdPtr;
+using ossl::Pkcs12Ptr;
+using ossl::X509StackPtr;
+
 using X509ReqPtr = std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)>;
 using X509NamePtr = std::unique_ptr<X509_NAME, decltype(&X509_NAME_free)>;
-using X509CrlPtr = std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)>;
 using X509RevokedPtr = std::unique_ptr<X509_REVOKED, decltype(&X509_REVOKED_free)>;
 using X509ExtPtr = std::unique_ptr<X509_EXTENSION, decltype(&X509_EXTENSION_free)>;
-using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, decltype(&ASN1_INTEGER_free)>;
-using Asn1TimePtr = std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)>;
 using Asn1EnumPtr = std::unique_ptr<ASN1_ENUMERATED, decltype(&ASN1_ENUMERATED_free)>;
-using BignumPtr = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
-using OcspRequestPtr = std::unique_ptr<OCSP_REQUEST, decltype(&OCSP_REQUEST_free)>;
-using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, decltype(&OCSP_RESPONSE_free)>;
-using OcspBasicPtr = std::unique_ptr<OCSP_BASICRESP, decltype(&OCSP_BASICRESP_free)>;
-using OcspCertIdPtr = std::unique_ptr<OCSP_CERTID, decltype(&OCSP_CERTID_free)>;
-using Pkcs12Ptr = std::unique_ptr<PKCS12, decltype(&PKCS12_free)>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, decltype(&GENERAL_NAMES_free)>;
 
-struct X509StackFree {
-  void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
-};
-using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackFree>;
 struct ExtStackFree {
   void operator()(STACK_OF(X509_EXTENSION) * s) const {
     sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
