@@ -68,9 +68,11 @@ Result<HttpReply> httpCall(const HttpUrl& url, const std::string& method, const 
   try {
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
     if (url.scheme == "https") {
+      // STRICT, not RELAXED: with RELAXED Poco skips the host name check when the host is a
+      // loopback address, so a tunnel on 127.0.0.1 would accept any certificate from the CA.
       Poco::Net::Context::Ptr context = new Poco::Net::Context(
           Poco::Net::Context::TLS_CLIENT_USE, "", "", options.ca_file,
-          Poco::Net::Context::VERIFY_RELAXED, 9, options.ca_file.empty());
+          Poco::Net::Context::VERIFY_STRICT, 9, options.ca_file.empty());
       context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
       session = std::make_unique<Poco::Net::HTTPSClientSession>(url.host, url.port, context);
     } else {
