@@ -15,9 +15,13 @@
 #include <openssl/x509v3.h>
 
 #include <cctype>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "adapters/support.h"
 #include "lienthong/adapters/axis_client.h"
