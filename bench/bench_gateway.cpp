@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
     c.signing_cert = seal->cert;
     c.dispatch.workers = workers;
     NodeOptions o;
-    o.directory = dirx;
+    o.directory = gateway::LiveDirectory::make(dirx);
     auto n = Node::start(c, std::move(o));
     if (!n) {
       std::cerr << n.error().message << "\n";

@@ -1,6 +1,7 @@
 #include "adapter_hub.h"
 
 #include <chrono>
+#include <utility>
 
 #include "lienthong/adapters/factory.h"
 
@@ -12,9 +13,8 @@ AdapterHub::AdapterHub(std::string node_name, std::shared_ptr<const schemas::Sch
 
 AdapterHub::~AdapterHub() { stop(); }
 
-Result<void> AdapterHub::reload(const schemas::Directory& directory) {
-  std::map<std::string, std::shared_ptr<adapters::Adapter>> by_code;
-  std::vector<Entry> units;
+Result<AdapterHub::Set> AdapterHub::prepare(const schemas::Directory& directory) const {
+  Set set;
   for (const auto& u : directory.units()) {
     if (u.home_node != node_name_) continue;
     if (u.channel != schemas::Channel::Webhook && u.channel != schemas::Channel::Folder &&
@@ -24,28 +24,42 @@ Result<void> AdapterHub::reload(const schemas::Directory& directory) {
     auto a = adapters::makeAdapter(u, adapters::AdapterContext{schemas_, clock_});
     if (!a) return fail(ErrorCode::Config, a.error().message);
     std::shared_ptr<adapters::Adapter> adapter = std::move(*a);
-    by_code[u.code] = adapter;
-    if (!u.legacy_code.empty()) by_code[u.legacy_code] = adapter;
-    units.push_back({u.legacy_code.empty() ? u.code : u.legacy_code, adapter});
+    set.by_code[u.code] = adapter;
+    if (!u.legacy_code.empty()) set.by_code[u.legacy_code] = adapter;
+    set.units.push_back({u.legacy_code.empty() ? u.code : u.legacy_code, adapter});
   }
-  std::lock_guard lock(mu_);
-  by_code_ = std::move(by_code);
-  units_ = std::move(units);
+  return set;
+}
+
+void AdapterHub::install(Set set) {
+  Set old;
+  {
+    std::lock_guard lock(mu_);
+    old = std::exchange(set_, std::move(set));
+  }
+  // `old` is released here, outside the lock: a folder or HTTP adapter may take time to close.
+}
+
+Result<void> AdapterHub::reload(const schemas::Directory& directory) {
+  auto set = prepare(directory);
+  if (!set) return std::unexpected(set.error());
+  install(std::move(*set));
   return {};
 }
 
 std::shared_ptr<adapters::Adapter> AdapterHub::find(const std::string& organ_id) const {
   std::lock_guard lock(mu_);
-  auto it = by_code_.find(organ_id);
-  return it == by_code_.end() ? nullptr : it->second;
+  auto it = set_.by_code.find(organ_id);
+  return it == set_.by_code.end() ? nullptr : it->second;
 }
 
 std::size_t AdapterHub::size() const {
   std::lock_guard lock(mu_);
-  return units_.size();
+  return set_.units.size();
 }
 
 void AdapterHub::start(Submit submit, Log log, int poll_ms, std::size_t batch) {
+  if (poller_.joinable()) return;
   submit_ = std::move(submit);
   log_ = std::move(log);
   batch_ = batch;
@@ -75,7 +89,7 @@ int AdapterHub::pollOnce() {
   std::vector<Entry> units;
   {
     std::lock_guard lock(mu_);
-    units = units_;
+    units = set_.units;
   }
   int settled = 0;
   const auto note = [this](const std::string& event, const std::string& doc, const std::string& detail) {

@@ -22,13 +22,11 @@ std::optional<std::int64_t> parseId(std::string_view s) {
 }  // namespace
 
 StoreAxisBackend::StoreAxisBackend(std::map<std::string, AxisClientEntry> clients, Store& store,
-                                   Intake& intake, std::shared_ptr<const RoutingTable> routing,
-                                   std::shared_ptr<const schemas::Directory> directory)
+                                   Intake& intake, std::shared_ptr<const RoutingTable> routing)
     : clients_(std::move(clients)),
       store_(store),
       intake_(intake),
-      routing_(std::move(routing)),
-      directory_(std::move(directory)) {}
+      routing_(std::move(routing)) {}
 
 Result<adapters::AxisCredential> StoreAxisBackend::credential(std::string_view client_id) {
   auto it = clients_.find(std::string(client_id));
@@ -38,7 +36,8 @@ Result<adapters::AxisCredential> StoreAxisBackend::credential(std::string_view c
   adapters::AxisCredential c;
   c.secret = it->second.secret;
   c.units = {it->second.organ_id};
-  if (const auto* u = directory_->find(it->second.organ_id)) {
+  const auto directory = routing_->directory();
+  if (const auto* u = directory->find(it->second.organ_id)) {
     for (const auto& code : {u->code, u->legacy_code}) {
       if (!code.empty() && code != it->second.organ_id) c.units.push_back(code);
     }
@@ -57,7 +56,8 @@ Result<std::string> StoreAxisBackend::send(std::string_view bytes,
 Result<std::vector<adapters::AxisListItem>> StoreAxisBackend::listReceived(
     const adapters::AxisCaller& caller) {
   std::vector<std::string> codes{caller.organ_id};
-  if (const auto* u = directory_->find(caller.organ_id)) {
+  const auto directory = routing_->directory();
+  if (const auto* u = directory->find(caller.organ_id)) {
     for (const auto& c : {u->code, u->legacy_code}) {
       if (!c.empty() && c != caller.organ_id) codes.push_back(c);
     }

@@ -27,8 +27,7 @@ struct AxisClientEntry {
 class StoreAxisBackend final : public adapters::AxisBackend {
  public:
   StoreAxisBackend(std::map<std::string, AxisClientEntry> clients, Store& store, Intake& intake,
-                   std::shared_ptr<const RoutingTable> routing,
-                   std::shared_ptr<const schemas::Directory> directory);
+                   std::shared_ptr<const RoutingTable> routing);
 
   Result<adapters::AxisCredential> credential(std::string_view client_id) override;
   Result<std::string> send(std::string_view bytes, const adapters::AxisCaller& caller) override;
@@ -44,8 +43,7 @@ class StoreAxisBackend final : public adapters::AxisBackend {
   const std::map<std::string, AxisClientEntry> clients_;
   Store& store_;
   Intake& intake_;
-  std::shared_ptr<const RoutingTable> routing_;
-  std::shared_ptr<const schemas::Directory> directory_;
+  std::shared_ptr<const RoutingTable> routing_;  // and through it the live directory
 };
 
 // Reads each client's secret file; Config naming axis.clients and the client when one cannot be

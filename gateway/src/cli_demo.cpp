@@ -239,7 +239,7 @@ class Demo {
       c.dispatch.max_attempts = 20;
       c.audit_checkpoint_every = 100;
       NodeOptions o;
-      o.directory = directory_;
+      o.directory = LiveDirectory::make(directory_);
       if (name == "province") {
         o.extra_routes = caRoutes(ca_->service);
         ServeExtras extras;

@@ -202,7 +202,11 @@ int cmdDirectoryShow(const Args& a, std::ostream& out, std::ostream& err) {
   if (const NodeInfo* n = dir->node(u->home_node); n && !n->url.empty()) out << "  " << n->url;
   out << "\n";
   out << "Channel        " << channelName(u->channel) << "\n";
-  for (const auto& [k, v] : u->settings) out << "  " << k << " = " << v << "\n";
+  for (const auto& [k, v] : u->settings) {
+    // A secret is not shown, only that it is there (the directory file itself is the admin's).
+    const bool secret = k == "secret" || k.ends_with("_secret") || k == "password" || k == "token";
+    out << "  " << k << " = " << (secret ? "(set, " + std::to_string(v.size()) + " characters)" : v) << "\n";
+  }
   if (!u->successor.empty()) {
     auto r = dir->resolve(code, date);
     out << "Successor      " << u->successor;
@@ -257,18 +261,28 @@ std::vector<Command> documentCommands() {
        "Prints sender, recipients, number/notation, type, subject, priority and the attachments\n"
        "with their sizes and types (and the files inside zipped attachments).\n",
        {}, cmdInspect},
-      {"directory", "look up organization units: directory show CODE",
-       "usage: lienthong directory show CODE [--directory FILE] [--date yyyy-mm-dd]\n\n"
-       "Shows a unit by its current or legacy code: name, level, parent, validity, home node and\n"
-       "delivery channel; a closed code shows the successor that receives for it.\n"
-       "FILE is a directory XML or CSV (default lienthong-data/directory.xml).\n",
+      {"directory", "look up organization units (show CODE); switch a running node to an edited directory (reload)",
+       std::string("usage: lienthong directory show CODE [--directory FILE] [--date yyyy-mm-dd]\n"
+                   "       lienthong directory reload --node URL --ca FILE (--cert F --key F | --token T)\n\n"
+                   "show: a unit by its current or legacy code: name, level, parent, validity, home node\n"
+                   "and delivery channel with its settings (secrets are not printed); a closed code shows\n"
+                   "the successor that receives for it. FILE is a directory XML or CSV (default\n"
+                   "lienthong-data/directory.xml).\n\n"
+                   "reload: the node reads its directory.file again and switches to it without a restart\n"
+                   "(an administrator's credential; `kill -HUP` on the serve process does the same). The\n"
+                   "next message is routed, and the next delivery to a unit made, by the new version. A\n"
+                   "file that does not load, that lacks the node, or whose adapter settings are unusable\n"
+                   "is refused and the node keeps its version. Prints what changed.\n\n") +
+           kClientOptions,
        {}, [](const Args& a, std::ostream& out, std::ostream& err) {
-         if (a.positional.empty() || a.positional[0] != "show") {
-           err << "lienthong directory: the subcommand is 'show CODE'\n";
+         const std::string sub = a.positional.empty() ? std::string() : a.positional[0];
+         if (sub != "show" && sub != "reload") {
+           err << "lienthong directory: the subcommand is 'show CODE' or 'reload --node URL ...'\n";
            return 2;
          }
          Args rest = a;
          rest.positional.erase(rest.positional.begin());
+         if (sub == "reload") return runDirectoryReload(rest, out, err);
          return cmdDirectoryShow(rest, out, err);
        }},
       {"sample", "write a realistic sample edXML package",

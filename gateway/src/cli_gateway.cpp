@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <unistd.h>
+
 #include "cli_support.h"
 #include "lienthong/gateway/config.h"
 #include "lienthong/gateway/ca_api.h"
@@ -20,13 +22,13 @@
 
 namespace lienthong::gateway::cli {
 
-namespace {
-
-const char* kClientOptions =
+const char* const kClientOptions =
     "  --node URL        the node, e.g. https://127.0.0.1:8443\n"
     "  --ca FILE         CA certificate the node's certificate chains to\n"
     "  --cert FILE --key FILE   client certificate (mutual TLS), or\n"
-    "  --token JWT       bearer token issued for the office\n";
+    "  --token JWT       bearer token issued for the office (or the administrator)\n";
+
+namespace {
 
 Result<std::unique_ptr<HttpsClient>> clientFrom(const Args& a) {
   if (!a.has("node")) return fail(ErrorCode::InvalidArgument, "--node URL is required");
@@ -83,13 +85,14 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
       return 1;
     }
     out << "wrote a single-node directory to " << config->directory_file << " (node 'local', unit "
-        << unit << " '" << name << "'); edit it for your units and restart\n";
+        << unit << " '" << name << "'); edit it for your units, then reload it (kill -HUP) or restart\n";
   }
   // Signals are taken by this thread only: block them before any worker starts.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   NodeOptions options;
   options.log = &err;
@@ -119,9 +122,21 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
       << (*node)->url() << "/dashboard\n"
       << "  data:    " << config->data_dir << "\n"
       << (*ca ? "  CA:      " + (*node)->url() + "/api/v1/ca/ (admin), /crl and /ocsp (public)\n" : "")
-      << "stop with Ctrl-C\n" << std::flush;
+      << "  reload the directory (" << config->directory_file << ") with: kill -HUP " << getpid()
+      << "\nstop with Ctrl-C\n" << std::flush;
   int sig = 0;
-  sigwait(&set, &sig);
+  while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+    auto r = (*node)->reloadDirectory();
+    if (!r) {
+      out << "directory reload refused: " << r.error().message << "\n" << std::flush;
+      continue;
+    }
+    out << "directory reloaded: version " << r->previous_version << " -> " << r->version << ", "
+        << r->units << " units, " << r->adapters << " served through adapters, "
+        << r->changes.size() << " change(s)\n";
+    for (const auto& c : r->changes) out << "  " << c << "\n";
+    out << std::flush;
+  }
   out << "stopping\n";
   (*node)->stop();
   if (*ca) (*ca)->audit->attach(nullptr);
@@ -245,6 +260,33 @@ int cmdStatus(const Args& a, std::ostream& out, std::ostream& err) {
 }
 
 }  // namespace
+
+int runDirectoryReload(const Args& a, std::ostream& out, std::ostream& err) {
+  auto client = clientFrom(a);
+  if (!client) {
+    err << "lienthong directory reload: " << client.error().message << "\n";
+    return 2;
+  }
+  auto r = (*client)->request("POST", "/api/v1/directory/reload");
+  if (!r || r->status != 200) return report(r, out, err, "directory reload");
+  try {
+    Poco::JSON::Parser p;
+    auto o = p.parse(r->body).extract<Poco::JSON::Object::Ptr>();
+    auto changes = o->getArray("changes");
+    out << "node '" << o->getValue<std::string>("node") << "': directory version "
+        << o->getValue<std::string>("previous_version") << " -> " << o->getValue<std::string>("version")
+        << ", " << o->getValue<std::int64_t>("units") << " units, "
+        << o->getValue<std::int64_t>("adapters") << " served through adapters, "
+        << (changes ? changes->size() : 0) << " change(s)\n";
+    for (std::size_t i = 0; changes && i < changes->size(); ++i) {
+      out << "  " << changes->getElement<std::string>(static_cast<unsigned>(i)) << "\n";
+    }
+  } catch (const Poco::Exception& e) {
+    err << "lienthong directory reload: unexpected answer: " << e.displayText() << "\n";
+    return 1;
+  }
+  return 0;
+}
 
 std::vector<Command> gatewayCommands() {
   return {

@@ -116,7 +116,8 @@ int runExport(const Args& a, EvidenceContext& c, std::ostream& out, std::ostream
     err << "lienthong register export: --unit ORGANID is required\n";
     return 2;
   }
-  auto units = c.reporter->unitsOf(scope);
+  const auto directory = c.reporter->directory();
+  auto units = c.reporter->unitsOf(*directory, scope);
   if (!units) return failWith(err, units.error());
   auto dir = parseDirection(a.get("direction", "out"));
   if (!dir) return failWith(err, dir.error());

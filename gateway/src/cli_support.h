@@ -44,6 +44,10 @@ std::vector<Command> pdfCommands();       // pdf sign, verify, sample (cli_pdf.c
 std::vector<Command> auditCommands();     // audit verify, checkpoint (cli_audit.cpp)
 std::vector<Command> registerCommands();  // register paper, import, export, index (cli_register.cpp)
 std::vector<Command> reportCommands();    // report issuance, deliveries (cli_report.cpp)
+// `directory reload --node URL ...`: asks a running node to read its directory again
+// (cli_gateway.cpp, where the node client lives; the `directory` command is in cli_documents.cpp).
+int runDirectoryReload(const Args& a, std::ostream& out, std::ostream& err);
+extern const char* const kClientOptions;  // the --node, --ca, --cert/--key, --token lines
 
 Result<std::string> readFile(const std::string& path);
 // Writes via a temporary file and rename, so no half-written file is ever seen.

@@ -9,12 +9,12 @@
 namespace lienthong::gateway {
 
 Dispatcher::Dispatcher(DispatcherConfig config, std::string self, Store& store,
-                       const schemas::Directory& directory, PeerPool& peers, Metrics& metrics,
+                       std::shared_ptr<const LiveDirectory> directory, PeerPool& peers, Metrics& metrics,
                        LocalDelivery local, FailureNotice on_failed)
     : config_(config),
       self_(std::move(self)),
       store_(store),
-      directory_(directory),
+      directory_(std::move(directory)),
       peers_(peers),
       metrics_(metrics),
       local_(std::move(local)),
@@ -132,9 +132,11 @@ void Dispatcher::handle(const Delivery& listed) {
 }
 
 HandOver Dispatcher::toPeer(const Delivery& d, const StoredMessage& m) {
-  const schemas::NodeInfo* node = directory_.node(d.next_node);
+  const auto directory = directory_->current();
+  const schemas::NodeInfo* node = directory->node(d.next_node);
   if (node == nullptr || node->url.empty()) {
-    return {HandOver::Kind::Permanent, "node '" + d.next_node + "' has no URL in the directory"};
+    return {HandOver::Kind::Permanent, "node '" + d.next_node + "' has no URL in the directory " +
+                                           directory->version()};
   }
   auto client = peers_.acquire(node->url);
   if (!client) return {HandOver::Kind::Retry, client.error().message};

@@ -59,8 +59,9 @@ struct Node::Impl {
   NodeConfig config;
   NodeOptions options;
   std::shared_ptr<const schemas::SchemaSet> schemas;
-  std::shared_ptr<const schemas::Directory> directory;
+  std::shared_ptr<LiveDirectory> directory;  // replaced by reload(); read through current()
   std::shared_ptr<const RoutingTable> routing;
+  std::mutex reload_mu;  // one reload at a time
   std::unique_ptr<Store> store;
   Metrics metrics;
   std::shared_ptr<const EnvelopeChecker> checker;
@@ -131,7 +132,7 @@ struct Node::Impl {
                            const std::string& description, std::int64_t at_ms) {
     StatusMessage s;
     s.from.organ_id = reporter;
-    if (auto u = directory->find(reporter)) s.from.organ_name = u->name;
+    if (auto u = directory->current()->find(reporter)) s.from.organ_name = u->name;
     s.response_for.organ_id = doc_sender;
     s.response_for.document_id = doc_id;
     s.staff_info.department = "Lienthong node " + config.name;
@@ -251,6 +252,80 @@ struct Node::Impl {
                       nowMs());
   }
 
+  // The adapter poller runs once a unit homed here has an adapter (at start or after a reload).
+  void startAdapterPoller() {
+    if (adapters->size() == 0 || config.adapter_poll_ms <= 0) return;
+    adapters->start(
+        [this](const std::string& bytes, const Credential& who, MessageKind kind) {
+          return intake->submit(bytes, who, "", kind);
+        },
+        [this](const std::string& event, const std::string& doc, const std::string& detail) {
+          log(event, doc, detail);
+        },
+        config.adapter_poll_ms);
+  }
+
+  Result<DirectoryReload> reload(std::shared_ptr<const schemas::Directory> next, const std::string& by) {
+    std::lock_guard lock(reload_mu);
+    const auto previous = directory->current();
+    const auto refuse = [&](const std::string& why) {
+      return fail(ErrorCode::DirectoryInvalid, why + "; the node keeps version " + previous->version());
+    };
+    if (next->node(config.name) == nullptr) {
+      return refuse("directory " + next->version() + " has no node '" + config.name + "' (this node)");
+    }
+    auto set = adapters->prepare(*next);
+    if (!set) return refuse("directory " + next->version() + ": " + set.error().message);
+    DirectoryReload out{previous->version(), next->version(), next->units().size(),
+                        set->units.size(), directoryChanges(*previous, *next)};
+    std::string detail = "version " + out.previous_version + " -> " + out.version + ", " +
+                         std::to_string(out.changes.size()) + " change(s)";
+    for (const auto& c : out.changes) detail += "; " + c;
+    // Recorded before it takes effect: no switch the audit log does not show.
+    if (auto a = store->appendAudit(AuditEntry{"directory reloaded", by, "", "", detail}); !a) {
+      return fail(ErrorCode::Storage, "directory reload not done, the audit log cannot record it: " +
+                                          a.error().message);
+    }
+    adapters->install(std::move(*set));
+    directory->replace(std::move(next));
+    startAdapterPoller();
+    log("directory reloaded", "", detail + " (by " + by + ")");
+    return out;
+  }
+
+  Result<DirectoryReload> reloadFile(const std::string& by) {
+    if (config.directory_file.empty()) {
+      return fail(ErrorCode::DirectoryInvalid, "this node has no directory.file to read again");
+    }
+    auto dir = schemas::Directory::loadFile(config.directory_file, *schemas);
+    if (!dir) {
+      return fail(ErrorCode::DirectoryInvalid, "directory.file '" + config.directory_file + "': " +
+                                                   dir.error().describe() + "; the node keeps version " +
+                                                   directory->current()->version());
+    }
+    return reload(std::make_shared<const schemas::Directory>(std::move(*dir)), by);
+  }
+
+  HttpResponse reloadRoute(const HttpRequest& r) {
+    if (!r.body.empty()) {
+      return HttpResponse::error(httpError(
+          ErrorCode::InvalidArgument, "send no body: the node reads its directory.file again (" +
+                                          config.directory_file + "); edit that file first"));
+    }
+    auto out = reloadFile(std::string(roleName(r.credential.role)) + ":" + r.credential.subject);
+    if (!out) return HttpResponse::error(out.error());
+    Poco::JSON::Object o;
+    o.set("node", config.name);
+    o.set("previous_version", out->previous_version);
+    o.set("version", out->version);
+    o.set("units", out->units);
+    o.set("adapters", out->adapters);
+    Poco::JSON::Array changes;
+    for (const auto& c : out->changes) changes.add(c);
+    o.set("changes", changes);
+    return HttpResponse::json(200, stringify(o));
+  }
+
   // --- HTTP handlers ---
 
   HttpResponse postMessage(const HttpRequest& r, MessageKind kind) {
@@ -293,7 +368,7 @@ struct Node::Impl {
     Poco::JSON::Array arr;
     // Stored under the code the sender wrote: ask under both forms of the unit's code.
     std::vector<std::string> codes{*organ};
-    if (auto u = directory->find(*organ)) {
+    if (auto u = directory->current()->find(*organ)) {
       for (const auto& c : {u->code, u->legacy_code}) {
         if (!c.empty() && c != *organ) codes.push_back(c);
       }
@@ -433,7 +508,7 @@ struct Node::Impl {
     Poco::JSON::Object o;
     o.set("status", "ok");
     o.set("node", config.name);
-    o.set("directory", directory->version());
+    o.set("directory", directory->current()->version());
     o.set("messages", c->messages);
     o.set("pending", c->pending);
     o.set("delivered", c->delivered);
@@ -458,6 +533,8 @@ struct Node::Impl {
                  [this](const HttpRequest& r) { return mailboxItem(r); }});
     routes->add({"GET", "/api/v1/documents/", true, readers, 0,
                  [this](const HttpRequest& r) { return documentView(r); }});
+    routes->add({"POST", "/api/v1/directory/reload", false, {Role::Admin}, 1024,
+                 [this](const HttpRequest& r) { return reloadRoute(r); }});
     routes->add({"GET", "/healthz", false, {}, 0, [this](const HttpRequest&) { return health(); }});
     routes->add({"GET", "/metrics", false, {}, 0, [this](const HttpRequest&) {
                    HttpResponse out;
@@ -504,6 +581,13 @@ const std::string& Node::name() const { return impl_->config.name; }
 Store& Node::store() { return *impl_->store; }
 Metrics& Node::metrics() { return impl_->metrics; }
 
+Result<DirectoryReload> Node::reloadDirectory(std::shared_ptr<const schemas::Directory> next) {
+  if (!next) return fail(ErrorCode::InvalidArgument, "no directory given");
+  return impl_->reload(std::move(next), "operator");
+}
+
+Result<DirectoryReload> Node::reloadDirectory() { return impl_->reloadFile("operator"); }
+
 std::expected<IntakeOutcome, IntakeRefusal> Node::submitInternal(const std::string& bytes,
                                                                  MessageKind kind) {
   return impl_->intake->submit(bytes, Credential{Role::System, impl_->config.name, "internal"}, "",
@@ -525,21 +609,21 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
       return fail(ErrorCode::Config, config.source + ": directory.file: '" + config.directory_file +
                                          "': " + dir.error().describe());
     }
-    impl->directory = std::make_shared<const schemas::Directory>(std::move(*dir));
+    impl->directory = LiveDirectory::make(std::make_shared<const schemas::Directory>(std::move(*dir)));
   }
+  const auto directory = impl->directory->current();  // the version the node starts on
   auto& c = impl->config;
   if (c.name.empty()) {
-    for (const auto& n : impl->directory->nodes()) {
+    for (const auto& n : directory->nodes()) {
       if (n.parent.empty()) {
         c.name = n.name;
         break;
       }
     }
   }
-  if (impl->directory->node(c.name) == nullptr) {
+  if (directory->node(c.name) == nullptr) {
     return fail(ErrorCode::Config, config.source + ": node.name: '" + c.name +
-                                       "' is not a node of the directory " +
-                                       impl->directory->version());
+                                       "' is not a node of the directory " + directory->version());
   }
   std::error_code ec;
   fs::create_directories(c.data_dir, ec);
@@ -571,14 +655,14 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
     impl->signer = impl->options.signer;
   } else {
     if (key.empty()) {
-      const std::string unit = nodeTopUnit(*impl->directory, c.name);
+      const std::string unit = nodeTopUnit(*directory, c.name);
       if (!dev_pki || unit.empty()) {
         return fail(ErrorCode::Config, config.source + ": signing.key: required (the node signs "
                                        "the statuses it issues)");
       }
       auto pki = DevPki::open((fs::path(c.data_dir) / "pki").string());
       if (!pki) return std::unexpected(pki.error());
-      const schemas::Unit* u = impl->directory->find(unit);
+      const schemas::Unit* u = directory->find(unit);
       auto files = pki->issueSeal(unit, u != nullptr ? u->name : unit, "seal-node-" + c.name);
       if (!files) return std::unexpected(files.error());
       key = files->key;
@@ -595,9 +679,9 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
         *impl->store, c.name, std::move(*cms), c.audit_checkpoint_every, c.audit_checkpoint_minutes);
   }
   impl->adapters = std::make_unique<AdapterHub>(c.name, impl->schemas);
-  if (auto a = impl->adapters->reload(*impl->directory); !a) {
-    return fail(ErrorCode::Config, config.source + ": directory " + impl->directory->version() +
-                                       ": " + a.error().message);
+  if (auto a = impl->adapters->reload(*directory); !a) {
+    return fail(ErrorCode::Config, config.source + ": directory " + directory->version() + ": " +
+                                       a.error().message);
   }
   Impl* self = impl.get();
   impl->intake = std::make_unique<Intake>(c.http.max_body, impl->schemas, impl->routing,
@@ -607,7 +691,7 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
     auto clients = loadAxisClients(c);
     if (!clients) return std::unexpected(clients.error());
     impl->axis_backend = std::make_unique<StoreAxisBackend>(
-        std::move(*clients), *impl->store, *impl->intake, impl->routing, impl->directory);
+        std::move(*clients), *impl->store, *impl->intake, impl->routing);
     adapters::AxisEndpointOptions axis_options;
     axis_options.prefix = "/axis";
     axis_options.max_body = c.http.max_body;
@@ -616,7 +700,7 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   impl->peers = std::make_unique<PeerPool>(TlsFiles{c.http.cert_file, c.http.key_file, c.http.ca_file},
                                            c.peer_timeout_ms);
   impl->dispatcher = std::make_unique<Dispatcher>(
-      c.dispatch, c.name, *impl->store, *impl->directory, *impl->peers, impl->metrics,
+      c.dispatch, c.name, *impl->store, impl->directory, *impl->peers, impl->metrics,
       [self](const Delivery& d, const StoredMessage& m) { return self->deliverLocal(d, m); },
       [self](const Delivery& d, const StoredMessage& m) { self->deliveryFailed(d, m); });
   auto server = HttpServer::start(c.http, impl->makeRoutes());
@@ -625,15 +709,9 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   }
   impl->server = std::move(*server);
   if (impl->options.start_dispatcher) impl->dispatcher->start();
-  if (impl->adapters->size() > 0 && c.adapter_poll_ms > 0) {
-    impl->adapters->start(
-        [self](const std::string& bytes, const Credential& who, MessageKind kind) {
-          return self->intake->submit(bytes, who, "", kind);
-        },
-        [self](const std::string& event, const std::string& doc, const std::string& detail) {
-          self->log(event, doc, detail);
-        },
-        c.adapter_poll_ms);
+  {
+    std::lock_guard lock(impl->reload_mu);
+    impl->startAdapterPoller();
   }
   if (impl->checkpointer) impl->checkpointer->start();
   if (impl->options.after_stored) {

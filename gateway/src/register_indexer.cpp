@@ -29,7 +29,7 @@ std::string signerText(const schemas::SignerInfo& s) {
 }  // namespace
 
 RegisterIndexer::RegisterIndexer(std::shared_ptr<RegisterBook> book,
-                                 std::shared_ptr<const schemas::Directory> directory,
+                                 std::shared_ptr<const LiveDirectory> directory,
                                  std::string node_name,
                                  std::shared_ptr<const signing::PdfVerifier> pdf_verifier)
     : book_(std::move(book)),
@@ -38,7 +38,7 @@ RegisterIndexer::RegisterIndexer(std::shared_ptr<RegisterBook> book,
       pdf_verifier_(std::move(pdf_verifier)) {}
 
 bool RegisterIndexer::homedHere(const std::string& organ_id) const {
-  const schemas::Unit* u = directory_->find(organ_id);
+  const schemas::Unit* u = directory_->current()->find(organ_id);
   return u != nullptr && u->home_node == node_name_;
 }
 

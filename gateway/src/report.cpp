@@ -283,7 +283,7 @@ std::int64_t percentile(const std::vector<std::int64_t>& sorted, int pct) {
 }  // namespace
 
 Reporter::Reporter(std::shared_ptr<RegisterBook> book, std::shared_ptr<RegisterIndexer> indexer,
-                   std::shared_ptr<const schemas::Directory> directory, std::string node_name,
+                   std::shared_ptr<const LiveDirectory> directory, std::string node_name,
                    Targets targets)
     : book_(std::move(book)),
       indexer_(std::move(indexer)),
@@ -291,19 +291,20 @@ Reporter::Reporter(std::shared_ptr<RegisterBook> book, std::shared_ptr<RegisterI
       node_name_(std::move(node_name)),
       targets_(std::move(targets)) {}
 
-std::vector<const schemas::Unit*> Reporter::homeUnits() const {
+std::vector<const schemas::Unit*> Reporter::homeUnits(const schemas::Directory& directory) const {
   std::vector<const schemas::Unit*> out;
-  for (const auto& u : directory_->units()) {
+  for (const auto& u : directory.units()) {
     if (u.home_node == node_name_) out.push_back(&u);
   }
   std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->code < b->code; });
   return out;
 }
 
-Result<std::vector<const schemas::Unit*>> Reporter::unitsOf(const Scope& scope) const {
+Result<std::vector<const schemas::Unit*>> Reporter::unitsOf(const schemas::Directory& directory,
+                                                            const Scope& scope) const {
   std::vector<const schemas::Unit*> out;
   if (scope.kind == Scope::Kind::Level) {
-    for (const auto* u : homeUnits()) {
+    for (const auto* u : homeUnits(directory)) {
       if (u->level == scope.level) out.push_back(u);
     }
     if (out.empty()) {
@@ -312,10 +313,10 @@ Result<std::vector<const schemas::Unit*>> Reporter::unitsOf(const Scope& scope) 
     }
     return out;
   }
-  const schemas::Unit* root = directory_->find(scope.unit);
+  const schemas::Unit* root = directory.find(scope.unit);
   if (!root) {
     return fail(ErrorCode::UnknownUnit, "unit '" + scope.unit + "' is not in the directory (version " +
-                                            directory_->version() + ")");
+                                            directory.version() + ")");
   }
   if (scope.kind == Scope::Kind::Unit) {
     if (root->home_node != node_name_) {
@@ -332,7 +333,7 @@ Result<std::vector<const schemas::Unit*>> Reporter::unitsOf(const Scope& scope) 
     todo.pop_back();
     if (!seen.insert(u).second) continue;
     if (u->home_node == node_name_) out.push_back(u);
-    for (const auto* c : directory_->children(u->code)) todo.push_back(c);
+    for (const auto* c : directory.children(u->code)) todo.push_back(c);
   }
   if (out.empty()) {
     return fail(ErrorCode::InvalidArgument, "no unit of the subtree of " + scope.unit +
@@ -343,7 +344,8 @@ Result<std::vector<const schemas::Unit*>> Reporter::unitsOf(const Scope& scope) 
 }
 
 Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& period) {
-  auto units = unitsOf(scope);
+  const auto directory = directory_->current();  // `units` point into it
+  auto units = unitsOf(*directory, scope);
   if (!units) return std::unexpected(units.error());
   if (auto idx = indexer_->run(); !idx) return std::unexpected(idx.error());
 

@@ -61,7 +61,8 @@ class EvidenceApi {
     const bool office = r.credential.role == Role::Office;
     const std::string unit = query(r, "unit", office ? r.credential.subject : std::string());
     if (unit.empty()) return HttpResponse::error(httpError(ErrorCode::InvalidArgument, "unit=ID is required"));
-    if (office && !reporter_->directory().find(unit)) {
+    const auto directory = reporter_->directory();  // `units` below point into it
+    if (office && !directory->find(unit)) {
       return HttpResponse::error(httpError(ErrorCode::UnknownUnit, "unit '" + unit + "' is not in the directory"));
     }
     if (office && !sameUnit(unit, r.credential.subject)) {
@@ -70,7 +71,7 @@ class EvidenceApi {
     }
     Scope scope;
     scope.unit = unit;
-    auto units = reporter_->unitsOf(scope);
+    auto units = reporter_->unitsOf(*directory, scope);
     if (!units) return HttpResponse::error(units.error());
     auto dir = parseDirection(query(r, "direction", "out"));
     if (!dir) return HttpResponse::error(dir.error());
@@ -136,7 +137,8 @@ class EvidenceApi {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
     Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
     std::set<int> levels;
-    for (const auto* u : reporter_->homeUnits()) {
+    const auto directory = reporter_->directory();
+    for (const auto* u : reporter_->homeUnits(*directory)) {
       Poco::JSON::Object::Ptr x = new Poco::JSON::Object;
       x->set("unit", u->code);
       x->set("legacy_code", u->legacy_code);
@@ -150,7 +152,7 @@ class EvidenceApi {
     Poco::JSON::Array::Ptr lv = new Poco::JSON::Array;
     for (int l : levels) lv->add(l);
     o->set("levels", lv);
-    o->set("directory", reporter_->directory().version());
+    o->set("directory", directory->version());
     (void)r;
     return HttpResponse::json(200, stringify(o));
   }
@@ -196,8 +198,9 @@ class EvidenceApi {
  private:
   bool sameUnit(const std::string& a, const std::string& b) const {
     if (a == b) return true;
-    const auto* ua = reporter_->directory().find(a);
-    const auto* ub = reporter_->directory().find(b);
+    const auto directory = reporter_->directory();
+    const auto* ua = directory->find(a);
+    const auto* ub = directory->find(b);
     return ua != nullptr && ua == ub;
   }
 
@@ -276,7 +279,8 @@ Result<Evidence> openEvidence(const EvidenceOptions& options) {
   if (!options.directory) return fail(ErrorCode::Config, "evidence: no directory given");
   auto directory = options.directory;
   const std::string node = options.node_name;
-  auto book = RegisterBook::open(options.store_file, [directory, node](const std::string& unit) -> Result<void> {
+  auto book = RegisterBook::open(options.store_file, [live = directory, node](const std::string& unit) -> Result<void> {
+    const auto directory = live->current();
     const auto* u = directory->find(unit);
     if (!u) {
       return fail(ErrorCode::UnknownUnit, "unit '" + unit + "' is not in the directory (version " +

@@ -51,11 +51,11 @@ Result<Evidence> prepareEvidence(const NodeConfig& config, NodeOptions& options,
   if (!options.directory) {
     auto dir = loadNodeDirectory(config);
     if (!dir) return std::unexpected(dir.error());
-    options.directory = std::move(*dir);
+    options.directory = LiveDirectory::make(std::move(*dir));
   }
   std::string name = config.name;
   if (name.empty()) {  // as Node::start: the directory's top node
-    for (const auto& n : options.directory->nodes()) {
+    for (const auto& n : options.directory->current()->nodes()) {
       if (n.parent.empty()) {
         name = n.name;
         break;

@@ -3,6 +3,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <mutex>
+
 #include "lienthong/schemas/codec.h"
 #include "lienthong/signing/cms.h"
 #include "lienthong/signing/signing_key.h"
@@ -101,7 +103,6 @@ class XmlChecker final : public EnvelopeChecker {
       : policy_(policy),
         routing_(std::move(routing)),
         trust_has_crls_(trust.crlCount() > 0),
-        node_seals_(nodeSeals(routing_->directory())),
         checking_(trust, validationPolicy(policy, true, true), limits(max_bytes)),
         signer_only_(trust, validationPolicy(policy, true, false), limits(max_bytes)),
         unchecked_(trust, validationPolicy(policy, false, false), limits(max_bytes)) {}
@@ -183,25 +184,34 @@ class XmlChecker final : public EnvelopeChecker {
     if (signer.empty()) return false;
     if (routing_->sameUnit(signer, ctx.from)) return true;
     if (!ctx.is_status) return false;
-    for (const auto& seal : node_seals_) {
+    for (const auto& seal : *nodeSeals()) {
       if (routing_->sameUnit(signer, seal)) return true;
     }
     return false;
   }
 
-  static std::vector<std::string> nodeSeals(const schemas::Directory& dir) {
-    std::vector<std::string> out;
-    for (const auto& n : dir.nodes()) {
-      auto u = nodeTopUnit(dir, n.name);
-      if (!u.empty()) out.push_back(std::move(u));
+  // The units gateway nodes sign their statuses as, worked out once per directory version.
+  std::shared_ptr<const std::vector<std::string>> nodeSeals() const {
+    const auto dir = routing_->directory();
+    std::lock_guard lock(seals_mu_);
+    if (seals_of_ != dir) {
+      auto out = std::make_shared<std::vector<std::string>>();
+      for (const auto& n : dir->nodes()) {
+        auto u = nodeTopUnit(*dir, n.name);
+        if (!u.empty()) out->push_back(std::move(u));
+      }
+      seals_ = std::move(out);
+      seals_of_ = dir;
     }
-    return out;
+    return seals_;
   }
 
   SignaturePolicy policy_;
   std::shared_ptr<const RoutingTable> routing_;
   bool trust_has_crls_;
-  std::vector<std::string> node_seals_;  // the units gateway nodes sign their statuses as
+  mutable std::mutex seals_mu_;  // guards seals_of_ and seals_
+  mutable std::shared_ptr<const schemas::Directory> seals_of_;
+  mutable std::shared_ptr<const std::vector<std::string>> seals_;
   signing::XmlVerifier checking_;     // signer and CA certificates
   signing::XmlVerifier signer_only_;  // the signer's certificate only
   signing::XmlVerifier unchecked_;

@@ -2,9 +2,11 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace {
@@ -134,5 +136,36 @@ TEST_CASE("lienthong serve without a configuration writes a single-node director
   CHECK(out.find("node 'local' listening on https://127.0.0.1:") != std::string::npos);
   CHECK(out.find("stopping") != std::string::npos);
   CHECK(std::filesystem::exists(dir / "data" / "directory.xml"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("lienthong serve reloads its directory on SIGHUP, says what changed, and refuses a broken file keeping its version") {
+  const auto dir = tempDir("hup");
+  const std::string data = (dir / "data").string();
+  const std::string out = (dir / "out.txt").string();
+  // The script's exit code says which step did not happen.
+  const std::string script =
+      std::string(LIENTHONG_BINARY) + " serve --data " + data + " --port 0 > " + out + " 2>/dev/null & pid=$!\n" +
+      "until_seen() { for i in $(seq 300); do grep -q \"$1\" " + out + " && return 0; sleep 0.1; done; return 1; }\n"
+      "until_seen listening || { kill -INT $pid; exit 11; }\n"
+      "sed -i -e 's/version=\"local-1\"/version=\"local-2\"/' -e 's|</directory>|<unit code=\"000.00.31.H41\" "
+      "name=\"Xã thử\" level=\"2\" parent=\"000.00.00.H41\" homeNode=\"local\" channel=\"paper\"/></directory>|' " +
+      data + "/directory.xml\n"
+      "kill -HUP $pid; until_seen 'directory reloaded' || { kill -INT $pid; exit 12; }\n"
+      "printf '<directory' > " + data + "/directory.xml\n"
+      "kill -HUP $pid; until_seen 'directory reload refused' || { kill -INT $pid; exit 13; }\n"
+      "kill -INT $pid; wait $pid\n";
+  std::ofstream(dir / "run.sh") << script;
+  const int rc = std::system(("sh " + (dir / "run.sh").string()).c_str());
+  std::ifstream in(out);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO(text);
+  CHECK((WIFEXITED(rc) && WEXITSTATUS(rc) == 0));
+  CHECK(text.find("reload the directory (" + data + "/directory.xml) with: kill -HUP ") != std::string::npos);
+  CHECK(text.find("directory reloaded: version local-1 -> local-2, 2 units, 0 served through adapters, 1 change(s)\n"
+                  "  added 000.00.31.H41 (Xã thử), paper at node 'local'\n") != std::string::npos);
+  CHECK(text.find("directory reload refused: directory.file '" + data + "/directory.xml': ") != std::string::npos);
+  CHECK(text.find("the node keeps version local-2") != std::string::npos);
+  CHECK(text.find("stopping") != std::string::npos);
   std::filesystem::remove_all(dir);
 }

@@ -161,7 +161,7 @@ TEST_CASE("a node writes audit records with the actor and signs a checkpoint whe
   const int port = freePort();
   NodeConfig c = testNodeConfig(tmp.path(), pki, "province", port);
   NodeOptions o;
-  o.directory = threeNodeDirectory({{"province", port}});
+  o.directory = gateway::LiveDirectory::make(threeNodeDirectory({{"province", port}}));
   o.start_dispatcher = false;
   auto node = std::move(*Node::start(c, std::move(o)));
   auto client = officeClient(pki, kProvince, node->url());

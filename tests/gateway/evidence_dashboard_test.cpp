@@ -92,7 +92,7 @@ TEST_CASE("evidence dashboard: headless Chromium shows the API's rates, below-ta
 
   EvidenceOptions options;
   options.store_file = store_file;
-  options.directory = directory;
+  options.directory = gateway::LiveDirectory::make(directory);
   options.node_name = "district-a";
   options.web_dir = std::string(LIENTHONG_SOURCE_DIR) + "/gateway/web";
   auto ca_store = CaStore::open((tmp.path() / "ca.sqlite").string());

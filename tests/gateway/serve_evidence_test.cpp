@@ -26,7 +26,7 @@ struct ServedNode {
     c.web_dir = std::move(web_dir);
     secret = c.http.jwt_secret;
     NodeOptions o;
-    o.directory = threeNodeDirectory({});
+    o.directory = gateway::LiveDirectory::make(threeNodeDirectory({}));
     o.start_dispatcher = true;
     auto ev = prepareEvidence(c, o);
     if (!ev) FAIL(ev.error().describe());

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lienthong/gateway/https_client.h"
+#include "lienthong/gateway/live_directory.h"
 #include "lienthong/gateway/metrics.h"
 #include "lienthong/gateway/store.h"
 #include "lienthong/schemas/directory.h"
@@ -42,7 +43,7 @@ class Dispatcher {
   using FailureNotice = std::function<void(const Delivery&, const StoredMessage&)>;
 
   Dispatcher(DispatcherConfig config, std::string self, Store& store,
-             const schemas::Directory& directory, PeerPool& peers, Metrics& metrics,
+             std::shared_ptr<const LiveDirectory> directory, PeerPool& peers, Metrics& metrics,
              LocalDelivery local, FailureNotice on_failed);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
@@ -62,7 +63,7 @@ class Dispatcher {
   DispatcherConfig config_;
   std::string self_;
   Store& store_;
-  const schemas::Directory& directory_;
+  std::shared_ptr<const LiveDirectory> directory_;  // peers' URLs, as of each hand-over
   PeerPool& peers_;
   Metrics& metrics_;
   LocalDelivery local_;

@@ -6,6 +6,7 @@
 //   GET  /api/v1/mailbox/{delivery}   the original signed bytes (application/xml)
 //   POST /api/v1/mailbox/{delivery}/ack
 //   GET  /api/v1/documents/{DocumentId}[?sender=ID]  each recipient's state, status history
+//   POST /api/v1/directory/reload     (admin) reads directory.file again and switches to it
 //   GET  /healthz, GET /metrics (Prometheus text), plus NodeOptions::extra_routes.
 // Thread-safe; stop() (or the destructor) stops the server, then the dispatcher, then the
 // housekeeping thread (NodeOptions::after_stored).
@@ -22,6 +23,7 @@
 #include "lienthong/gateway/envelope.h"
 #include "lienthong/gateway/http_server.h"
 #include "lienthong/gateway/intake.h"
+#include "lienthong/gateway/live_directory.h"
 #include "lienthong/gateway/metrics.h"
 #include "lienthong/gateway/store.h"
 #include "lienthong/schemas/directory.h"
@@ -29,7 +31,9 @@
 namespace lienthong::gateway {
 
 struct NodeOptions {
-  std::shared_ptr<const schemas::Directory> directory;  // instead of config.directory_file
+  // The directory to start from instead of reading config.directory_file. Each node has its own
+  // LiveDirectory (a reload replaces its content); serve.h shares it with the evidence routes.
+  std::shared_ptr<LiveDirectory> directory;
   std::shared_ptr<const EnvelopeChecker> verifier;      // checks signed messages
   std::shared_ptr<const MessageSigner> signer;          // signs the statuses this node issues
   std::vector<HttpRoute> extra_routes;                  // e.g. /crl, /ocsp, admin routes
@@ -40,6 +44,15 @@ struct NodeOptions {
   // failure is logged and retried on the next round.
   std::function<Result<void>()> after_stored;
   int housekeeping_ms = 30000;
+};
+
+// What a directory reload did (Node::reloadDirectory).
+struct DirectoryReload {
+  std::string previous_version;
+  std::string version;
+  std::size_t units = 0;     // in the new directory
+  std::size_t adapters = 0;  // units homed here served through webhook, folder or axis
+  std::vector<std::string> changes;  // directoryChanges(previous, new)
 };
 
 class Node {
@@ -57,6 +70,14 @@ class Node {
   Metrics& metrics();
   // Signs a checkpoint of the audit log now (nullopt when nothing is new since the last one).
   Result<std::optional<AuditCheckpoint>> checkpointAudit();
+  // Switches the running node to another version of the directory: routing of the next message,
+  // the adapter of each unit homed here (the next delivery uses the new channel; deliveries
+  // under way finish on the old one), peers' URLs, the evidence's units. Checked first: this
+  // node must be in it and every adapter setting must be usable; on any problem nothing changes
+  // and the error says what. Recorded in the audit log. Reloads are serialized.
+  Result<DirectoryReload> reloadDirectory(std::shared_ptr<const schemas::Directory> next);
+  // The same, reading config.directory_file again (POST /api/v1/directory/reload, SIGHUP).
+  Result<DirectoryReload> reloadDirectory();
   // Submits a message as this node itself would (no credential check); for statuses it issues.
   std::expected<IntakeOutcome, IntakeRefusal> submitInternal(const std::string& bytes,
                                                              MessageKind kind);

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lienthong/gateway/live_directory.h"
 #include "lienthong/gateway/register.h"
 #include "lienthong/gateway/register_indexer.h"
 #include "lienthong/schemas/directory.h"
@@ -135,25 +136,28 @@ struct DeliveryHealth {
 class Reporter {
  public:
   Reporter(std::shared_ptr<RegisterBook> book, std::shared_ptr<RegisterIndexer> indexer,
-           std::shared_ptr<const schemas::Directory> directory, std::string node_name,
+           std::shared_ptr<const LiveDirectory> directory, std::string node_name,
            Targets targets);
 
   // Indexes what the store holds, then computes. UnknownUnit for a code the directory does not
   // know; InvalidArgument for a unit homed at another node or an empty level.
   Result<IssuanceReport> issuance(const Scope& scope, const Period& period);
   Result<DeliveryHealth> deliveryHealth();
+  // The directory as it is now; the two lookups below point into the snapshot they are given,
+  // which the caller keeps while it uses them (a reload may replace the live one meanwhile).
+  std::shared_ptr<const schemas::Directory> directory() const { return directory_->current(); }
   // The units homed at this node (code, name, level, parent), by code.
-  std::vector<const schemas::Unit*> homeUnits() const;
+  std::vector<const schemas::Unit*> homeUnits(const schemas::Directory& directory) const;
   // The codes a scope covers, checked against the directory.
-  Result<std::vector<const schemas::Unit*>> unitsOf(const Scope& scope) const;
-  const schemas::Directory& directory() const { return *directory_; }
+  Result<std::vector<const schemas::Unit*>> unitsOf(const schemas::Directory& directory,
+                                                    const Scope& scope) const;
   RegisterBook& book() { return *book_; }
   RegisterIndexer& indexer() { return *indexer_; }
 
  private:
   std::shared_ptr<RegisterBook> book_;
   std::shared_ptr<RegisterIndexer> indexer_;
-  std::shared_ptr<const schemas::Directory> directory_;
+  std::shared_ptr<const LiveDirectory> directory_;
   std::string node_name_;
   Targets targets_;
 };

@@ -44,7 +44,7 @@ using CoverageFn = std::function<Result<std::vector<CoverageRow>>()>;
 
 struct EvidenceOptions {
   std::string store_file;  // the node's store.sqlite (the register's tables go beside)
-  std::shared_ptr<const schemas::Directory> directory;
+  std::shared_ptr<const LiveDirectory> directory;  // the node's (NodeOptions::directory)
   std::string node_name;
   Targets targets;      // Targets::load(file), or the default 90% for every level
   std::string web_dir;  // gateway/web: dashboard.html, dashboard.js and

@@ -1,12 +1,14 @@
 // Hierarchical routing over the directory: a recipient at home is delivered locally; one whose
 // home node lies below this node goes to the child node on the way; anything else goes to the
-// parent node; a unit with the paper channel is a paper delivery. Immutable; thread-safe.
+// parent node; a unit with the paper channel is a paper delivery. Reads the node's live directory
+// (one snapshot per call), so a reloaded directory routes the next message. Thread-safe.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "lienthong/gateway/live_directory.h"
 #include "lienthong/gateway/store.h"
 #include "lienthong/schemas/directory.h"
 
@@ -15,12 +17,11 @@ namespace lienthong::gateway {
 struct RouteDecision {
   RouteKind kind = RouteKind::Local;
   std::string next_node;  // for RouteKind::Peer
-  const schemas::Unit* unit = nullptr;
 };
 
 class RoutingTable {
  public:
-  RoutingTable(std::shared_ptr<const schemas::Directory> directory, std::string self);
+  RoutingTable(std::shared_ptr<const LiveDirectory> directory, std::string self);
 
   // UnknownUnit when the directory does not know the code; Config when the unit lies outside
   // this node's tree and there is no parent to hand it to.
@@ -29,10 +30,11 @@ class RoutingTable {
   bool sameUnit(std::string_view a, std::string_view b) const;
 
   const std::string& self() const { return self_; }
-  const schemas::Directory& directory() const { return *directory_; }
+  // The directory as it is now (a snapshot that stays valid through a reload).
+  std::shared_ptr<const schemas::Directory> directory() const { return directory_->current(); }
 
  private:
-  std::shared_ptr<const schemas::Directory> directory_;
+  std::shared_ptr<const LiveDirectory> directory_;
   std::string self_;
 };
 

@@ -35,7 +35,8 @@ Result<std::shared_ptr<const schemas::Directory>> loadNodeDirectory(const NodeCo
 Result<std::shared_ptr<const signing::PdfVerifier>> makePdfVerifier(const std::string& trust,
                                                                     const SignaturePolicy& policy);
 
-// Sets options.directory (loaded now unless already given), opens the evidence beside
+// Sets options.directory (loaded now unless already given; the evidence shares it, so a reload of
+// the node's directory reaches the reports too), opens the evidence beside
 // <data>/store.sqlite, appends its routes to options.extra_routes and sets options.after_stored
 // to run the register indexer. Call before Node::start; keep the Evidence for as long as the node.
 Result<Evidence> prepareEvidence(const NodeConfig& config, NodeOptions& options,
