@@ -99,6 +99,40 @@ TEST_CASE("adapters: a webhook unit receives the package once with a valid HMAC 
         "sha256=" + adapters::hmacSha256Hex(secret, ts + "." + delivery + "." + s.body));
 }
 
+TEST_CASE("adapters: a recall request reaches a webhook unit's DMS as a status; the node does not answer for it, the DMS's 15 goes back") {
+  adapters_test::Recorder recorder;
+  adapters_test::LoopbackServer server(new adapters_test::RecordingFactory(recorder));
+  AdapterNode n(directoryWith(schemas::Channel::Webhook,
+                              {{"url", server.url("/dms/inbox")}, {"secret", "webhook-secret-0123456789"}}));
+  auto p = testPackage(kDistrictA, {kCommuneA1}, 32);
+  auto district = officeClient(n.pki, kDistrictA, n.node->url());
+  auto r = district->request("POST", "/api/v1/documents", n.signers.sign(kDistrictA, p.serialize()));
+  REQUIRE(r);
+  REQUIRE(r->status == 202);
+  REQUIRE(waitFor([&] { return n.statusOf(kDistrictA, p.documentId(), kCommuneA1) == "01"; }));
+
+  auto recall = schemas::sample::status(p, kDistrictA, schemas::StatusCode::RecallRequested);
+  const std::string recall_bytes = n.signers.sign(kDistrictA, recall.serialize(false));
+  r = district->request("POST", "/api/v1/statuses", recall_bytes);
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 202);
+  REQUIRE(waitFor([&] { return recorder.snapshot().size() == 2; }));
+  const auto seen = recorder.snapshot();
+  CHECK(seen[1].headers.at(std::string(adapters::kHeaderKind)) == "status");
+  CHECK(seen[1].body == recall_bytes);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // an answer by the node would show now
+  CHECK(n.statusOf(kDistrictA, p.documentId(), kCommuneA1) == "01");
+
+  // The DMS agrees through the API, as the commune's office.
+  auto agreed = schemas::sample::status(p, kCommuneA1, schemas::StatusCode::RecallAgreed);
+  r = officeClient(n.pki, kCommuneA1, n.node->url())
+          ->request("POST", "/api/v1/statuses", n.signers.sign(kCommuneA1, agreed.serialize(false)));
+  REQUIRE(r);
+  REQUIRE(r->status == 202);
+  CHECK(waitFor([&] { return n.statusOf(kDistrictA, p.documentId(), kCommuneA1) == "15"; }));
+}
+
 TEST_CASE("adapters: a bad adapter setting stops the node naming the unit and the setting") {
   TempDir tmp;
   DevPki pki = *DevPki::open((tmp.path() / "pki").string());
