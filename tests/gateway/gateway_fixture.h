@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -80,6 +81,25 @@ inline std::shared_ptr<const schemas::Directory> threeNodeDirectory(const std::m
   };
   return std::make_shared<const schemas::Directory>(
       *schemas::Directory::fromUnits("test-1", std::move(nodes), std::move(units)));
+}
+
+// The three-node tree (no node URLs) as version `version`, commune A1 on `channel` with
+// `settings`, plus the units `extra`.
+inline std::shared_ptr<const schemas::Directory> directoryWithA1(
+    const std::string& version, schemas::Channel channel, std::map<std::string, std::string> settings,
+    std::vector<schemas::Unit> extra = {}) {
+  auto base = threeNodeDirectory({});
+  std::vector<schemas::Unit> units = base->units();
+  for (auto& u : units) {
+    if (u.legacy_code == kCommuneA1) {
+      u.channel = channel;
+      u.settings = std::move(settings);
+    }
+  }
+  units.insert(units.end(), extra.begin(), extra.end());
+  auto dir = schemas::Directory::fromUnits(version, base->nodes(), std::move(units));
+  if (!dir) throw std::runtime_error("directoryWithA1: " + dir.error().message);
+  return std::make_shared<const schemas::Directory>(std::move(*dir));
 }
 
 // The unit each test node signs its statuses as (its top unit).

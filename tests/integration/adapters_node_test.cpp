@@ -23,17 +23,7 @@ namespace {
 // The three-node tree with commune A1 (homed at district-a) on `channel` with `settings`.
 std::shared_ptr<const schemas::Directory> directoryWith(schemas::Channel channel,
                                                         std::map<std::string, std::string> settings) {
-  auto base = threeNodeDirectory({});
-  std::vector<schemas::Unit> units = base->units();
-  for (auto& u : units) {
-    if (u.legacy_code == kCommuneA1) {
-      u.channel = channel;
-      u.settings = std::move(settings);
-    }
-  }
-  auto dir = schemas::Directory::fromUnits("test-adapters", base->nodes(), std::move(units));
-  REQUIRE(dir);
-  return std::make_shared<const schemas::Directory>(std::move(*dir));
+  return directoryWithA1("test-adapters", channel, std::move(settings));
 }
 
 struct AdapterNode {

@@ -28,21 +28,12 @@ constexpr const char* kNewCommune = "000.02.31.H41";  // added by a reload, home
 // The three-node tree as version `version`, commune A1 on `channel` with `settings`.
 std::string directoryXml(const std::string& version, schemas::Channel channel,
                          std::map<std::string, std::string> settings, bool with_new_commune = false) {
-  auto base = threeNodeDirectory({});
-  std::vector<schemas::Unit> units = base->units();
-  for (auto& u : units) {
-    if (u.legacy_code == kCommuneA1) {
-      u.channel = channel;
-      u.settings = std::move(settings);
-    }
-  }
+  std::vector<schemas::Unit> extra;
   if (with_new_commune) {
-    units.push_back({"H41.31.02", kNewCommune, "Ủy ban nhân dân xã Quỳnh Lập", "H41.31", 3,
+    extra.push_back({"H41.31.02", kNewCommune, "Ủy ban nhân dân xã Quỳnh Lập", "H41.31", 3,
                      "2019-01-01", "", "", "district-a", schemas::Channel::Mailbox, {}});
   }
-  auto dir = schemas::Directory::fromUnits(version, base->nodes(), std::move(units));
-  REQUIRE(dir);
-  return dir->toXml();
+  return directoryWithA1(version, channel, std::move(settings), std::move(extra))->toXml();
 }
 
 void writeText(const fs::path& path, const std::string& text) {
