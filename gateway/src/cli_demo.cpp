@@ -445,6 +445,10 @@ class Demo {
          << doc_path << "'\n"
          << "  the CA (admin): curl --cacert " << ca << " --cert " << (admin ? admin->cert : "")
          << " --key " << (admin ? admin->key : "") << " " << province << "/api/v1/ca/certificates\n"
+         << "  switch a unit's channel (say a commune to a webhook) without a restart: edit "
+         << (dir_ / "directory.xml").string() << ", then ask each node it concerns, e.g.\n"
+         << "    lienthong directory reload --node " << province << " --ca " << ca << " --cert "
+         << (admin ? admin->cert : "") << " --key " << (admin ? admin->key : "") << "\n"
          << "  the audit log:  lienthong audit verify --data " << (dir_ / "province").string()
          << " --trust " << (dir_ / "trust").string() << "\n"
          << "  the auditors' dashboard (province; auditor token for 24 h, the browser will warn about"

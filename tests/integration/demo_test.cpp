@@ -32,6 +32,7 @@ TEST_CASE("lienthong demo --once --docs 20 delivers everything and prints the ex
   CHECK(out.find("  failures:        0 (") != std::string::npos);
   CHECK(out.find("/healthz") != std::string::npos);
   CHECK(out.find("Authorization: Bearer ") != std::string::npos);
+  CHECK(out.find("    lienthong directory reload --node https://127.0.0.1:") != std::string::npos);
   CHECK(fs::exists(data / "province" / "store.sqlite"));
   CHECK(fs::exists(data / "seals" / "000.01.31.H41.p12"));
 
