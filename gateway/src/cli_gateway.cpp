@@ -30,6 +30,14 @@ const char* const kClientOptions =
 
 namespace {
 
+// "directory reloaded: version A -> B, N units, M served through adapters, K change(s)" and a
+// line per change: what SIGHUP prints and what `directory reload` prints after the node's name.
+void printReload(std::ostream& out, const DirectoryReload& r) {
+  out << "directory reloaded: version " << r.previous_version << " -> " << r.version << ", " << r.units
+      << " units, " << r.adapters << " served through adapters, " << r.changes.size() << " change(s)\n";
+  for (const auto& c : r.changes) out << "  " << c << "\n";
+}
+
 Result<std::unique_ptr<HttpsClient>> clientFrom(const Args& a) {
   if (!a.has("node")) return fail(ErrorCode::InvalidArgument, "--node URL is required");
   if (!a.has("ca")) return fail(ErrorCode::InvalidArgument, "--ca FILE is required (the node's CA)");
@@ -131,10 +139,7 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
       out << "directory reload refused: " << r.error().message << "\n" << std::flush;
       continue;
     }
-    out << "directory reloaded: version " << r->previous_version << " -> " << r->version << ", "
-        << r->units << " units, " << r->adapters << " served through adapters, "
-        << r->changes.size() << " change(s)\n";
-    for (const auto& c : r->changes) out << "  " << c << "\n";
+    printReload(out, *r);
     out << std::flush;
   }
   out << "stopping\n";
@@ -272,15 +277,17 @@ int runDirectoryReload(const Args& a, std::ostream& out, std::ostream& err) {
   try {
     Poco::JSON::Parser p;
     auto o = p.parse(r->body).extract<Poco::JSON::Object::Ptr>();
+    DirectoryReload done;
+    done.previous_version = o->getValue<std::string>("previous_version");
+    done.version = o->getValue<std::string>("version");
+    done.units = o->getValue<std::size_t>("units");
+    done.adapters = o->getValue<std::size_t>("adapters");
     auto changes = o->getArray("changes");
-    out << "node '" << o->getValue<std::string>("node") << "': directory version "
-        << o->getValue<std::string>("previous_version") << " -> " << o->getValue<std::string>("version")
-        << ", " << o->getValue<std::int64_t>("units") << " units, "
-        << o->getValue<std::int64_t>("adapters") << " served through adapters, "
-        << (changes ? changes->size() : 0) << " change(s)\n";
     for (std::size_t i = 0; changes && i < changes->size(); ++i) {
-      out << "  " << changes->getElement<std::string>(static_cast<unsigned>(i)) << "\n";
+      done.changes.push_back(changes->getElement<std::string>(static_cast<unsigned>(i)));
     }
+    out << "node '" << o->getValue<std::string>("node") << "': ";
+    printReload(out, done);
   } catch (const Poco::Exception& e) {
     err << "lienthong directory reload: unexpected answer: " << e.displayText() << "\n";
     return 1;

@@ -298,8 +298,8 @@ TEST_CASE("directory reload: `lienthong directory reload` asks the node as an ad
   args.insert(args.begin(), {"directory", "reload"});
   REQUIRE(lienthongCli(args, out, err) == 0);
   INFO(err);
-  CHECK(out == "node 'district-a': directory version test-1 -> test-2, 6 units, 1 served through adapters, "
-               "1 change(s)\n  H41.31.01: channel mailbox -> webhook\n");
+  CHECK(out == "node 'district-a': directory reloaded: version test-1 -> test-2, 6 units, 1 served "
+               "through adapters, 1 change(s)\n  H41.31.01: channel mailbox -> webhook\n");
 
   // An office's certificate is refused by the node; the command says so and exits 1.
   auto office = n.pki.issue(kCommuneA1, Role::Office);
