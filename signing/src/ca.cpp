@@ -476,8 +476,10 @@ Result<std::string> sanText(const std::vector<std::string>& dns, const std::vect
   return join(parts, ",");
 }
 
+// `crl_url`: the CRL distribution point (the ARL for the issuing CA); empty for the root.
 Result<X509Ptr> makeCaCert(const CaSettings& settings, const std::string& cn, EVP_PKEY* key,
-                           const Signer* issuer, int days, UnixTime now) {
+                           const Signer* issuer, int days, UnixTime now,
+                           const std::string& crl_url = {}) {
   SubjectFields f;
   f.common_name = cn;
   f.organization = settings.province_name;
@@ -503,6 +505,7 @@ Result<X509Ptr> makeCaCert(const CaSettings& settings, const std::string& cn, EV
       {NID_subject_key_identifier, "hash"},
   };
   if (issuer) exts.emplace_back(NID_authority_key_identifier, "keyid:always");
+  if (!crl_url.empty()) exts.emplace_back(NID_crl_distribution_points, "URI:" + crl_url);
   for (const auto& [nid, value] : exts) {
     auto ok = addExt(cert.get(), issuer_cert, nid, value);
     if (!ok) return std::unexpected(ok.error());
@@ -621,6 +624,11 @@ Result<void> checkSettings(const CaSettings& s) {
     return fail(ErrorCode::Config, "CA settings: CRL URL '" + s.crl_url +
                                        "' must start with http:// or https:// and hold no commas or spaces");
   }
+  if (!validUrl(arlUrl(s))) {
+    return fail(ErrorCode::Config,
+                "CA settings: ARL URL '" + arlUrl(s) +
+                    "' must start with http:// or https:// and hold no commas or spaces");
+  }
   if (!validUrl(s.ocsp_url)) {
     return fail(ErrorCode::Config, "CA settings: OCSP URL '" + s.ocsp_url +
                                        "' must start with http:// or https:// and hold no commas or spaces");
@@ -634,6 +642,10 @@ Result<void> checkSettings(const CaSettings& s) {
                 "CA settings: validity must be at least 365 days, the issuing CA's within the root's");
   }
   return {};
+}
+
+std::string arlUrl(const CaSettings& s) {
+  return s.arl_url.empty() ? s.crl_url + "/root" : s.arl_url;
 }
 
 ProfileSpec profileSpec(CertProfile profile, const CaSettings& settings) {
@@ -723,7 +735,7 @@ Result<CaBundle> createCa(const CaSettings& settings, std::string_view passphras
   if (!issuing_key) return std::unexpected(issuing_key.error());
   Signer root_signer{root->get(), root_key->get()};
   auto issuing = makeCaCert(settings, settings.province_name + " Issuing CA", issuing_key->get(),
-                            &root_signer, settings.issuing_validity_days, now);
+                            &root_signer, settings.issuing_validity_days, now, arlUrl(settings));
   if (!issuing) return std::unexpected(issuing.error());
 
   // The responder signs every OCSP answer, so it gets the fastest strong key.
@@ -760,6 +772,7 @@ struct CertificateAuthority::Impl {
   X509Ptr responder{nullptr, X509_free};
   EvpPkeyPtr issuing_key{nullptr, EVP_PKEY_free};
   EvpPkeyPtr responder_key{nullptr, EVP_PKEY_free};
+  EvpPkeyPtr root_key{nullptr, EVP_PKEY_free};  // signs ARLs only
 
   Signer signer() const { return Signer{issuing.get(), issuing_key.get()}; }
 };
@@ -787,8 +800,11 @@ Result<CertificateAuthority> CertificateAuthority::load(const CaSettings& settin
   if (!issuing_key) return std::unexpected(issuing_key.error());
   auto responder_key = loadKey(bundle.ocsp.encrypted_key_pem, passphrase, "OCSP responder");
   if (!responder_key) return std::unexpected(responder_key.error());
+  auto root_key = loadKey(bundle.root.encrypted_key_pem, passphrase, "root CA");
+  if (!root_key) return std::unexpected(root_key.error());
   if (X509_check_private_key(issuing->get(), issuing_key->get()) != 1 ||
-      X509_check_private_key(responder->get(), responder_key->get()) != 1) {
+      X509_check_private_key(responder->get(), responder_key->get()) != 1 ||
+      X509_check_private_key(root->get(), root_key->get()) != 1) {
     ERR_clear_error();
     return fail(ErrorCode::KeyUnavailable, "a CA key does not match its certificate");
   }
@@ -797,6 +813,7 @@ Result<CertificateAuthority> CertificateAuthority::load(const CaSettings& settin
   impl->responder = std::move(*responder);
   impl->issuing_key = std::move(*issuing_key);
   impl->responder_key = std::move(*responder_key);
+  impl->root_key = std::move(*root_key);
   return CertificateAuthority(std::move(impl));
 }
 
@@ -906,18 +923,20 @@ Result<GeneratedCredential> CertificateAuthority::generate(CertProfile profile, 
   return GeneratedCredential{std::move(*issued), bioText(bio.get())};
 }
 
-Result<std::string> CertificateAuthority::makeCrl(const std::vector<RevokedEntry>& revoked,
-                                                  std::int64_t crl_number, UnixTime this_update,
-                                                  UnixTime next_update) const {
+namespace {
+
+// CRL v2 by `issuer` signed with `key`: CRL number, authority key id, one entry per serial with its
+// reason (none for unspecified). Returns DER.
+Result<std::string> signCrl(X509* issuer, EVP_PKEY* key, const std::vector<RevokedEntry>& revoked,
+                            std::int64_t crl_number, UnixTime this_update, UnixTime next_update) {
   if (next_update <= this_update) {
     return fail(ErrorCode::InvalidArgument, "CRL nextUpdate must be later than thisUpdate");
   }
   X509CrlPtr crl(X509_CRL_new(), X509_CRL_free);
   auto last = toAsn1Time(this_update);
   auto next = toAsn1Time(next_update);
-  X509* issuing = impl_->issuing.get();
   if (!crl || !last || !next || X509_CRL_set_version(crl.get(), 1) != 1 ||
-      X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuing)) != 1 ||
+      X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer)) != 1 ||
       X509_CRL_set1_lastUpdate(crl.get(), last.get()) != 1 ||
       X509_CRL_set1_nextUpdate(crl.get(), next.get()) != 1) {
     return cryptoFail("cannot assemble the CRL");
@@ -948,14 +967,13 @@ Result<std::string> CertificateAuthority::makeCrl(const std::vector<RevokedEntry
     return cryptoFail("cannot set the CRL number");
   }
   X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, issuing, nullptr, nullptr, crl.get(), 0);
+  X509V3_set_ctx(&ctx, issuer, nullptr, nullptr, crl.get(), 0);
   X509ExtPtr aki(X509V3_EXT_nconf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"),
                  X509_EXTENSION_free);
   if (!aki || X509_CRL_add_ext(crl.get(), aki.get(), -1) != 1) {
     return cryptoFail("cannot set the CRL authority key identifier");
   }
   X509_CRL_sort(crl.get());
-  EVP_PKEY* key = impl_->issuing_key.get();
   if (X509_CRL_sign(crl.get(), key, digestFor(key)) <= 0) return cryptoFail("cannot sign the CRL");
   int len = i2d_X509_CRL(crl.get(), nullptr);
   if (len <= 0) return cryptoFail("cannot encode the CRL");
@@ -963,6 +981,39 @@ Result<std::string> CertificateAuthority::makeCrl(const std::vector<RevokedEntry
   auto* p = reinterpret_cast<unsigned char*>(der.data());
   i2d_X509_CRL(crl.get(), &p);
   return der;
+}
+
+}  // namespace
+
+Result<std::string> CertificateAuthority::makeCrl(const std::vector<RevokedEntry>& revoked,
+                                                  std::int64_t crl_number, UnixTime this_update,
+                                                  UnixTime next_update) const {
+  return signCrl(impl_->issuing.get(), impl_->issuing_key.get(), revoked, crl_number, this_update,
+                 next_update);
+}
+
+Result<std::string> CertificateAuthority::makeArl(const std::vector<RevokedEntry>& revoked_cas,
+                                                  std::int64_t crl_number, UnixTime this_update,
+                                                  UnixTime next_update) const {
+  return signCrl(impl_->root.get(), impl_->root_key.get(), revoked_cas, crl_number, this_update,
+                 next_update);
+}
+
+std::string CertificateAuthority::issuingCrlDistributionPoint() const {
+  auto* dps = static_cast<STACK_OF(DIST_POINT)*>(
+      X509_get_ext_d2i(impl_->issuing.get(), NID_crl_distribution_points, nullptr, nullptr));
+  if (dps == nullptr) return {};
+  DistPointsPtr owned(dps);
+  for (int i = 0; i < sk_DIST_POINT_num(dps); ++i) {
+    const DIST_POINT* dp = sk_DIST_POINT_value(dps, i);
+    if (dp->distpoint == nullptr || dp->distpoint->type != 0) continue;
+    const GENERAL_NAMES* names = dp->distpoint->name.fullname;
+    for (int j = 0; j < sk_GENERAL_NAME_num(names); ++j) {
+      const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, j);
+      if (gn->type == GEN_URI) return asn1Utf8(gn->d.uniformResourceIdentifier);
+    }
+  }
+  return {};
 }
 
 namespace {

@@ -49,6 +49,11 @@ struct ExtStackFree {
 };
 using ExtStackPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), ExtStackFree>;
 
+struct DistPointsFree {
+  void operator()(STACK_OF(DIST_POINT) * s) const { sk_DIST_POINT_pop_free(s, DIST_POINT_free); }
+};
+using DistPointsPtr = std::unique_ptr<STACK_OF(DIST_POINT), DistPointsFree>;
+
 // The OpenSSL error queue as text (and emptied), "" when empty.
 inline std::string opensslReason() {
   std::string out;

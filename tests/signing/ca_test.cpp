@@ -1,5 +1,6 @@
 // Certificate-authority engine: profiles and their exact extensions, refusals with reasons,
-// PKCS#12, CRL and OCSP, checked with the openssl command on files in a temporary folder.
+// PKCS#12, CRL, the root's ARL and OCSP, checked with the openssl command on files in a temporary
+// folder.
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -272,11 +273,16 @@ TEST_CASE("ca: the CA certificates have the CA extensions and the keys are encry
   REQUIRE(root.size() == 3);
   CHECK(root[0] == Ext{"2.5.29.19", true, "CA:TRUE"});
   CHECK(root[1] == Ext{"2.5.29.15", true, "Certificate Sign, CRL Sign"});
+  CHECK(root[2] == Ext{"2.5.29.14", false, keyIdOf(authority().rootCertPem())});
   const auto issuing = extensions(authority().issuingCertPem());
-  REQUIRE(issuing.size() == 4);
+  REQUIRE(issuing.size() == 5);
   CHECK(issuing[0] == Ext{"2.5.29.19", true, "CA:TRUE, pathlen:0"});
   CHECK(issuing[1] == Ext{"2.5.29.15", true, "Certificate Sign, CRL Sign"});
+  CHECK(issuing[2] == Ext{"2.5.29.14", false, keyIdOf(authority().issuingCertPem())});
   CHECK(issuing[3] == Ext{"2.5.29.35", false, keyIdOf(authority().rootCertPem())});
+  // The ARL: the root's CRL, derived from the CRL URL.
+  CHECK(issuing[4] == Ext{"2.5.29.31", false, "Full Name:\n  URI:http://127.0.0.1:8080/crl/root"});
+  CHECK(authority().issuingCrlDistributionPoint() == "http://127.0.0.1:8080/crl/root");
   for (const auto* k : {&bundle().root, &bundle().issuing, &bundle().ocsp}) {
     CHECK(k->encrypted_key_pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
   }
@@ -452,6 +458,87 @@ TEST_CASE("ca: after revocation openssl crl lists the serial and openssl verify 
                       " -untrusted " + issuing + " " + good);
   CHECK(o2 == good + ": OK\n");
   CHECK(r2 == 0);
+}
+
+TEST_CASE("ca: the root's ARL parses with openssl, and openssl verify -crl_check_all accepts a fresh certificate with it") {
+  TempDir dir;
+  auto req = makeRequest(signerSubject(), KeyType::P256);
+  REQUIRE(req);
+  auto leaf_cert = authority().issue(CertProfile::PersonalSigner, req->csr_pem);
+  REQUIRE(leaf_cert);
+  const UnixTime now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto arl = authority().makeArl({}, 3, now, now + std::chrono::days(30));
+  REQUIRE(arl);
+  auto crl = authority().makeCrl({}, 9, now, now + std::chrono::days(7));
+  REQUIRE(crl);
+  auto arl_der = dir.file("arl.der", *arl);
+  auto [rc, text] = run("openssl crl -inform DER -in " + arl_der + " -noout -text");
+  REQUIRE(rc == 0);
+  CHECK(text.find("Issuer: C = VN, O = UBND tinh Lao Cai, organizationIdentifier = 000.00.00.H41, "
+                  "CN = UBND tinh Lao Cai Root CA\n") != std::string::npos);
+  CHECK(text.find("X509v3 CRL Number: \n                3") != std::string::npos);
+  CHECK(text.find("X509v3 Authority Key Identifier: \n                " +
+                  keyIdOf(authority().rootCertPem())) != std::string::npos);
+  CHECK(text.find("No Revoked Certificates.") != std::string::npos);
+  auto root = dir.file("root.pem", authority().rootCertPem());
+  auto issuing = dir.file("issuing.pem", authority().issuingCertPem());
+  auto leaf = dir.file("leaf.pem", leaf_cert->cert_pem);
+  REQUIRE(run("openssl crl -inform DER -in " + arl_der + " -out " + dir.at("arl.pem")).first == 0);
+  REQUIRE(run("openssl crl -inform DER -in " + dir.file("crl.der", *crl) + " -out " + dir.at("crl.pem")).first == 0);
+  auto [vrc, vout] = run("openssl crl -in " + dir.at("arl.pem") + " -CAfile " + root + " -noout");
+  CHECK(vout == "verify OK\n");
+  // Root + issuing CA + ARL + CRL: every certificate below the root has its revocation status.
+  dir.file("both.pem", readAll(dir.at("arl.pem")) + readAll(dir.at("crl.pem")));
+  auto [r1, o1] = run("openssl verify -crl_check_all -CRLfile " + dir.at("both.pem") + " -CAfile " + root +
+                      " -untrusted " + issuing + " " + leaf);
+  CHECK(o1 == leaf + ": OK\n");
+  CHECK(r1 == 0);
+  // Without the ARL the issuing CA's status is unknown.
+  auto [r2, o2] = run("openssl verify -crl_check_all -CRLfile " + dir.at("crl.pem") + " -CAfile " + root +
+                      " -untrusted " + issuing + " " + leaf);
+  CHECK(r2 != 0);
+  CHECK(o2.find("unable to get certificate CRL") != std::string::npos);
+
+  SECTION("an ARL listing the issuing CA makes the chain revoked") {
+    auto [src, sout] = run("openssl x509 -in " + issuing + " -noout -serial");
+    REQUIRE(src == 0);
+    REQUIRE(sout.starts_with("serial="));
+    const std::string serial = sout.substr(7, sout.size() - 8);
+    auto listed = authority().makeArl({{serial, now - std::chrono::hours(1), RevocationReason::CaCompromise}}, 4,
+                                      now, now + std::chrono::days(30));
+    REQUIRE(listed);
+    auto [lrc, ltext] = run("openssl crl -inform DER -in " + dir.file("listed.der", *listed) + " -noout -text");
+    REQUIRE(lrc == 0);
+    CHECK(ltext.find("Serial Number: " + serial) != std::string::npos);
+    CHECK(ltext.find("CA Compromise") != std::string::npos);
+    REQUIRE(run("openssl crl -inform DER -in " + dir.at("listed.der") + " -out " + dir.at("listed.pem")).first == 0);
+    dir.file("both2.pem", readAll(dir.at("listed.pem")) + readAll(dir.at("crl.pem")));
+    auto [r3, o3] = run("openssl verify -crl_check_all -CRLfile " + dir.at("both2.pem") + " -CAfile " + root +
+                        " -untrusted " + issuing + " " + leaf);
+    CHECK(r3 != 0);
+    CHECK(o3.find("certificate revoked") != std::string::npos);
+  }
+}
+
+TEST_CASE("ca: the issuing CA names the configured ARL URL; an ARL URL that is not one is refused") {
+  CaSettings s = settings();
+  s.arl_url = "http://crl.laocai.gov.vn/root.crl";
+  auto made = createCa(s, kPass);
+  REQUIRE(made);
+  const auto issuing = extensions(made->issuing.cert_pem);
+  REQUIRE(issuing.size() == 5);
+  CHECK(issuing[4] == Ext{"2.5.29.31", false, "Full Name:\n  URI:http://crl.laocai.gov.vn/root.crl"});
+  CHECK(extensions(made->root.cert_pem).size() == 3);
+  auto ca = CertificateAuthority::load(s, *made, kPass);
+  REQUIRE(ca);
+  CHECK(ca->issuingCrlDistributionPoint() == "http://crl.laocai.gov.vn/root.crl");
+  CHECK(arlUrl(settings()) == "http://127.0.0.1:8080/crl/root");
+  s.arl_url = "ldap://crl/root";
+  auto bad = createCa(s, kPass);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == ErrorCode::Config);
+  CHECK(bad.error().message ==
+        "CA settings: ARL URL 'ldap://crl/root' must start with http:// or https:// and hold no commas or spaces");
 }
 
 TEST_CASE("ca: OCSP answers revoked, good and unknown, signed by the responder, echoing the nonce") {

@@ -1,6 +1,8 @@
 // Certificate-authority engine for a province: creates a root CA, an issuing CA and an OCSP
 // responder certificate; issues end-entity certificates from PKCS#10 requests or from keys it
-// generates (returned as PKCS#12); builds CRLs and OCSP responses (RFC 5280, RFC 6960).
+// generates (returned as PKCS#12); builds CRLs and OCSP responses (RFC 5280, RFC 6960), and the
+// root's own CRL (the ARL, listing revoked CA certificates) that the issuing CA certificate's CRL
+// distribution point names, so relying parties can check the issuing CA too.
 //
 // The engine keeps no records: which certificates exist and which are revoked is the caller's
 // (the gateway's store) business, handed in for each CRL or OCSP answer. No network, no database.
@@ -62,6 +64,9 @@ struct CaSettings {
   std::string province_name;  // organization name in the CA subjects, e.g. "UBND tinh Lao Cai"
   std::string organ_id;       // the province's OrganId (organizationIdentifier of the CAs)
   std::string crl_url;        // CRL distribution point written into issued certificates
+  // CRL distribution point written into the issuing CA certificate: where the root's CRL (the
+  // ARL) is published. Empty: crl_url + "/root" (the gateway serves /crl and /crl/root).
+  std::string arl_url;
   std::string ocsp_url;       // OCSP address (authorityInfoAccess) written into issued certificates
   // Certificate policy arc; profile policies are arc.1 (seal) .. arc.5 (tsa). Configure the arc
   // the province registered; the default lies under Viet Nam's country arc 2.16.704.
@@ -74,6 +79,9 @@ struct CaSettings {
 
 // Checks the settings: OrganId, URLs (http/https, no commas or spaces), policy arc.
 Result<void> checkSettings(const CaSettings& settings);
+
+// The ARL address of `settings`: arl_url, or crl_url + "/root" when arl_url is empty.
+std::string arlUrl(const CaSettings& settings);
 
 // The fixed content of one profile, as applied to certificates.
 struct ProfileSpec {
@@ -116,7 +124,8 @@ struct CaBundle {
 };
 
 // Creates the root CA, the issuing CA and the OCSP responder, keys encrypted with `passphrase`
-// (AES-256-CBC, PBKDF2). The passphrase must be at least 12 characters.
+// (AES-256-CBC, PBKDF2). The passphrase must be at least 12 characters. The issuing CA
+// certificate names arlUrl(settings) as its CRL distribution point.
 Result<CaBundle> createCa(const CaSettings& settings, std::string_view passphrase,
                           std::optional<UnixTime> now = std::nullopt);
 
@@ -174,8 +183,8 @@ Result<std::string> normalizeSerial(std::string_view text);
 
 class CertificateAuthority {
  public:
-  // Loads the issuing CA and responder keys; KeyUnavailable with the reason when the passphrase is
-  // wrong or a key does not match its certificate.
+  // Loads the issuing CA, responder and root keys (the root key signs ARLs only); KeyUnavailable
+  // with the reason when the passphrase is wrong or a key does not match its certificate.
   static Result<CertificateAuthority> load(const CaSettings& settings, const CaBundle& bundle,
                                            std::string_view passphrase);
 
@@ -195,6 +204,14 @@ class CertificateAuthority {
   // with its reason (none for unspecified). Returns DER.
   Result<std::string> makeCrl(const std::vector<RevokedEntry>& revoked, std::int64_t crl_number,
                               UnixTime this_update, UnixTime next_update) const;
+  // The root's CRL (the ARL; its scope is what the root issued: the issuing CA certificate): CRL v2
+  // signed by the root key with the extensions of makeCrl (CRL number, authority key id).
+  // `revoked_cas` is normally empty. Returns DER.
+  Result<std::string> makeArl(const std::vector<RevokedEntry>& revoked_cas, std::int64_t crl_number,
+                              UnixTime this_update, UnixTime next_update) const;
+  // The URI of the issuing CA certificate's CRL distribution point; empty for a CA created
+  // before ARLs existed (its issuing CA certificate names none).
+  std::string issuingCrlDistributionPoint() const;
 
   // Answers a DER OCSPRequest with a DER OCSPResponse signed by the responder certificate,
   // echoing the request's nonce. A request that cannot be parsed gets a malformedRequest response
