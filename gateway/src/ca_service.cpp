@@ -19,6 +19,9 @@ namespace {
 std::int64_t secs(UnixTime t) { return t.time_since_epoch().count(); }
 UnixTime fromSecs(std::int64_t s) { return UnixTime{std::chrono::seconds(s)}; }
 
+// The root signs rarely and its key should be used rarely: a month, renewed at half of it.
+constexpr int kArlValidityDays = 30;
+
 UnixTime systemNow() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 
 std::string isoTime(std::int64_t s) {
@@ -74,13 +77,15 @@ std::map<std::string, std::string> settingsToMap(const CaSettings& s) {
   return {{"province_name", s.province_name},
           {"organ_id", s.organ_id},
           {"crl_url", s.crl_url},
+          {"arl_url", arlUrl(s)},
           {"ocsp_url", s.ocsp_url},
           {"policy_arc", s.policy_arc},
           {"ca_key_type", std::string(keyTypeName(s.ca_key_type))},
           {"root_validity_days", std::to_string(s.root_validity_days)},
           {"issuing_validity_days", std::to_string(s.issuing_validity_days)},
           {"ocsp_validity_seconds", std::to_string(s.ocsp_validity.count())},
-          {"crl_validity_days", "7"}};
+          {"crl_validity_days", "7"},
+          {"arl_validity_days", std::to_string(kArlValidityDays)}};
 }
 
 Result<CaSettings> settingsFromMap(const std::map<std::string, std::string>& m) {
@@ -92,6 +97,7 @@ Result<CaSettings> settingsFromMap(const std::map<std::string, std::string>& m) 
   s.province_name = get("province_name");
   s.organ_id = get("organ_id");
   s.crl_url = get("crl_url");
+  s.arl_url = get("arl_url");  // absent in stores made before ARLs: derived from crl_url
   s.ocsp_url = get("ocsp_url");
   s.policy_arc = get("policy_arc");
   auto kt = parseKeyType(get("ca_key_type"));
@@ -109,12 +115,13 @@ Result<CaSettings> settingsFromMap(const std::map<std::string, std::string>& m) 
 }
 
 CaService::CaService(std::shared_ptr<CaStore> store, CertificateAuthority ca, CaAuditFn audit, Clock clock,
-                     std::chrono::days crl_validity)
+                     std::chrono::days crl_validity, std::chrono::days arl_validity)
     : store_(std::move(store)),
       ca_(std::move(ca)),
       audit_(std::move(audit)),
       clock_(clock ? std::move(clock) : Clock(systemNow)),
-      crl_validity_(crl_validity) {}
+      crl_validity_(crl_validity),
+      arl_validity_(arl_validity) {}
 
 Result<std::unique_ptr<CaService>> CaService::init(std::shared_ptr<CaStore> store, const CaSettings& settings,
                                                    const std::string& passphrase, const std::string& actor,
@@ -140,6 +147,8 @@ Result<std::unique_ptr<CaService>> CaService::init(std::shared_ptr<CaStore> stor
   if (!rec) return std::unexpected(rec.error());
   auto crl = (*service)->publishCrl(actor);
   if (!crl) return std::unexpected(crl.error());
+  auto arl = (*service)->publishArl(actor);
+  if (!arl) return std::unexpected(arl.error());
   return service;
 }
 
@@ -167,8 +176,13 @@ Result<std::unique_ptr<CaService>> CaService::open(std::shared_ptr<CaStore> stor
   if (!ca) return std::unexpected(ca.error());
   int crl_days = 7;
   if (auto it = map->find("crl_validity_days"); it != map->end()) crl_days = std::max(1, std::atoi(it->second.c_str()));
-  return std::unique_ptr<CaService>(
-      new CaService(std::move(store), std::move(*ca), std::move(audit), std::move(clock), std::chrono::days(crl_days)));
+  int arl_days = kArlValidityDays;  // stores made before ARLs have no such setting
+  if (auto it = map->find("arl_validity_days"); it != map->end()) {
+    arl_days = std::max(1, std::atoi(it->second.c_str()));
+  }
+  return std::unique_ptr<CaService>(new CaService(std::move(store), std::move(*ca), std::move(audit),
+                                                  std::move(clock), std::chrono::days(crl_days),
+                                                  std::chrono::days(arl_days)));
 }
 
 Result<void> CaService::record(const std::string& event, const std::string& object, const std::string& actor,
@@ -273,6 +287,44 @@ Result<CaCrlRow> CaService::currentCrl() {
   auto row = publishLocked();
   if (!row) return std::unexpected(row.error());
   auto rec = record("ca.crl", std::to_string(row->number), "system:schedule",
+                    "nextUpdate=" + isoTime(row->next_update));
+  if (!rec) return std::unexpected(rec.error());
+  return row;
+}
+
+Result<CaCrlRow> CaService::publishArlLocked() {
+  auto number = store_->nextArlNumber();
+  if (!number) return std::unexpected(number.error());
+  const UnixTime t = now();
+  const UnixTime next = t + arl_validity_;
+  auto der = ca_.makeArl({}, *number, t, next);
+  if (!der) return std::unexpected(der.error());
+  CaCrlRow row{*number, secs(t), secs(next), std::move(*der)};
+  auto stored = store_->insertArl(row);
+  if (!stored) return std::unexpected(stored.error());
+  return row;
+}
+
+Result<CaCrlRow> CaService::publishArl(const std::string& actor) {
+  std::lock_guard lock(arl_mu_);
+  auto row = publishArlLocked();
+  if (!row) return std::unexpected(row.error());
+  auto rec = record("ca.arl", std::to_string(row->number), actor,
+                    "nextUpdate=" + isoTime(row->next_update));
+  if (!rec) return std::unexpected(rec.error());
+  return row;
+}
+
+Result<CaCrlRow> CaService::currentArl() {
+  std::lock_guard lock(arl_mu_);
+  auto latest = store_->latestArl();
+  if (!latest) return std::unexpected(latest.error());
+  const std::int64_t t = secs(now());
+  const auto& l = *latest;
+  if (l && t < l->this_update + (l->next_update - l->this_update) / 2) return *l;
+  auto row = publishArlLocked();
+  if (!row) return std::unexpected(row.error());
+  auto rec = record("ca.arl", std::to_string(row->number), "system:schedule",
                     "nextUpdate=" + isoTime(row->next_update));
   if (!rec) return std::unexpected(rec.error());
   return row;

@@ -74,6 +74,29 @@ struct CaStore::Impl {
     }
     return rows;
   }
+
+  // ca_crls and ca_arls share one layout; `table` is one of those two names, never user input.
+  Int64 nextNumber(const std::string& table) {
+    Int64 n = 0;
+    *session << "SELECT COALESCE(MAX(number), 0) + 1 FROM " + table, into(n), now;
+    return n;
+  }
+  void insertList(const std::string& table, const CaCrlRow& r) {
+    Int64 n = r.number, tu = r.this_update, nu = r.next_update;
+    std::string der = toBase64(r.der);
+    *session << "INSERT INTO " + table +
+                    "(number, this_update, next_update, der_base64) VALUES (?,?,?,?)",
+        bind(n), bind(tu), bind(nu), bind(der), now;
+  }
+  std::optional<CaCrlRow> latest(const std::string& table) {
+    std::vector<Int64> n, tu, nu;
+    std::vector<std::string> der;
+    *session << "SELECT number, this_update, next_update, der_base64 FROM " + table +
+                    " ORDER BY number DESC LIMIT 1",
+        into(n), into(tu), into(nu), into(der), now;
+    if (n.empty()) return std::nullopt;
+    return CaCrlRow{n[0], tu[0], nu[0], fromBase64(der[0])};
+  }
 };
 
 CaStore::CaStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -104,6 +127,11 @@ Result<std::unique_ptr<CaStore>> CaStore::open(const std::string& path) {
     s << "CREATE INDEX IF NOT EXISTS ca_certificates_unit ON ca_certificates(unit)", now;
     s << "CREATE TABLE IF NOT EXISTS ca_crls (number INTEGER PRIMARY KEY, this_update INTEGER NOT NULL,"
          " next_update INTEGER NOT NULL, der_base64 TEXT NOT NULL)",
+        now;
+    // Added after the first stores were made: CREATE ... IF NOT EXISTS gives an older store the
+    // table, empty, on its next open.
+    s << "CREATE TABLE IF NOT EXISTS ca_arls (number INTEGER PRIMARY KEY,"
+         " this_update INTEGER NOT NULL, next_update INTEGER NOT NULL, der_base64 TEXT NOT NULL)",
         now;
     s << "CREATE TABLE IF NOT EXISTS ca_needed (unit TEXT PRIMARY KEY, needed INTEGER NOT NULL,"
          " updated_at INTEGER NOT NULL)",
@@ -218,33 +246,37 @@ Result<void> CaStore::revoke(const std::string& serial, std::int64_t at, const s
 }
 
 Result<std::int64_t> CaStore::nextCrlNumber() {
-  return impl_->guarded("CRL number", [&]() -> Result<std::int64_t> {
-    Int64 n = 0;
-    *impl_->session << "SELECT COALESCE(MAX(number), 0) + 1 FROM ca_crls", into(n), now;
-    return n;
-  });
+  return impl_->guarded("CRL number",
+                        [&]() -> Result<std::int64_t> { return impl_->nextNumber("ca_crls"); });
 }
 
 Result<void> CaStore::insertCrl(const CaCrlRow& r) {
   return impl_->guarded("insert CRL", [&]() -> Result<void> {
-    Int64 n = r.number, tu = r.this_update, nu = r.next_update;
-    std::string der = toBase64(r.der);
-    *impl_->session << "INSERT INTO ca_crls(number, this_update, next_update, der_base64) VALUES (?,?,?,?)",
-        bind(n), bind(tu), bind(nu), bind(der), now;
+    impl_->insertList("ca_crls", r);
     return {};
   });
 }
 
 Result<std::optional<CaCrlRow>> CaStore::latestCrl() {
-  return impl_->guarded("latest CRL", [&]() -> Result<std::optional<CaCrlRow>> {
-    std::vector<Int64> n, tu, nu;
-    std::vector<std::string> der;
-    *impl_->session << "SELECT number, this_update, next_update, der_base64 FROM ca_crls"
-                       " ORDER BY number DESC LIMIT 1",
-        into(n), into(tu), into(nu), into(der), now;
-    if (n.empty()) return std::optional<CaCrlRow>();
-    return std::optional<CaCrlRow>(CaCrlRow{n[0], tu[0], nu[0], fromBase64(der[0])});
+  return impl_->guarded("latest CRL",
+                        [&]() -> Result<std::optional<CaCrlRow>> { return impl_->latest("ca_crls"); });
+}
+
+Result<std::int64_t> CaStore::nextArlNumber() {
+  return impl_->guarded("ARL number",
+                        [&]() -> Result<std::int64_t> { return impl_->nextNumber("ca_arls"); });
+}
+
+Result<void> CaStore::insertArl(const CaCrlRow& r) {
+  return impl_->guarded("insert ARL", [&]() -> Result<void> {
+    impl_->insertList("ca_arls", r);
+    return {};
   });
+}
+
+Result<std::optional<CaCrlRow>> CaStore::latestArl() {
+  return impl_->guarded("latest ARL",
+                        [&]() -> Result<std::optional<CaCrlRow>> { return impl_->latest("ca_arls"); });
 }
 
 Result<void> CaStore::setNeeded(const std::string& unit, std::int64_t needed, std::int64_t at) {

@@ -1,10 +1,12 @@
 // The province's certificate-authority service: the signing/ CA engine over the CA tables of the
 // node's store. Issues (from a request, or generating a PKCS#12), revokes with RFC 5280 reasons,
-// publishes CRLs (on demand, and again whenever the latest is past half its lifetime), answers
-// OCSP, lists the inventory and computes coverage (officials needing a certificate per unit
-// against valid personal certificates issued). Every action goes to the audit function with its
-// actor. Thread-safe: the engine is immutable and the store serializes its own access; a mutex
-// guards CRL publication so two callers never publish the same number.
+// publishes CRLs (on demand, and again whenever the latest is past half its lifetime) and, signed
+// by the root, ARLs (the root's CRL covering the issuing CA: at init, on demand, and on the same
+// half-life schedule), answers OCSP, lists the inventory and computes coverage (officials needing
+// a certificate per unit against valid personal certificates issued). Every action goes to the
+// audit function with its actor. Thread-safe: the engine is immutable and the store serializes its
+// own access; one mutex guards CRL publication and another ARL publication so two callers never
+// publish the same number.
 #pragma once
 
 #include <chrono>
@@ -46,7 +48,8 @@ class CaService {
  public:
   using Clock = std::function<signing::UnixTime()>;
 
-  // Creates the CA in an empty store (Conflict when one exists) and returns the service.
+  // Creates the CA in an empty store (Conflict when one exists), publishes the first CRL and the
+  // first ARL, and returns the service.
   static Result<std::unique_ptr<CaService>> init(std::shared_ptr<CaStore> store,
                                                  const signing::CaSettings& settings,
                                                  const std::string& passphrase, const std::string& actor,
@@ -70,6 +73,12 @@ class CaService {
   // The CRL to serve: the latest, or a new one when none exists or the latest is past half its
   // lifetime (the schedule: a relying party never sees a CRL whose nextUpdate has passed).
   Result<CaCrlRow> currentCrl();
+  // Publishes a new ARL (the root's CRL; no CA certificate is ever listed: the store keeps no
+  // revoked CA certificates) now.
+  Result<CaCrlRow> publishArl(const std::string& actor);
+  // The ARL to serve, on the schedule of currentCrl(). A CA created before ARLs existed gets its
+  // first one here.
+  Result<CaCrlRow> currentArl();
   // A DER OCSP response for a DER OCSP request.
   std::string answerOcsp(const std::string& request_der);
 
@@ -82,11 +91,13 @@ class CaService {
 
   const signing::CertificateAuthority& authority() const { return ca_; }
   std::chrono::days crlValidity() const { return crl_validity_; }
+  std::chrono::days arlValidity() const { return arl_validity_; }
 
  private:
   CaService(std::shared_ptr<CaStore> store, signing::CertificateAuthority ca, CaAuditFn audit, Clock clock,
-            std::chrono::days crl_validity);
+            std::chrono::days crl_validity, std::chrono::days arl_validity);
   Result<CaCrlRow> publishLocked();
+  Result<CaCrlRow> publishArlLocked();
   Result<void> record(const std::string& event, const std::string& object, const std::string& actor,
                       const std::string& detail);
   signing::UnixTime now() const { return clock_(); }
@@ -96,7 +107,9 @@ class CaService {
   CaAuditFn audit_;
   Clock clock_;
   std::chrono::days crl_validity_;
+  std::chrono::days arl_validity_;
   std::mutex crl_mu_;  // guards CRL publication (number allocation + insert)
+  std::mutex arl_mu_;  // guards ARL publication (number allocation + insert)
 };
 
 // Inventory and coverage as JSON and CSV.

@@ -1,7 +1,8 @@
 // The certificate authority's records in the node's SQLite store (tables ca_*): settings, the CA
 // certificates with their keys (encrypted PKCS#8 PEM only; the store never sees a clear key),
-// every issued certificate with its status, the CRLs published, and the number of officials each
-// unit needs certificates for. Thread-safe: one session guarded by a mutex.
+// every issued certificate with its status, the CRLs published by the issuing CA (ca_crls) and by
+// the root (the ARLs, ca_arls), and the number of officials each unit needs certificates for.
+// Thread-safe: one session guarded by a mutex.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,7 @@ struct CaCertRow {
   std::string cert_pem;
 };
 
+// One published CRL or ARL.
 struct CaCrlRow {
   std::int64_t number = 0;
   std::int64_t this_update = 0;
@@ -42,7 +44,8 @@ struct CaCrlRow {
 
 class CaStore {
  public:
-  // Opens (creating the tables as needed) the SQLite file at `path`.
+  // Opens the SQLite file at `path`, creating the tables it lacks (a store made before a table
+  // existed gains it empty, e.g. ca_arls).
   static Result<std::unique_ptr<CaStore>> open(const std::string& path);
   ~CaStore();
 
@@ -63,6 +66,11 @@ class CaStore {
   Result<std::int64_t> nextCrlNumber();
   Result<void> insertCrl(const CaCrlRow& row);
   Result<std::optional<CaCrlRow>> latestCrl();
+
+  // The root's CRLs (ARLs), numbered on their own.
+  Result<std::int64_t> nextArlNumber();
+  Result<void> insertArl(const CaCrlRow& row);
+  Result<std::optional<CaCrlRow>> latestArl();
 
   Result<void> setNeeded(const std::string& unit, std::int64_t needed, std::int64_t at);
   Result<std::map<std::string, std::int64_t>> needed();
