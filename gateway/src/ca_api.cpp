@@ -54,6 +54,9 @@ std::vector<HttpRoute> caRoutes(std::shared_ptr<CaService> service) {
   routes.push_back({"GET", "/crl", false, {}, 0, [service](const HttpRequest& r) {
                       return fromPublish(answerCaRequest(*service, r.method, r.path, r.body));
                     }});
+  routes.push_back({"GET", "/crl/root", false, {}, 0, [service](const HttpRequest& r) {
+                      return fromPublish(answerCaRequest(*service, r.method, r.path, r.body));
+                    }});
   routes.push_back({"POST", "/ocsp", false, {}, 64 * 1024, [service](const HttpRequest& r) {
                       return fromPublish(answerCaRequest(*service, r.method, r.path, r.body));
                     }});

@@ -83,6 +83,12 @@ CaPublishResponse answerCaRequest(CaService& service, const std::string& method,
     if (!crl) return text(500, "CRL unavailable: " + crl.error().message);
     return CaPublishResponse{200, "application/pkix-crl", crl->der};
   }
+  if (path == "/crl/root") {
+    if (method != "GET" && method != "HEAD") return text(405, "use GET for /crl/root");
+    auto arl = service.currentArl();
+    if (!arl) return text(500, "ARL unavailable: " + arl.error().message);
+    return CaPublishResponse{200, "application/pkix-crl", arl->der};
+  }
   if (path == "/ocsp") {
     if (method != "POST") return text(405, "use POST for /ocsp, or GET /ocsp/<base64 request>");
     return CaPublishResponse{200, "application/ocsp-response", service.answerOcsp(body)};
@@ -91,7 +97,7 @@ CaPublishResponse answerCaRequest(CaService& service, const std::string& method,
     if (method != "GET") return text(405, "use GET for /ocsp/<base64 request>");
     return CaPublishResponse{200, "application/ocsp-response", service.answerOcsp(base64Decode(path.substr(6)))};
   }
-  return text(404, "no such CA resource: " + path + " (try /crl or /ocsp)");
+  return text(404, "no such CA resource: " + path + " (try /crl, /crl/root or /ocsp)");
 }
 
 struct CaPublishServer::Impl {
@@ -125,8 +131,8 @@ Result<std::unique_ptr<CaPublishServer>> CaPublishServer::start(std::shared_ptr<
     impl->server->start();
     return std::unique_ptr<CaPublishServer>(new CaPublishServer(std::move(impl)));
   } catch (const Poco::Exception& e) {
-    return fail(ErrorCode::Network, "cannot listen on " + host + ":" + std::to_string(port) + " for /crl and /ocsp: " +
-                                        e.displayText());
+    return fail(ErrorCode::Network, "cannot listen on " + host + ":" + std::to_string(port) +
+                                        " for /crl, /crl/root and /ocsp: " + e.displayText());
   }
 }
 

@@ -21,22 +21,29 @@ constexpr const char* kUsage =
     "usage: lienthong ca SUBCOMMAND [OPTIONS]   (all take --data DIR, default lienthong-data)\n"
     "\n"
     "  init --province NAME --organ ORGANID --url http://HOST:PORT\n"
-    "       [--crl-url URL] [--ocsp-url URL] [--key-type p384|p256|rsa3072|rsa4096]\n"
-    "       [--policy-arc OID]\n"
+    "       [--crl-url URL] [--arl-url URL] [--ocsp-url URL]\n"
+    "       [--key-type p384|p256|rsa3072|rsa4096] [--policy-arc OID]\n"
     "      creates the root CA, the issuing CA and the OCSP responder; keys are encrypted\n"
     "      with the CA passphrase; public certificates are written to DIR/ca/.\n"
+    "      Certificates name URL/crl (the CRL) and URL/ocsp; the issuing CA certificate names\n"
+    "      URL/crl/root (the ARL: the root's CRL, covering the issuing CA). --crl-url moves the\n"
+    "      CRL (the ARL then defaults to CRL-URL/root), --arl-url the ARL.\n"
     "  issue --profile seal|signer|tls|ocsp|tsa --csr FILE [--out CERT.pem]\n"
     "  issue --profile PROFILE --generate --p12 OUT.p12 --p12-passphrase-file FILE\n"
     "        [--cn NAME] [--org NAME] [--unit ORGANID] [--title TITLE] [--personal-id ID]\n"
     "        [--key-type p256|p384|rsa2048|rsa3072]\n"
     "      tls only: [--dns NAME,NAME] [--ip ADDR,ADDR]\n"
     "  revoke SERIAL --reason keyCompromise|affiliationChanged|superseded|cessationOfOperation|...\n"
-    "  crl [--out FILE.crl]           publishes a new CRL (DER)\n"
+    "  crl [--out FILE.crl]           publishes a new CRL of the issuing CA (DER);\n"
+    "      default file DIR/ca/current.crl\n"
+    "  crl --root [--out FILE.crl]    publishes a new ARL, the root's CRL (DER), signed with\n"
+    "      the root key; default file DIR/ca/root.crl. An ARL is valid 30 days; /crl/root\n"
+    "      publishes a new one by itself once the latest is past half of that\n"
     "  list [--expiring 30d] [--format text|json|csv]\n"
     "  coverage [--unit ORGANID] [--format text|json|csv] [--expiring 30d]\n"
     "  need ORGANID COUNT | need --import FILE.csv   officials needing a certificate\n"
-    "  serve [--listen 127.0.0.1:8081]   serves GET /crl and POST /ocsp over HTTP until\n"
-    "      interrupted (Ctrl-C); certificates point at the --url given to init\n"
+    "  serve [--listen 127.0.0.1:8081]   serves GET /crl, GET /crl/root and POST /ocsp over\n"
+    "      HTTP until interrupted (Ctrl-C); certificates point at the --url given to init\n"
     "\n"
     "The CA passphrase comes from --passphrase-file FILE or the LIENTHONG_CA_PASSPHRASE\n"
     "environment variable (at least 12 characters). --actor NAME names who acts in the audit\n"
@@ -123,6 +130,7 @@ int runInit(const Args& a, std::ostream& out, std::ostream& err) {
   s.organ_id = a.get("organ");
   const std::string base = a.get("url");
   s.crl_url = a.get("crl-url", base.empty() ? "" : base + "/crl");
+  s.arl_url = a.get("arl-url");  // empty: CRL URL + "/root"
   s.ocsp_url = a.get("ocsp-url", base.empty() ? "" : base + "/ocsp");
   if (a.has("policy-arc")) s.policy_arc = a.get("policy-arc");
   if (s.province_name.empty() || s.organ_id.empty() || s.crl_url.empty()) {
@@ -157,7 +165,8 @@ int runInit(const Args& a, std::ostream& out, std::ostream& err) {
   }
   out << "CA ready; keys encrypted in " << (fs::path(a.get("data", "lienthong-data")) / "store.sqlite").string()
       << "\n  certificates: " << (dir / "root.pem").string() << ", " << (dir / "issuing.pem").string() << ", "
-      << (dir / "chain.pem").string() << "\n  CRL: " << s.crl_url << "\n  OCSP: " << s.ocsp_url << "\n";
+      << (dir / "chain.pem").string() << "\n  CRL: " << s.crl_url
+      << "\n  ARL (root CRL): " << arlUrl(s) << "\n  OCSP: " << s.ocsp_url << "\n";
   return 0;
 }
 
@@ -239,11 +248,32 @@ int runRevoke(const Args& a, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+int runArl(const Args& a, CaService& service, std::ostream& out, std::ostream& err) {
+  auto arl = service.publishArl(actorOf(a));
+  if (!arl) return report(err, arl.error());
+  const fs::path path = a.has("out") ? fs::path(a.get("out"))
+                                     : fs::path(a.get("data", "lienthong-data")) / "ca" / "root.crl";
+  std::error_code ec;
+  fs::create_directories(path.parent_path().empty() ? fs::path(".") : path.parent_path(), ec);
+  if (auto w = writeFileAtomic(path, arl->der); !w) return report(err, w.error());
+  const std::string cdp = service.authority().issuingCrlDistributionPoint();
+  out << "published ARL (root CRL) number " << arl->number << ", next update "
+      << day(arl->next_update) << "\n  written to " << path.string() << "\n";
+  if (cdp.empty()) {
+    out << "  note: this CA's issuing CA certificate names no CRL distribution point (it was made\n"
+           "  before ARLs); relying parties find this ARL only when given it\n";
+  } else {
+    out << "  the issuing CA certificate points relying parties at " << cdp << "\n";
+  }
+  return 0;
+}
+
 int runCrl(const Args& a, std::ostream& out, std::ostream& err) {
   auto store = openStore(a);
   if (!store) return report(err, store.error());
   auto service = openService(a, *store);
   if (!service) return report(err, service.error());
+  if (a.has("root")) return runArl(a, **service, out, err);
   auto crl = (*service)->publishCrl(actorOf(a));
   if (!crl) return report(err, crl.error());
   const std::string path = a.get("out", (fs::path(a.get("data", "lienthong-data")) / "ca" / "current.crl").string());
@@ -366,7 +396,8 @@ int runServe(const Args& a, std::ostream& out, std::ostream& err) {
   auto server = CaPublishServer::start(std::shared_ptr<CaService>(std::move(*service)), listen.substr(0, colon),
                                        std::stoi(listen.substr(colon + 1)));
   if (!server) return report(err, server.error());
-  out << "serving http://" << listen.substr(0, colon) << ":" << (*server)->port() << "/crl and /ocsp; Ctrl-C stops"
+  out << "serving http://" << listen.substr(0, colon) << ":" << (*server)->port()
+      << "/crl, /crl/root and /ocsp; Ctrl-C stops"
       << std::endl;
   int sig = 0;
   sigwait(&set, &sig);
@@ -397,7 +428,7 @@ int runCa(const Args& a, std::ostream& out, std::ostream& err) {
 
 std::vector<Command> caCommands() {
   return {Command{"ca", "certificate authority: init, issue, revoke, crl, list, coverage, need, serve", kUsage,
-                  {"generate"}, runCa}};
+                  {"generate", "root"}, runCa}};
 }
 
 }  // namespace lienthong::gateway::cli

@@ -4,6 +4,7 @@
 #include <random>
 
 #include <Poco/JSON/Object.h>
+#include <openssl/x509.h>
 
 #include <sstream>
 
@@ -60,7 +61,7 @@ struct ApiFixture {
 
 }  // namespace
 
-TEST_CASE("ca api: admin routes admit the admin role only; /crl and /ocsp are public") {
+TEST_CASE("ca api: admin routes admit the admin role only; /crl, /crl/root and /ocsp are public") {
   ApiFixture f;
   for (const auto& r : f.routes) {
     if (r.path.rfind("/api/v1/ca/", 0) == 0) {
@@ -69,7 +70,20 @@ TEST_CASE("ca api: admin routes admit the admin role only; /crl and /ocsp are pu
       CHECK(r.roles.empty());
     }
   }
-  CHECK(f.routes.size() == 9);
+  CHECK(f.routes.size() == 10);
+  const HttpRoute& arl_route = f.route("GET", "/crl/root");
+  CHECK_FALSE(arl_route.prefix);
+  HttpRequest anonymous;
+  anonymous.method = "GET";
+  anonymous.path = "/crl/root";
+  auto arl = arl_route.handler(anonymous);
+  CHECK(arl.status == 200);
+  CHECK(arl.content_type == "application/pkix-crl");
+  const auto* p = reinterpret_cast<const unsigned char*>(arl.body.data());
+  X509_CRL* crl = d2i_X509_CRL(nullptr, &p, static_cast<long>(arl.body.size()));
+  REQUIRE(crl);
+  CHECK(X509_CRL_get_REVOKED(crl) == nullptr);
+  X509_CRL_free(crl);
 }
 
 TEST_CASE("ca api: issue from JSON, refuse an unknown profile, revoke, coverage as CSV") {

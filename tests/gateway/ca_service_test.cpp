@@ -1,13 +1,27 @@
 // CA service over the SQLite store, and the `lienthong ca` command on a temporary data folder.
+// Signatures by the CA's certificates are validated with revocation required for the CA
+// certificates too, against the CA's own /ocsp, /crl and /crl/root on a loopback port.
+#include <Poco/Data/Session.h>
+#include <Poco/Net/ServerSocket.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <sstream>
 
 #include "lienthong/gateway/ca_publish.h"
 #include "lienthong/gateway/ca_service.h"
+#include "lienthong/schemas/sample.h"
+#include "lienthong/signing/signing_key.h"
+#include "lienthong/signing/xml_signer.h"
+#include "lienthong/signing/xml_verifier.h"
 
 namespace fs = std::filesystem;
 using namespace lienthong;
@@ -70,6 +84,105 @@ SubjectFields signer(const std::string& name, const std::string& unit) {
   s.organ_id = unit;
   s.personal_id = "CCCD:" + name;
   return s;
+}
+
+int freePort() {
+  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const int port = s.address().port();
+  s.close();
+  return port;
+}
+
+// CA settings whose certificates point at the CA's own server on `port`.
+CaSettings settingsAt(int port) {
+  CaSettings s = settings();
+  s.crl_url = "http://127.0.0.1:" + std::to_string(port) + "/crl";
+  s.ocsp_url = "http://127.0.0.1:" + std::to_string(port) + "/ocsp";
+  return s;
+}
+
+constexpr const char* kCaPass = "a long ca passphrase";
+constexpr const char* kP12Pass = "p12 passphrase";
+
+SubjectFields seal() {
+  SubjectFields s;
+  s.organization = "UBND huyen Bat Xat";
+  s.common_name = "UBND huyen Bat Xat";
+  s.organ_id = "000.00.31.H41";
+  return s;
+}
+
+// The sample edXML package signed with a credential the CA generated.
+std::string signedPackage(const GeneratedCredential& cred) {
+  auto key = SigningKey::fromPkcs12(cred.pkcs12, kP12Pass);
+  REQUIRE(key);
+  auto doc = XmlSigner(*key).sign(schemas::sample::package().serialize());
+  REQUIRE(doc);
+  return *doc;
+}
+
+// Validates `doc` the way the gateway does with policy.revocation = require: the root as the only
+// anchor, revocation checked over HTTP (OCSP, then the CRL distribution points), for the CA
+// certificates too when `intermediates`. Every URL fetched is added to `fetched`.
+ValidationReport verifyRequiringRevocation(const std::string& root_pem, const std::string& doc, bool intermediates,
+                                           std::vector<std::string>* fetched = nullptr) {
+  TrustStore trust;
+  REQUIRE(trust.addAnchorsPem(root_pem));
+  auto mu = std::make_shared<std::mutex>();  // guards *fetched (the fetch may run on any thread)
+  trust.setHttpFetch([fetched, mu, fetch = defaultHttpFetch()](const HttpRequest& r) {
+    if (fetched) {
+      std::lock_guard lock(*mu);
+      fetched->push_back(r.url);
+    }
+    return fetch(r);
+  });
+  ValidationPolicy p;
+  p.revocation.check = true;
+  p.revocation.check_intermediates = intermediates;
+  return XmlVerifier(std::move(trust), p).verify(doc);
+}
+
+using X509Owner = std::unique_ptr<X509, decltype(&X509_free)>;
+using KeyOwner = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+using BioOwner = std::unique_ptr<BIO, decltype(&BIO_free)>;
+
+// The issuing CA certificate as `ca init` made it before ARLs existed: the same certificate
+// without its CRL distribution point, signed again by the root.
+std::string withoutCrlDistributionPoint(const std::string& cert_pem, const std::string& root_key_pem) {
+  BioOwner in(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), BIO_free);
+  X509Owner cert(PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr), X509_free);
+  REQUIRE(cert);
+  BioOwner kin(BIO_new_mem_buf(root_key_pem.data(), static_cast<int>(root_key_pem.size())), BIO_free);
+  KeyOwner key(PEM_read_bio_PrivateKey(kin.get(), nullptr, nullptr, const_cast<char*>(kCaPass)), EVP_PKEY_free);
+  REQUIRE(key);
+  const int at = X509_get_ext_by_NID(cert.get(), NID_crl_distribution_points, -1);
+  REQUIRE(at >= 0);
+  X509_EXTENSION_free(X509_delete_ext(cert.get(), at));
+  REQUIRE(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0);
+  BioOwner out(BIO_new(BIO_s_mem()), BIO_free);
+  REQUIRE(PEM_write_bio_X509(out.get(), cert.get()) == 1);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(out.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+// A store as `ca init` left it before ARLs existed: the issuing CA certificate without a CRL
+// distribution point, no arl_* settings, no ca_arls table.
+void writeStoreFromBeforeArls(const std::string& file, const CaSettings& s) {
+  auto bundle = createCa(s, kCaPass);
+  REQUIRE(bundle);
+  bundle->issuing.cert_pem = withoutCrlDistributionPoint(bundle->issuing.cert_pem, bundle->root.encrypted_key_pem);
+  auto store = CaStore::open(file);
+  REQUIRE(store);
+  auto map = settingsToMap(s);
+  map.erase("arl_url");
+  map.erase("arl_validity_days");
+  REQUIRE((*store)->initialize(map, {{"root", {bundle->root.cert_pem, bundle->root.encrypted_key_pem}},
+                                     {"issuing", {bundle->issuing.cert_pem, bundle->issuing.encrypted_key_pem}},
+                                     {"ocsp", {bundle->ocsp.cert_pem, bundle->ocsp.encrypted_key_pem}}}));
+  store->reset();
+  Poco::Data::Session session("SQLite", file);
+  session << "DROP TABLE ca_arls", Poco::Data::Keywords::now;
 }
 
 struct Fixture {
@@ -137,14 +250,15 @@ TEST_CASE("ca service: issue, revoke and refusals are audited with their actor")
   REQUIRE_FALSE(weak);
   auto trail = f.store->auditTrail();
   REQUIRE(trail);
-  REQUIRE(trail->size() == 6);
+  REQUIRE(trail->size() == 7);
   CHECK((*trail)[0] == "ca.init 000.00.00.H41 actor=admin:lan; province=UBND tinh Lao Cai; key=p256");
   const std::string next = iso(f.clock_now + std::chrono::days(7));
   CHECK((*trail)[1] == "ca.crl 1 actor=admin:lan; nextUpdate=" + next);
-  CHECK((*trail)[2] == "ca.issue " + c.serial + " actor=admin:lan; profile=signer; subject=" + c.subject);
-  CHECK((*trail)[3] == "ca.revoke " + c.serial + " actor=admin:lan; reason=keyCompromise");
-  CHECK((*trail)[4] == "ca.crl 2 actor=admin:lan; nextUpdate=" + next);
-  CHECK((*trail)[5] ==
+  CHECK((*trail)[2] == "ca.arl 1 actor=admin:lan; nextUpdate=" + iso(f.clock_now + std::chrono::days(30)));
+  CHECK((*trail)[3] == "ca.issue " + c.serial + " actor=admin:lan; profile=signer; subject=" + c.subject);
+  CHECK((*trail)[4] == "ca.revoke " + c.serial + " actor=admin:lan; reason=keyCompromise");
+  CHECK((*trail)[5] == "ca.crl 2 actor=admin:lan; nextUpdate=" + next);
+  CHECK((*trail)[6] ==
         "ca.issue.refused seal actor=admin:hoa; the request is not a PKCS#10 certificate request (PEM or DER)");
 }
 
@@ -162,6 +276,46 @@ TEST_CASE("ca service: the served CRL is renewed once past half its lifetime") {
   REQUIRE(renewed);
   CHECK(renewed->number == 2);
   CHECK(renewed->next_update - renewed->this_update == 7 * 86400);
+}
+
+TEST_CASE("ca service: the served ARL is renewed once past half its lifetime, signed by the root") {
+  Fixture f;
+  CHECK(f.service->arlValidity() == std::chrono::days(30));
+  const UnixTime start = f.clock_now;
+  auto first = f.service->currentArl();
+  REQUIRE(first);
+  CHECK(first->number == 1);  // published by init
+  CHECK(first->this_update == start.time_since_epoch().count());
+  CHECK(first->next_update - first->this_update == 30 * 86400);
+  f.clock_now += std::chrono::days(14);
+  auto same = f.service->currentArl();
+  REQUIRE(same);
+  CHECK(same->number == 1);
+  f.clock_now += std::chrono::days(2);
+  auto renewed = f.service->currentArl();
+  REQUIRE(renewed);
+  CHECK(renewed->number == 2);
+  CHECK(renewed->this_update == f.clock_now.time_since_epoch().count());
+  CHECK(renewed->next_update - renewed->this_update == 30 * 86400);
+  auto latest = f.store->latestArl();
+  REQUIRE(latest);
+  REQUIRE(*latest);
+  CHECK((*latest)->number == 2);
+  CHECK((*latest)->der == renewed->der);
+  auto trail = f.store->auditTrail();
+  REQUIRE(trail);
+  CHECK(trail->back() == "ca.arl 2 actor=system:schedule; nextUpdate=" + iso(f.clock_now + std::chrono::days(30)));
+  auto now_published = f.service->publishArl("admin:lan");
+  REQUIRE(now_published);
+  CHECK(now_published->number == 3);
+  const std::string d = f.dir.path.string() + "/";
+  f.dir.file("root.pem", f.service->authority().rootCertPem());
+  f.dir.file("arl.der", renewed->der);
+  REQUIRE(run("openssl crl -inform DER -in " + d + "arl.der -out " + d + "arl.pem").first == 0);
+  auto [vrc, vout] = run("openssl crl -in " + d + "arl.pem -CAfile " + d + "root.pem -noout");
+  CHECK(vout == "verify OK\n");
+  auto [trc, tout] = run("openssl crl -in " + d + "arl.pem -noout -crlnumber -nextupdate");
+  CHECK(tout.starts_with("crlNumber=0x02\nnextUpdate="));
 }
 
 TEST_CASE("ca service: coverage counts valid signer certificates against the officials needed") {
@@ -264,6 +418,18 @@ TEST_CASE("ca command: init, issue from a request, revoke, crl, list, coverage, 
   CHECK(crc == 0);
   auto [trc, tout] = run("openssl crl -inform DER -in " + crl + " -noout -text");
   CHECK(tout.find("Serial Number: " + serial) != std::string::npos);
+  CHECK(iout.find("\n  ARL (root CRL): http://127.0.0.1:8080/crl/root\n") != std::string::npos);
+  auto arl = (dir.path / "root.crl").string();
+  auto [arc, aout] = run(env + bin + " ca crl --root --out " + arl + data);
+  CHECK(arc == 0);
+  CHECK(aout.starts_with("published ARL (root CRL) number 2, next update "));
+  CHECK(aout.find("\n  the issuing CA certificate points relying parties at http://127.0.0.1:8080/crl/root\n") !=
+        std::string::npos);
+  auto [atrc, atout] = run("openssl crl -inform DER -in " + arl + " -noout -crlnumber");
+  CHECK(atrc == 0);
+  CHECK(atout == "crlNumber=0x02\n");
+  auto [hrc, hout] = run(bin + " ca --help");
+  CHECK(hout.find("crl --root [--out FILE.crl]") != std::string::npos);
   auto [lrc, lout] = run(env + bin + " ca list --format csv" + data);
   CHECK(lout.find(serial + ",signer,") != std::string::npos);
   CHECK(lout.find(",revoked,") != std::string::npos);
@@ -313,7 +479,113 @@ TEST_CASE("ca publish: openssl ocsp against the node's /ocsp answers revoked, an
   auto [trc, tout] = run("openssl crl -inform DER -in " + d + "served.crl -noout -text");
   CHECK(tout.find("Serial Number: " + c.serial) != std::string::npos);
   CHECK(tout.find(good.serial) == std::string::npos);
+  auto arl = answerCaRequest(*shared, "GET", "/crl/root", "");
+  CHECK(arl.status == 200);
+  CHECK(arl.content_type == "application/pkix-crl");
+  f.dir.file("served-arl.crl", arl.body);
+  f.dir.file("root.pem", shared->authority().rootCertPem());
+  auto [arc, aout] = run("openssl crl -inform DER -in " + d + "served-arl.crl -noout -issuer -crlnumber");
+  CHECK(arc == 0);
+  CHECK(aout ==
+        "issuer=C = VN, O = UBND tinh Lao Cai, organizationIdentifier = 000.00.00.H41, CN = UBND tinh Lao Cai Root CA\n"
+        "crlNumber=0x01\n");
+  auto [avrc, avout] = run("openssl crl -inform DER -in " + d + "served-arl.crl -CAfile " + d + "root.pem -noout");
+  CHECK(avout == "verify OK\n");
+  CHECK(answerCaRequest(*shared, "POST", "/crl/root", "").status == 405);
   CHECK(answerCaRequest(*shared, "GET", "/nothing", "").status == 404);
   CHECK(answerCaRequest(*shared, "GET", "/ocsp", "").status == 405);
+  (*server)->stop();
+}
+
+TEST_CASE("ca publish: a signature by a certificate of the CA validates with revocation required for the CA certificates too") {
+  TempDir dir;
+  const int port = freePort();
+  auto store = CaStore::open((dir.path / "store.sqlite").string());
+  REQUIRE(store);
+  auto svc = CaService::init(std::shared_ptr<CaStore>(std::move(*store)), settingsAt(port), kCaPass, "admin:lan", {});
+  REQUIRE(svc);
+  auto shared = std::shared_ptr<CaService>(std::move(*svc));
+  CHECK(shared->authority().issuingCrlDistributionPoint() == "http://127.0.0.1:" + std::to_string(port) + "/crl/root");
+  auto cred = shared->generate("admin:lan", CertProfile::AgencySeal, seal(), KeyType::P256, kP12Pass);
+  REQUIRE(cred);
+  const std::string doc = signedPackage(*cred);
+  auto server = CaPublishServer::start(shared, "127.0.0.1", port);
+  REQUIRE(server);
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+
+  std::vector<std::string> fetched;
+  auto report = verifyRequiringRevocation(shared->authority().rootCertPem(), doc, true, &fetched);
+  INFO(report.toJson());
+  CHECK(report.indication == Indication::TotalPassed);
+  CHECK(report.sub_indication == SubIndication::None);
+  CHECK(report.detail == "signature and certificate valid");
+  REQUIRE(report.chain.size() == 3);
+  CHECK(report.revocation.status == RevocationStatus::Good);
+  CHECK(report.revocation.source == "OCSP " + base + "/ocsp");
+  // The signer by OCSP; the issuing CA, which names no OCSP responder, by the root's ARL.
+  CHECK(fetched == std::vector<std::string>{base + "/ocsp", base + "/crl/root"});
+
+  SECTION("the CA's server stopped: TRY_LATER, never valid") {
+    (*server)->stop();
+    auto later = verifyRequiringRevocation(shared->authority().rootCertPem(), doc, true);
+    CHECK(later.sub_indication == SubIndication::TryLater);
+    CHECK(later.detail.starts_with("revocation status of the signer certificate is unknown: OCSP " + base +
+                                   "/ocsp unreachable"));
+  }
+  (*server)->stop();
+}
+
+TEST_CASE("ca service: a CA made before ARLs opens and works as before; /crl/root serves an ARL for it") {
+  TempDir dir;
+  const int port = freePort();
+  const std::string file = (dir.path / "store.sqlite").string();
+  writeStoreFromBeforeArls(file, settingsAt(port));
+  auto store = CaStore::open(file);  // gains the ca_arls table
+  REQUIRE(store);
+  std::shared_ptr<CaStore> shared_store(std::move(*store));
+  auto none = shared_store->latestArl();
+  REQUIRE(none);
+  CHECK_FALSE(*none);
+  const auto audit = [shared_store](const std::string& e, const std::string& o, const std::string& d) {
+    return shared_store->audit(e, o, d, 0);
+  };
+  auto svc = CaService::open(shared_store, kCaPass, audit);
+  REQUIRE(svc);
+  auto shared = std::shared_ptr<CaService>(std::move(*svc));
+  CHECK(shared->authority().issuingCrlDistributionPoint().empty());
+  CHECK(shared->arlValidity() == std::chrono::days(30));
+  CHECK(shared->authority().settings().crl_url == "http://127.0.0.1:" + std::to_string(port) + "/crl");
+  auto cred = shared->generate("admin:lan", CertProfile::AgencySeal, seal(), KeyType::P256, kP12Pass);
+  REQUIRE(cred);
+  const std::string doc = signedPackage(*cred);
+  auto server = CaPublishServer::start(shared, "127.0.0.1", port);
+  REQUIRE(server);
+
+  // As before: the CA certificate names no revocation source, so requiring it gives TRY_LATER ...
+  auto strict = verifyRequiringRevocation(shared->authority().rootCertPem(), doc, true);
+  CHECK(strict.sub_indication == SubIndication::TryLater);
+  CHECK(strict.detail ==
+        "revocation status of CA certificate CN=UBND tinh Lao Cai Issuing CA,organizationIdentifier=000.00.00.H41,"
+        "O=UBND tinh Lao Cai,C=VN is unknown: no revocation source (no OCSP URL, no CRL)");
+  // ... and checking the signer only passes.
+  auto signer_only = verifyRequiringRevocation(shared->authority().rootCertPem(), doc, false);
+  INFO(signer_only.toJson());
+  CHECK(signer_only.indication == Indication::TotalPassed);
+  CHECK(signer_only.revocation.status == RevocationStatus::Good);
+
+  auto crl = answerCaRequest(*shared, "GET", "/crl", "");
+  CHECK(crl.status == 200);
+  auto arl = answerCaRequest(*shared, "GET", "/crl/root", "");
+  CHECK(arl.status == 200);
+  CHECK(arl.content_type == "application/pkix-crl");
+  auto stored = shared_store->latestArl();
+  REQUIRE(stored);
+  REQUIRE(*stored);
+  CHECK((*stored)->number == 1);
+  CHECK((*stored)->der == arl.body);
+  auto trail = shared_store->auditTrail();
+  REQUIRE(trail);
+  REQUIRE_FALSE(trail->empty());
+  CHECK(trail->back().starts_with("ca.arl 1 actor=system:schedule; nextUpdate="));
   (*server)->stop();
 }

@@ -1,7 +1,9 @@
 // The province CA mounted on a node the way `lienthong serve` mounts it (nodeCaFor + caRoutes):
-// admin-only /api/v1/ca/* over real HTTPS with mutual TLS, public /crl, and CA audit records in
-// the node's hash-chained audit log with the actor.
+// admin-only /api/v1/ca/* over real HTTPS with mutual TLS, public /crl and /crl/root, and CA audit
+// records in the node's hash-chained audit log with the actor.
 #include <Poco/JSON/Object.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <catch2/catch.hpp>
 
@@ -18,7 +20,7 @@ using namespace lienthong;
 using namespace lienthong::gateway;
 using namespace lienthong::gateway::testing;
 
-TEST_CASE("serve mounts the CA of the node's store: admin gets 200, an office 403, /crl is public; CA audit goes to the node's log") {
+TEST_CASE("serve mounts the CA of the node's store: admin gets 200, an office 403, /crl and /crl/root are public; CA audit goes to the node's log") {
   TempDir tmp;
   DevPki pki = *DevPki::open((tmp.path() / "pki").string());
   const int port = freePort();
@@ -77,6 +79,24 @@ TEST_CASE("serve mounts the CA of the node's store: admin gets 200, an office 40
   REQUIRE(crl);
   CHECK(crl->status == 200);
   CHECK(crl->content_type == "application/pkix-crl");
+  // The root's CRL (ARL), signed by the root key.
+  auto arl = anonymous->request("GET", "/crl/root");
+  REQUIRE(arl);
+  CHECK(arl->status == 200);
+  CHECK(arl->content_type == "application/pkix-crl");
+  {
+    const auto* p = reinterpret_cast<const unsigned char*>(arl->body.data());
+    std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)> parsed(
+        d2i_X509_CRL(nullptr, &p, static_cast<long>(arl->body.size())), X509_CRL_free);
+    REQUIRE(parsed);
+    const std::string root_pem = (*ca)->service->authority().rootCertPem();
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(root_pem.data(), static_cast<int>(root_pem.size())),
+                                                  BIO_free);
+    std::unique_ptr<X509, decltype(&X509_free)> root(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr),
+                                                     X509_free);
+    REQUIRE(root);
+    CHECK(X509_CRL_verify(parsed.get(), X509_get0_pubkey(root.get())) == 1);
+  }
 
   signing::SubjectFields subject;
   subject.common_name = "UBND huyen Quynh Luu";

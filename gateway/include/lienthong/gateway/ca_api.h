@@ -1,7 +1,7 @@
 // The CA's routes on the gateway's HTTPS server (mounted through NodeOptions::extra_routes).
 // Admin routes need Role::Admin (bearer JWT or client certificate, checked by the server before
 // the handler runs); the actor in the audit trail is "<role>:<subject>".
-//   GET  /crl, POST /ocsp, GET /ocsp/<base64>           anyone (signed answers)
+//   GET  /crl, GET /crl/root, POST /ocsp, GET /ocsp/<base64>   anyone (signed answers)
 //   POST /api/v1/ca/certificates  {"profile","csr"[,"dns":[..],"ip":[..]]}  201 issued certificate
 //   GET  /api/v1/ca/certificates[?expiring=30][&format=csv]                 inventory
 //   POST /api/v1/ca/revoke        {"serial","reason"}                       revoked record

@@ -1,7 +1,8 @@
 // The CA's public endpoints over plain HTTP, where certificates point relying parties
 // (RFC 5280 and RFC 6960 expect plain HTTP here: the answers are signed, and fetching them must
 // not depend on validating a TLS certificate first):
-//   GET  /crl                 the current CRL, DER (application/pkix-crl)
+//   GET  /crl                 the current CRL of the issuing CA, DER (application/pkix-crl)
+//   GET  /crl/root            the current ARL (the root's CRL, covering the issuing CA), DER
 //   POST /ocsp                DER OCSPRequest -> DER OCSPResponse (application/ocsp-response)
 //   GET  /ocsp/<base64 req>   the same, GET form of RFC 6960 appendix A.1
 // Bounded: request bodies up to 64 KiB, a fixed number of threads and queued connections.
