@@ -129,7 +129,7 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
       << "  reports: " << (*node)->url() << "/api/v1/reports/issuance (auditor), "
       << (*node)->url() << "/dashboard\n"
       << "  data:    " << config->data_dir << "\n"
-      << (*ca ? "  CA:      " + (*node)->url() + "/api/v1/ca/ (admin), /crl and /ocsp (public)\n" : "")
+      << (*ca ? "  CA:      " + (*node)->url() + "/api/v1/ca/ (admin), /crl, /crl/root and /ocsp (public)\n" : "")
       << "  reload the directory (" << config->directory_file << ") with: kill -HUP " << getpid()
       << "\nstop with Ctrl-C\n" << std::flush;
   int sig = 0;
