@@ -245,90 +245,52 @@ Result<CaCertRow> CaService::revoke(const std::string& actor, const std::string&
   return **row;
 }
 
-Result<CaCrlRow> CaService::publishLocked() {
-  auto revoked = store_->revoked();
-  if (!revoked) return std::unexpected(revoked.error());
-  std::vector<RevokedEntry> entries;
-  entries.reserve(revoked->size());
-  for (const auto& r : *revoked) {
-    auto reason = parseReason(r.reason);
-    entries.push_back({r.serial, fromSecs(r.revoked_at), reason ? *reason : RevocationReason::Unspecified});
+Result<CaCrlRow> CaService::publishLocked(RevocationList which, const std::string& actor) {
+  const bool arl = which == RevocationList::Arl;
+  std::vector<RevokedEntry> entries;  // the ARL lists no CA certificate: none can be revoked yet
+  if (!arl) {
+    auto revoked = store_->revoked();
+    if (!revoked) return std::unexpected(revoked.error());
+    entries.reserve(revoked->size());
+    for (const auto& r : *revoked) {
+      auto reason = parseReason(r.reason);
+      entries.push_back({r.serial, fromSecs(r.revoked_at), reason ? *reason : RevocationReason::Unspecified});
+    }
   }
-  auto number = store_->nextCrlNumber();
+  auto number = arl ? store_->nextArlNumber() : store_->nextCrlNumber();
   if (!number) return std::unexpected(number.error());
   const UnixTime t = now();
-  const UnixTime next = t + crl_validity_;
-  auto der = ca_.makeCrl(entries, *number, t, next);
+  const UnixTime next = t + (arl ? arl_validity_ : crl_validity_);
+  auto der = arl ? ca_.makeArl(entries, *number, t, next) : ca_.makeCrl(entries, *number, t, next);
   if (!der) return std::unexpected(der.error());
   CaCrlRow row{*number, secs(t), secs(next), std::move(*der)};
-  auto stored = store_->insertCrl(row);
+  auto stored = arl ? store_->insertArl(row) : store_->insertCrl(row);
   if (!stored) return std::unexpected(stored.error());
-  return row;
-}
-
-Result<CaCrlRow> CaService::publishCrl(const std::string& actor) {
-  std::lock_guard lock(crl_mu_);
-  auto row = publishLocked();
-  if (!row) return std::unexpected(row.error());
-  auto rec = record("ca.crl", std::to_string(row->number), actor,
-                    "nextUpdate=" + isoTime(row->next_update));
+  auto rec = record(arl ? "ca.arl" : "ca.crl", std::to_string(row.number), actor,
+                    "nextUpdate=" + isoTime(row.next_update));
   if (!rec) return std::unexpected(rec.error());
   return row;
 }
-
-Result<CaCrlRow> CaService::currentCrl() {
-  std::lock_guard lock(crl_mu_);
-  auto latest = store_->latestCrl();
-  if (!latest) return std::unexpected(latest.error());
-  const std::int64_t t = secs(now());
-  if (*latest && t < (*latest)->this_update + ((*latest)->next_update - (*latest)->this_update) / 2) {
-    return **latest;
-  }
-  auto row = publishLocked();
-  if (!row) return std::unexpected(row.error());
-  auto rec = record("ca.crl", std::to_string(row->number), "system:schedule",
-                    "nextUpdate=" + isoTime(row->next_update));
-  if (!rec) return std::unexpected(rec.error());
-  return row;
+Result<CaCrlRow> CaService::publish(RevocationList which, const std::string& actor) {
+  std::lock_guard lock(which == RevocationList::Arl ? arl_mu_ : crl_mu_);
+  return publishLocked(which, actor);
 }
 
-Result<CaCrlRow> CaService::publishArlLocked() {
-  auto number = store_->nextArlNumber();
-  if (!number) return std::unexpected(number.error());
-  const UnixTime t = now();
-  const UnixTime next = t + arl_validity_;
-  auto der = ca_.makeArl({}, *number, t, next);
-  if (!der) return std::unexpected(der.error());
-  CaCrlRow row{*number, secs(t), secs(next), std::move(*der)};
-  auto stored = store_->insertArl(row);
-  if (!stored) return std::unexpected(stored.error());
-  return row;
-}
-
-Result<CaCrlRow> CaService::publishArl(const std::string& actor) {
-  std::lock_guard lock(arl_mu_);
-  auto row = publishArlLocked();
-  if (!row) return std::unexpected(row.error());
-  auto rec = record("ca.arl", std::to_string(row->number), actor,
-                    "nextUpdate=" + isoTime(row->next_update));
-  if (!rec) return std::unexpected(rec.error());
-  return row;
-}
-
-Result<CaCrlRow> CaService::currentArl() {
-  std::lock_guard lock(arl_mu_);
-  auto latest = store_->latestArl();
+Result<CaCrlRow> CaService::current(RevocationList which) {
+  const bool arl = which == RevocationList::Arl;
+  std::lock_guard lock(arl ? arl_mu_ : crl_mu_);
+  auto latest = arl ? store_->latestArl() : store_->latestCrl();
   if (!latest) return std::unexpected(latest.error());
   const std::int64_t t = secs(now());
   const auto& l = *latest;
   if (l && t < l->this_update + (l->next_update - l->this_update) / 2) return *l;
-  auto row = publishArlLocked();
-  if (!row) return std::unexpected(row.error());
-  auto rec = record("ca.arl", std::to_string(row->number), "system:schedule",
-                    "nextUpdate=" + isoTime(row->next_update));
-  if (!rec) return std::unexpected(rec.error());
-  return row;
+  return publishLocked(which, "system:schedule");
 }
+
+Result<CaCrlRow> CaService::publishCrl(const std::string& actor) { return publish(RevocationList::Crl, actor); }
+Result<CaCrlRow> CaService::currentCrl() { return current(RevocationList::Crl); }
+Result<CaCrlRow> CaService::publishArl(const std::string& actor) { return publish(RevocationList::Arl, actor); }
+Result<CaCrlRow> CaService::currentArl() { return current(RevocationList::Arl); }
 
 std::string CaService::answerOcsp(const std::string& request_der) {
   auto lookup = [&](const std::string& serial) {

@@ -96,8 +96,11 @@ class CaService {
  private:
   CaService(std::shared_ptr<CaStore> store, signing::CertificateAuthority ca, CaAuditFn audit, Clock clock,
             std::chrono::days crl_validity, std::chrono::days arl_validity);
-  Result<CaCrlRow> publishLocked();
-  Result<CaCrlRow> publishArlLocked();
+  // The issuing CA's CRL or the root's ARL: published and served the same way.
+  enum class RevocationList { Crl, Arl };
+  Result<CaCrlRow> publish(RevocationList which, const std::string& actor);
+  Result<CaCrlRow> current(RevocationList which);
+  Result<CaCrlRow> publishLocked(RevocationList which, const std::string& actor);  // lock held
   Result<void> record(const std::string& event, const std::string& object, const std::string& actor,
                       const std::string& detail);
   signing::UnixTime now() const { return clock_(); }
