@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/axis_memory.h"
 #include "adapters/support.h"
 #include "lienthong/adapters/axis_client.h"
 #include "lienthong/adapters/axis_endpoint.h"
@@ -273,71 +274,12 @@ TEST_CASE("webhook over https refuses a certificate from the right CA issued for
 
 namespace {
 
-constexpr const char* kAxisClient = "province-h41";
-constexpr const char* kAxisSecret = "axis-shared-secret-0123";
-constexpr const char* kProvince = "000.00.00.H41";
-
-// The axis side, in memory: sends are kept, one document from G22 waits for the province.
-class AxisMemory final : public AxisBackend {
- public:
-  struct Entry {
-    std::string id, from, to, bytes, delivery, receipt;
-    schemas::MessageKind kind = schemas::MessageKind::Document;
-  };
-
-  std::mutex mu;  // guards entries
-  std::vector<Entry> entries;
-
-  Result<AxisCredential> credential(std::string_view client_id) override {
-    if (client_id != kAxisClient) return fail(ErrorCode::NotFound, "unknown client");
-    return AxisCredential{kAxisSecret, false, {kProvince}};
-  }
-  Result<std::string> send(std::string_view bytes, const AxisCaller& caller) override {
-    std::lock_guard lock(mu);
-    entries.push_back({"S" + std::to_string(entries.size() + 1), caller.organ_id, "G22",
-                       std::string(bytes), caller.delivery, "", schemas::MessageKind::Document});
-    return entries.back().id;
-  }
-  Result<std::vector<AxisListItem>> listReceived(const AxisCaller& caller) override {
-    std::lock_guard lock(mu);
-    std::vector<AxisListItem> out;
-    for (const auto& e : entries) {
-      if (e.to == caller.organ_id && e.receipt.empty()) {
-        out.push_back({e.id, e.from, e.to, e.kind, "2026-11-20T08:00:00Z", sha256Hex(e.bytes)});
-      }
-    }
-    return out;
-  }
-  Result<std::string> get(std::string_view id, const AxisCaller& caller) override {
-    std::lock_guard lock(mu);
-    for (const auto& e : entries) {
-      if (e.id == id && e.to == caller.organ_id) return e.bytes;
-    }
-    return fail(ErrorCode::NotFound, "no document " + std::string(id));
-  }
-  Result<void> updateStatus(std::string_view id, AxisReceipt receipt, std::string_view,
-                            const AxisCaller& caller) override {
-    std::lock_guard lock(mu);
-    for (auto& e : entries) {
-      if (e.id == id && e.to == caller.organ_id) {
-        e.receipt = receipt == AxisReceipt::Done ? "done" : "fail";
-        return {};
-      }
-    }
-    return fail(ErrorCode::NotFound, "no document " + std::string(id));
-  }
-  std::vector<Entry> snapshot() {
-    std::lock_guard lock(mu);
-    return entries;
-  }
-};
-
 std::unique_ptr<AxisClient> axisClient(const std::string& url, const fs::path& ca_file) {
   AxisClientSettings s;
   s.url = url;
   s.client_id = kAxisClient;
   s.secret = kAxisSecret;
-  s.organ_id = kProvince;
+  s.organ_id = kAxisProvince;
   s.timeout_ms = 5000;
   s.ca_file = ca_file.string();
   auto c = AxisClient::create(s, schemaSet());
@@ -349,17 +291,13 @@ std::unique_ptr<AxisClient> axisClient(const std::string& url, const fs::path& c
 
 TEST_CASE("axis client over https sends, lists, gets and settles with ca_file, and only with it") {
   const PkiFiles pki;
-  AxisMemory backend;
+  MemoryAxisBackend backend;
   const std::string incoming = packageBytes(321, "G22");
-  {
-    std::lock_guard lock(backend.mu);
-    backend.entries.push_back(
-        {"A1", "G22", kProvince, incoming, "", "", schemas::MessageKind::Document});
-  }
+  backend.addIncoming("A1", incoming, schemas::MessageKind::Document);
   AxisEndpoint endpoint(backend, {"/axis", 1u << 20});
   TlsLoopbackServer server(new AxisHandlerFactory(endpoint), pki.server_cert, pki.server_key);
   const std::string bytes = packageBytes();
-  Delivery d{88, "G22", kProvince, documentIdOf(bytes), schemas::MessageKind::Document, bytes};
+  Delivery d{88, "G22", kAxisProvince, documentIdOf(bytes), schemas::MessageKind::Document, bytes};
 
   auto stranger = axisClient(server.url("/axis"), pki.stranger_ca);
   const auto refused = stranger->deliver(d);
@@ -386,7 +324,7 @@ TEST_CASE("axis client over https sends, lists, gets and settles with ca_file, a
   REQUIRE(entries.size() == 2);
   CHECK(entries[0].receipt == "done");
   CHECK(entries[1].bytes == bytes);
-  CHECK(entries[1].from == kProvince);
+  CHECK(entries[1].from == kAxisProvince);
   CHECK(entries[1].delivery == "88");
   auto after = axis->poll(10);
   REQUIRE(after);
