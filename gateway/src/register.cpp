@@ -195,7 +195,8 @@ Filter filterFor(const RegisterQuery& q) {
   return f;
 }
 
-std::string placeholders(std::size_t n) {
+// "?,?,?": one SQL bind marker per value of an IN list.
+std::string bindMarkers(std::size_t n) {
   std::string s;
   for (std::size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
   return s;
@@ -563,7 +564,7 @@ Result<std::vector<StatusTiming>> RegisterBook::statusTimings(const std::vector<
     std::vector<Int64> first;
     Poco::Data::Statement st(*impl_->session);
     st << "SELECT document_sender, document_id, reporter, code, MIN(recorded_ms) FROM statuses"
-          " WHERE document_sender IN (" << placeholders(senders.size())
+          " WHERE document_sender IN (" << bindMarkers(senders.size())
        << ") GROUP BY document_sender, document_id, reporter, code",
         into(doc_sender), into(doc), into(reporter), into(code), into(first);
     for (const auto& v : senders) st, bind(v);
@@ -586,7 +587,7 @@ Result<std::map<std::string, std::int64_t>> RegisterBook::receivedTimes(
       std::vector<Int64> received;
       Poco::Data::Statement st(*impl_->session);
       st << "SELECT sender, document_id, received_ms FROM messages WHERE id IN ("
-         << placeholders(n) << ")",
+         << bindMarkers(n) << ")",
           into(sender), into(doc), into(received);
       for (std::size_t i = 0; i < n; ++i) st, bind(static_cast<Int64>(message_ids[at + i]));
       st.execute();
@@ -603,7 +604,7 @@ Result<std::vector<std::string>> RegisterBook::recallsSent(const std::vector<std
     std::vector<std::string> sender, doc;
     Poco::Data::Statement st(*impl_->session);
     st << "SELECT DISTINCT sender, document_id FROM messages WHERE kind = 'status'"
-          " AND status_code = 13 AND sender IN (" << placeholders(senders.size()) << ")",
+          " AND status_code = 13 AND sender IN (" << bindMarkers(senders.size()) << ")",
         into(sender), into(doc);
     for (const auto& v : senders) st, bind(v);
     st.execute();

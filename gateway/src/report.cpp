@@ -326,14 +326,14 @@ Result<std::vector<const schemas::Unit*>> Reporter::unitsOf(const schemas::Direc
     }
     return std::vector<const schemas::Unit*>{root};
   }
-  std::vector<const schemas::Unit*> todo{root};
+  std::vector<const schemas::Unit*> to_visit{root};
   std::set<const schemas::Unit*> seen;
-  while (!todo.empty()) {
-    const auto* u = todo.back();
-    todo.pop_back();
+  while (!to_visit.empty()) {
+    const auto* u = to_visit.back();
+    to_visit.pop_back();
     if (!seen.insert(u).second) continue;
     if (u->home_node == node_name_) out.push_back(u);
-    for (const auto* c : directory.children(u->code)) todo.push_back(c);
+    for (const auto* c : directory.children(u->code)) to_visit.push_back(c);
   }
   if (out.empty()) {
     return fail(ErrorCode::InvalidArgument, "no unit of the subtree of " + scope.unit +
