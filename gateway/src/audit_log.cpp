@@ -4,19 +4,25 @@
 #include <Poco/JSON/Parser.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
 #include "lienthong/gateway/routing.h"
 #include "lienthong/schemas/codec.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace lienthong::gateway {
 
 AuditCheckpointer::AuditCheckpointer(Store& store, std::string node, BlobSigner signer,
-                                     int every_records, int every_minutes)
+                                     int every_records, int every_minutes, std::string outside_file)
     : store_(store),
       node_(std::move(node)),
       signer_(std::move(signer)),
+      outside_file_(std::move(outside_file)),
       every_records_(every_records),
       every_minutes_(every_minutes) {}
 
@@ -82,7 +88,72 @@ Result<std::optional<AuditCheckpoint>> AuditCheckpointer::checkpointNow() {
   if (!sig) return std::unexpected(sig.error());
   c.signature = schemas::codec::encodeBase64(*sig, 0);
   if (auto r = store_.addCheckpoint(c); !r) return std::unexpected(r.error());
+  if (!outside_file_.empty()) {
+    Poco::JSON::Object line;
+    line.set("at_ms", c.at_ms);
+    line.set("last_record", c.last_record);
+    line.set("last_hash", c.last_hash);
+    line.set("records", c.records);
+    line.set("body", c.body);
+    line.set("signature", c.signature);
+    std::ostringstream text;
+    line.stringify(text);
+    const std::string bytes = text.str() + "\n";
+    const int fd = ::open(outside_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const bool ok = fd >= 0 && ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) &&
+                    ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!ok) {
+      return fail(ErrorCode::Io, "audit checkpoint " + std::to_string(c.last_record) +
+                                     " is in the store but could not be appended to '" +
+                                     outside_file_ + "'");
+    }
+  }
   return std::optional<AuditCheckpoint>{c};
+}
+
+Result<std::vector<AuditCheckpoint>> readCheckpointFile(const std::string& file) {
+  std::vector<AuditCheckpoint> out;
+  std::ifstream in(file);
+  if (!in) return out;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    try {
+      Poco::JSON::Parser p;
+      auto o = p.parse(line).extract<Poco::JSON::Object::Ptr>();
+      AuditCheckpoint c;
+      c.id = lineno;
+      c.at_ms = o->getValue<std::int64_t>("at_ms");
+      c.last_record = o->getValue<std::int64_t>("last_record");
+      c.last_hash = o->getValue<std::string>("last_hash");
+      c.records = o->getValue<std::int64_t>("records");
+      c.body = o->getValue<std::string>("body");
+      c.signature = o->getValue<std::string>("signature");
+      out.push_back(std::move(c));
+    } catch (const Poco::Exception& e) {
+      // A line cut by a crash while it was appended is the last one: what precedes it stands.
+      if (in.peek() == std::char_traits<char>::eof()) break;
+      return fail(ErrorCode::Storage, file + ":" + std::to_string(lineno) +
+                                          ": not a checkpoint line: " + e.displayText());
+    }
+  }
+  return out;
+}
+
+Result<OutsideEvidence> outsideEvidence(const std::string& store_file) {
+  OutsideEvidence e;
+  e.checkpoint_file = (std::filesystem::path(store_file).parent_path() / kCheckpointFileName).string();
+  auto cps = readCheckpointFile(e.checkpoint_file);
+  if (!cps) return std::unexpected(cps.error());
+  e.checkpoints = std::move(*cps);
+  e.head_file = auditHeadPath(store_file);
+  auto head = readAuditHead(e.head_file);
+  if (!head) return std::unexpected(head.error());
+  e.head = *head;
+  return e;
 }
 
 Result<CheckpointBody> parseCheckpointBody(const std::string& body) {
@@ -103,7 +174,7 @@ Result<CheckpointBody> parseCheckpointBody(const std::string& body) {
 
 Result<AuditVerification> verifyAuditLog(
     Store& store, const BlobVerifier& verify,
-    const std::function<void(std::int64_t, std::int64_t)>& progress) {
+    const std::function<void(std::int64_t, std::int64_t)>& progress, const OutsideEvidence& outside) {
   AuditVerification out;
   auto last = store.lastAudit();
   if (!last) return std::unexpected(last.error());
@@ -113,12 +184,19 @@ Result<AuditVerification> verifyAuditLog(
 
   // The signed bodies say which record each checkpoint pins; remember those hashes on the way.
   std::vector<std::pair<AuditCheckpoint, CheckpointBody>> pinned;
+  std::vector<std::string> kept_in;  // "" for the store's checkpoints, else the file
   std::map<std::int64_t, std::string> hash_at;
-  for (const auto& c : *cps) {
+  std::vector<AuditCheckpoint> all = *cps;
+  all.insert(all.end(), outside.checkpoints.begin(), outside.checkpoints.end());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& c = all[i];
+    const bool in_store = i < cps->size();
     auto body = parseCheckpointBody(c.body);
     if (!body) {
       out.intact = false;
-      out.problem = "checkpoint " + std::to_string(c.id) + ": " + body.error().message;
+      out.problem = "checkpoint " + std::to_string(c.id) +
+                    (in_store ? "" : " (line of " + outside.checkpoint_file + ")") + ": " +
+                    body.error().message;
       return out;
     }
     if (verify) {
@@ -133,7 +211,9 @@ Result<AuditVerification> verifyAuditLog(
     }
     hash_at[body->last_record];
     pinned.emplace_back(c, *body);
+    kept_in.push_back(in_store ? std::string() : outside.checkpoint_file);
   }
+  if (outside.head) hash_at[outside.head->last_record];
   if (!verify && !pinned.empty()) {
     out.warnings.push_back("checkpoint signatures not checked (no trust store given)");
   }
@@ -178,14 +258,16 @@ Result<AuditVerification> verifyAuditLog(
     if (progress) progress(out.records, total);
   }
 
-  for (const auto& [c, body] : pinned) {
+  for (std::size_t i = 0; i < pinned.size(); ++i) {
+    const auto& [c, body] = pinned[i];
+    const std::string kept = kept_in[i].empty() ? "" : ", kept in " + kept_in[i] + ",";
     ++out.checkpoints;
     if (body.last_record > out.records) {
       out.intact = false;
       out.first_bad = out.records + 1;
       out.problem = "records " + std::to_string(out.records + 1) + " to " +
                     std::to_string(body.last_record) + " are missing: the log ends at record " +
-                    std::to_string(out.records) + " but the checkpoint signed at " + body.at +
+                    std::to_string(out.records) + " but the checkpoint signed at " + body.at + kept +
                     " covers up to record " + std::to_string(body.last_record) + " (tail cut)";
       return out;
     }
@@ -195,6 +277,25 @@ Result<AuditVerification> verifyAuditLog(
       out.problem = "record " + std::to_string(body.last_record) +
                     " differs from the checkpoint signed at " + body.at +
                     " (the chain was rebuilt after it was signed)";
+      return out;
+    }
+  }
+  if (const auto& h = outside.head) {
+    if (h->last_record > out.records) {
+      out.intact = false;
+      out.first_bad = out.records + 1;
+      out.problem = "records " + std::to_string(out.records + 1) + " to " +
+                    std::to_string(h->last_record) + " are missing: the log ends at record " +
+                    std::to_string(out.records) + " but " + outside.head_file + " says record " +
+                    std::to_string(h->last_record) + " was committed at " + timestampVn(h->at_ms) +
+                    " (the store lost its tail)";
+      return out;
+    }
+    if (hash_at[h->last_record] != h->last_hash) {
+      out.intact = false;
+      out.first_bad = h->last_record;
+      out.problem = "record " + std::to_string(h->last_record) + " differs from the one " +
+                    outside.head_file + " says was committed at " + timestampVn(h->at_ms);
       return out;
     }
   }

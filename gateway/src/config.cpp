@@ -50,6 +50,20 @@ Result<NodeConfig> loadConfig(const std::string& path) {
     out = static_cast<std::remove_reference_t<decltype(out)>>(n);
     return {};
   };
+  // "7d", "36h", "90m", "600s", "1500ms": a span of time, at least a second.
+  const auto duration = [&](const std::string& key, const std::string& v, std::int64_t& out) -> Result<void> {
+    long long n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    const std::string unit(p, v.data() + v.size());
+    const long long scale = unit == "d" ? 86400000ll : unit == "h" ? 3600000ll : unit == "m" ? 60000ll
+                            : unit == "s" ? 1000ll : unit == "ms" ? 1ll : 0ll;
+    if (ec != std::errc() || scale == 0 || n <= 0 || n > 3650ll * 86400000ll / scale) {
+      return bad(key, "'" + v + "' is not a span like 7d, 36h, 90m, 600s or 1500ms");
+    }
+    out = n * scale;
+    if (out < 1000) return bad(key, "'" + v + "' is shorter than a second");
+    return {};
+  };
   const auto file = [&](const std::string& key, const std::string& v, std::string& out) -> Result<void> {
     fs::path p(v);
     if (p.is_relative()) p = fs::path(path).parent_path() / p;
@@ -142,7 +156,13 @@ Result<NodeConfig> loadConfig(const std::string& path) {
     } else if (key == "dispatch.workers") {
       r = integer(key, v, 1, 64, c.dispatch.workers);
     } else if (key == "dispatch.max_attempts") {
-      r = integer(key, v, 1, 1000, c.dispatch.max_attempts);
+      r = integer(key, v, 0, 1000000, c.dispatch.max_attempts);
+    } else if (key == "dispatch.retry_horizon") {
+      r = duration(key, v, c.dispatch.retry_horizon_ms);
+    } else if (key == "dispatch.per_peer") {
+      r = integer(key, v, 0, 64, c.dispatch.per_peer);
+    } else if (key == "dispatch.breaker_failures") {
+      r = integer(key, v, 1, 1000, c.dispatch.breaker_failures);
     } else if (key == "dispatch.backoff_ms") {
       r = integer(key, v, 1, 3600000, c.dispatch.backoff_ms);
     } else if (key == "dispatch.backoff_max_ms") {

@@ -1,8 +1,11 @@
 #include "lienthong/gateway/https_client.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
@@ -10,10 +13,42 @@
 
 namespace lienthong::gateway {
 
+namespace {
+
+// Poco 1.11's secure connect bounds the TCP connect only; the TLS handshake after it would wait
+// for as long as a silent peer keeps the connection open. This session connects the plain socket
+// with the deadline, sets the send and receive deadlines on it, and only then runs the handshake
+// over it: every read and write of the handshake, as of the requests after it, is bounded.
+class DeadlineSession final : public Poco::Net::HTTPSClientSession {
+ public:
+  DeadlineSession(const std::string& host, Poco::UInt16 port, Poco::Net::Context::Ptr ctx,
+                  Poco::Timespan timeout)
+      : HTTPSClientSession(host, port, ctx), ctx_(std::move(ctx)), timeout_(timeout) {
+    setTimeout(timeout);
+  }
+
+ protected:
+  void connect(const Poco::Net::SocketAddress& address) override {
+    Poco::Net::StreamSocket raw;
+    raw.connect(address, timeout_);
+    raw.setReceiveTimeout(timeout_);
+    raw.setSendTimeout(timeout_);
+    raw.setNoDelay(true);
+    attachSocket(Poco::Net::SecureStreamSocket::attach(raw, getHost(), ctx_));
+  }
+
+ private:
+  Poco::Net::Context::Ptr ctx_;
+  Poco::Timespan timeout_;
+};
+
+}  // namespace
+
 struct HttpsClient::Impl {
   SslLibrary ssl;
   std::unique_ptr<Poco::Net::HTTPSClientSession> session;
   std::string bearer;
+  bool used = false;  // a request went through: a failure may be a kept-alive connection closed
 };
 
 HttpsClient::HttpsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -29,8 +64,9 @@ Result<std::unique_ptr<HttpsClient>> HttpsClient::open(const std::string& base_u
     if (uri.getScheme() != "https") {
       return fail(ErrorCode::Config, "'" + base_url + "' is not an https:// URL");
     }
-    impl->session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), *ctx);
-    impl->session->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout_ms) * 1000));
+    impl->session = std::make_unique<DeadlineSession>(
+        uri.getHost(), uri.getPort(), *ctx,
+        Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout_ms) * 1000));
     impl->session->setKeepAlive(true);
   } catch (const Poco::Exception& e) {
     return fail(ErrorCode::Config, "'" + base_url + "': " + e.displayText());
@@ -63,10 +99,15 @@ Result<ClientResponse> HttpsClient::request(const std::string& method, const std
       out.status = static_cast<int>(resp.getStatus());
       out.content_type = resp.getContentType();
       Poco::StreamCopier::copyToString(is, out.body);
+      impl_->used = true;
       return out;
     } catch (const Poco::Exception& e) {
       impl_->session->reset();
-      if (attempt == 1) {
+      // Only a connection that served before is tried again, and not after a deadline passed:
+      // a silent peer costs one deadline, not two.
+      const bool stale = impl_->used && dynamic_cast<const Poco::TimeoutException*>(&e) == nullptr;
+      impl_->used = false;
+      if (attempt == 1 || !stale) {
         return fail(ErrorCode::Network, method + " " + impl_->session->getHost() + ":" +
                                             std::to_string(impl_->session->getPort()) + path +
                                             ": " + e.displayText());

@@ -80,6 +80,9 @@ struct Node::Impl {
   std::condition_variable house_cv;
   bool house_dirty = false;
   bool house_stop = false;
+  std::mutex probe_mu;  // guards probe_ms and probe_result
+  std::int64_t probe_ms = 0;
+  Result<void> probe_result;
 
   void stored() {
     if (dispatcher) dispatcher->wake();
@@ -243,12 +246,12 @@ struct Node::Impl {
     return {};
   }
 
-  void deliveryFailed(const Delivery& d, const StoredMessage& m) {
-    log("delivery failed", m.document_id, d.recipient + ": " + d.last_error);
+  void deliveryFailed(const Delivery& d, const StoredMessage& m, const std::string& reason) {
+    log("delivery failed", m.document_id, d.recipient + ": " + reason);
     if (m.kind != MessageKind::Document) return;
     (void)issueStatus(d.recipient, m.sender, m.document_id, StatusCode::Rejected,
                       "Không chuyển được văn bản tới " + d.recipient + " (node " + config.name +
-                          ", " + std::to_string(config.dispatch.max_attempts) + " lần thử)",
+                          "): " + reason.substr(0, 400) + " / Could not deliver to " + d.recipient,
                       nowMs());
   }
 
@@ -329,6 +332,8 @@ struct Node::Impl {
   // --- HTTP handlers ---
 
   HttpResponse postMessage(const HttpRequest& r, MessageKind kind) {
+    // A peer that hands something over is up: what waits for it is retried now.
+    if (r.credential.role == Role::Node && dispatcher) dispatcher->peerSeen(r.credential.subject);
     auto out = intake->submit(r.body, r.credential, r.header("x-lienthong-hops"), kind);
     if (!out) {
       log("refused", "", out.error().error.describe());
@@ -502,9 +507,26 @@ struct Node::Impl {
     return HttpResponse::json(200, stringify(o));
   }
 
+  // Whether the store takes writes, probed at most every 2 s.
+  Result<void> storageWritable() {
+    std::lock_guard lock(probe_mu);
+    const auto now = nowMs();
+    if (now - probe_ms >= 2000 || !probe_result) {
+      probe_result = store->probeWrite();
+      probe_ms = now;
+    }
+    return probe_result;
+  }
+
   HttpResponse health() {
     auto c = store->counts();
     if (!c) return HttpResponse::error(c.error());
+    if (auto w = storageWritable(); !w) {
+      return HttpResponse::error(httpError(
+          ErrorCode::Storage, "storage cannot be written (" + w.error().message +
+                                  "): documents are refused until it can; free disk space or "
+                                  "fix the data folder " + config.data_dir));
+    }
     Poco::JSON::Object o;
     o.set("status", "ok");
     o.set("node", config.name);
@@ -543,6 +565,10 @@ struct Node::Impl {
                      auto c = store->counts();
                      return c ? c->pending : -1;
                    });
+                   auto backlog = store->backlog();
+                   out.body += renderBacklog(backlog ? *backlog : std::vector<Backlog>{},
+                                             dispatcher ? dispatcher->health() : std::vector<HopHealth>{},
+                                             nowMs());
                    return out;
                  }});
     if (axis) {
@@ -676,7 +702,8 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
     auto cms = makeCmsSigner(key, c.signing_passphrase, cert);
     if (!cms) return fail(ErrorCode::Config, config.source + ": " + cms.error().message);
     impl->checkpointer = std::make_unique<AuditCheckpointer>(
-        *impl->store, c.name, std::move(*cms), c.audit_checkpoint_every, c.audit_checkpoint_minutes);
+        *impl->store, c.name, std::move(*cms), c.audit_checkpoint_every, c.audit_checkpoint_minutes,
+        (fs::path(c.data_dir) / kCheckpointFileName).string());
   }
   impl->adapters = std::make_unique<AdapterHub>(c.name, impl->schemas);
   if (auto a = impl->adapters->reload(*directory); !a) {
@@ -702,7 +729,9 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   impl->dispatcher = std::make_unique<Dispatcher>(
       c.dispatch, c.name, *impl->store, impl->directory, *impl->peers, impl->metrics,
       [self](const Delivery& d, const StoredMessage& m) { return self->deliverLocal(d, m); },
-      [self](const Delivery& d, const StoredMessage& m) { self->deliveryFailed(d, m); });
+      [self](const Delivery& d, const StoredMessage& m, const std::string& reason) {
+        self->deliveryFailed(d, m, reason);
+      });
   auto server = HttpServer::start(c.http, impl->makeRoutes());
   if (!server) {
     return fail(ErrorCode::Config, config.source + ": node.listen: " + server.error().message);

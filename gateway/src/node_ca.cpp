@@ -32,7 +32,13 @@ CaAuditFn CaAuditBridge::fn() {
 Result<bool> storeHoldsCa(const std::string& store_file) {
   if (!std::filesystem::exists(store_file)) return false;
   auto store = CaStore::open(store_file);
-  if (!store) return std::unexpected(store.error());
+  if (!store) {
+    // Whether or not it holds a CA, a store SQLite cannot open is a damaged store: say so.
+    if (auto check = checkStore(store_file, false); check && !check->ok()) {
+      return std::unexpected(damageError(store_file, *check));
+    }
+    return std::unexpected(store.error());
+  }
   auto settings = (*store)->settings();
   if (!settings) return std::unexpected(settings.error());
   return !settings->empty();

@@ -6,6 +6,8 @@
 // Reads use a small pool of reader connections, which WAL lets run beside the writer.
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -18,8 +20,13 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
+#include <Poco/Nullable.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "lienthong/gateway/intake.h"
+#include "lienthong/gateway/routing.h"
 #include "lienthong/gateway/store.h"
 
 namespace lienthong::gateway {
@@ -218,16 +225,20 @@ class SqliteStore final : public Store {
     }
     queue_cv_.notify_all();
     if (committer_.joinable()) committer_.join();
+    if (head_fd_ >= 0) ::close(head_fd_);
   }
 
-  Result<void> open(int readers) {
+  Result<void> open(int readers, bool check_head) {
     try {
       if (auto r = migrate(); !r) return r;
       auto& s = *writer_;
+      // Outside the migrations: a scratch row /healthz rewrites to prove the storage writable.
+      s << "CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL)", now;
       std::vector<Int64> id;
       std::vector<std::string> hash;
       s << "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", into(id), into(hash), now;
       chain_ = id.empty() ? Chain{0, std::string(kAuditGenesis)} : Chain{id[0], hash[0]};
+      if (auto h = checkHead(s, check_head); !h) return h;
       for (int i = 0; i < readers; ++i) {
         auto r = std::make_unique<Session>("SQLite", path_);
         *r << "PRAGMA busy_timeout=5000", now;
@@ -291,7 +302,7 @@ class SqliteStore final : public Store {
       st.execute();
       auto all = rows.take();
       if (all.empty()) return fail(ErrorCode::NotFound, "no message " + std::to_string(id));
-      return all.front();
+      return intact(std::move(all.front()));
     });
   }
 
@@ -307,7 +318,9 @@ class SqliteStore final : public Store {
       st.execute();
       auto all = rows.take();
       if (all.empty()) return std::optional<StoredMessage>{};
-      return std::optional<StoredMessage>{all.front()};
+      auto m = intact(std::move(all.front()));
+      if (!m) return std::unexpected(m.error());
+      return std::optional<StoredMessage>{std::move(*m)};
     });
   }
 
@@ -320,21 +333,39 @@ class SqliteStore final : public Store {
           bind(document_id);
       rows.bind(st);
       st.execute();
-      return rows.take();
+      std::vector<StoredMessage> out;
+      for (auto& one : rows.take()) {
+        auto m = intact(std::move(one));
+        if (!m) return std::unexpected(m.error());
+        out.push_back(std::move(*m));
+      }
+      return out;
     });
   }
 
   Result<std::vector<Delivery>> dueDeliveries(std::int64_t now_ms, int limit,
-                                              const std::vector<std::int64_t>& busy) override {
+                                              const std::vector<std::int64_t>& busy,
+                                              const std::vector<std::string>& skip_nodes,
+                                              const std::vector<std::string>& skip_units) override {
     return read("due deliveries", [&](Session& s) -> Result<std::vector<Delivery>> {
       DeliveryRows rows;
       Int64 at = now_ms;
       int n = limit + static_cast<int>(busy.size());
+      const auto marks = [](std::size_t k) {
+        std::string m;
+        for (std::size_t i = 0; i < k; ++i) m += i == 0 ? "?" : ",?";
+        return m;
+      };
       Poco::Data::Statement st(s);
       st << "SELECT " << kDeliveryColumns
          << " FROM deliveries WHERE state = 'pending' AND next_attempt_ms <= ?"
-            " ORDER BY next_attempt_ms, id LIMIT ?",
-          bind(at), bind(n);
+         << (skip_nodes.empty() ? "" : " AND NOT (route = 'peer' AND next_node IN (" + marks(skip_nodes.size()) + "))")
+         << (skip_units.empty() ? "" : " AND NOT (route = 'local' AND recipient IN (" + marks(skip_units.size()) + "))")
+         << " ORDER BY next_attempt_ms, id LIMIT ?",
+          bind(at);
+      for (const auto& node : skip_nodes) st, bind(node);
+      for (const auto& unit : skip_units) st, bind(unit);
+      st, bind(n);
       rows.bind(st);
       st.execute();
       std::set<std::int64_t> skip(busy.begin(), busy.end());
@@ -380,6 +411,10 @@ class SqliteStore final : public Store {
     return write("finish delivery", [&](Session& s) -> Result<void> {
       Int64 key = id, at = now_ms;
       const std::string st(state);
+      // Already there (a status recorded it with its audit record): nothing to add.
+      std::vector<std::string> was;
+      s << "SELECT state FROM deliveries WHERE id = ?", bind(key), into(was), now;
+      if (!was.empty() && was[0] == st) return {};
       s << "UPDATE deliveries SET state = ?, done_ms = ?, last_error = ? WHERE id = ?", bind(st),
           bind(at), bind(note), bind(key), now;
       std::vector<std::string> document_id;
@@ -413,6 +448,48 @@ class SqliteStore final : public Store {
            " HAVING COUNT(*) > 0", into(at), now;
       if (at.empty()) return std::optional<std::int64_t>{};
       return std::optional<std::int64_t>{at.front()};
+    });
+  }
+
+  Result<int> retryNow(const std::string& node, std::int64_t now_ms) override {
+    return write("retry now", [&](Session& s) -> Result<int> {
+      Int64 at = now_ms;
+      Poco::Data::Statement st(s);
+      st << "UPDATE deliveries SET next_attempt_ms = ? WHERE state = 'pending' AND route = 'peer'"
+            " AND next_node = ? AND next_attempt_ms > ?",
+          bind(at), bind(node), bind(at);
+      return static_cast<int>(st.execute());
+    });
+  }
+
+  Result<std::vector<Delivery>> pendingCreatedBefore(std::int64_t created_before_ms,
+                                                     int limit) override {
+    return read("pending deliveries past the horizon", [&](Session& s) -> Result<std::vector<Delivery>> {
+      DeliveryRows rows;
+      Int64 before = created_before_ms;
+      Poco::Data::Statement st(s);
+      st << "SELECT " << kDeliveryColumns
+         << " FROM deliveries WHERE state = 'pending' AND created_ms < ? ORDER BY id LIMIT ?",
+          bind(before), bind(limit);
+      rows.bind(st);
+      st.execute();
+      return rows.take();
+    });
+  }
+
+  Result<std::vector<Backlog>> backlog() override {
+    return read("backlog", [&](Session& s) -> Result<std::vector<Backlog>> {
+      std::vector<std::string> route, hop;
+      std::vector<Int64> pending, oldest;
+      s << "SELECT route, CASE WHEN route = 'peer' THEN next_node ELSE recipient END AS hop,"
+           " COUNT(*), MIN(created_ms) FROM deliveries WHERE state = 'pending'"
+           " GROUP BY route, hop ORDER BY route, hop",
+          into(route), into(hop), into(pending), into(oldest), now;
+      std::vector<Backlog> out;
+      for (std::size_t i = 0; i < route.size(); ++i) {
+        out.push_back(Backlog{parseRoute(route[i]), hop[i], pending[i], oldest[i]});
+      }
+      return out;
     });
   }
 
@@ -483,6 +560,15 @@ class SqliteStore final : public Store {
                     AuditEntry{"status " + std::to_string(r.code), "system", r.document_id,
                                "delivery:" + std::to_string(delivery_id),
                                "from " + r.reporter + " for " + r.document_sender});
+      // The delivery's own record goes in the same transaction: a crash after this commit
+      // cannot leave a delivered status without it (finishDelivery then finds it done).
+      std::vector<Int64> message_id;
+      s << "SELECT message_id FROM deliveries WHERE id = ?", bind(key), into(message_id), now;
+      appendChained(s, at,
+                    AuditEntry{"delivery " + delivered, "system", r.document_id,
+                               "delivery:" + std::to_string(delivery_id) +
+                                   (message_id.empty() ? "" : " message:" + std::to_string(message_id[0])),
+                               "mailbox"});
       return {};
     });
   }
@@ -517,6 +603,16 @@ class SqliteStore final : public Store {
       s << "SELECT COUNT(*) FROM deliveries WHERE state = 'failed'", into(c.failed), now;
       s << "SELECT COUNT(*) FROM audit", into(c.audit), now;
       return c;
+    });
+  }
+
+  Result<void> probeWrite() override {
+    return write("write probe", [&](Session& s) -> Result<void> {
+      Int64 at = nowMs();
+      s << "INSERT INTO health_probe(id, at_ms) VALUES (1, ?)"
+           " ON CONFLICT(id) DO UPDATE SET at_ms = excluded.at_ms",
+          bind(at), now;
+      return {};
     });
   }
 
@@ -585,6 +681,37 @@ class SqliteStore final : public Store {
     std::string last_hash;
   };
 
+  // A stored message whose bytes no longer match their content_hash is never served: the
+  // caller gets a Storage error naming it, and the damage is recorded once in the audit log.
+  Result<StoredMessage> intact(StoredMessage m) {
+    if (sha256Hex(m.bytes) == m.content_hash) return m;
+    bool first = false;
+    {
+      std::lock_guard lock(damage_mu_);
+      first = damaged_.insert(m.id).second;
+    }
+    const std::string what = "stored " + std::string(kindName(m.kind)) + " " + std::to_string(m.id) +
+                             " ('" + m.document_id + "' from " + m.sender + ") is damaged in '" +
+                             path_ + "': its bytes no longer match the SHA-256 recorded at intake";
+    if (first) (void)appendAudit(AuditEntry{"store damage", "system", m.document_id,
+                                            "message:" + std::to_string(m.id), what});
+    return fail(ErrorCode::Storage, what + "; it is not served. Restore the store from a backup "
+                                           "or ask the sender to send it again (lienthong store check "
+                                           "lists every damaged message)");
+  }
+
+  // The audit head outside the store (`<store>.audit-head`): "id hash" of the last committed
+  // record, rewritten after every commit. A store that ends before it lost its tail.
+  void writeHead() {
+    if (head_fd_ < 0 || chain_.last_id == head_written_) return;
+    const std::string line = std::to_string(chain_.last_id) + " " + chain_.last_hash + " " +
+                             std::to_string(nowMs()) + "\n";
+    if (::pwrite(head_fd_, line.data(), line.size(), 0) == static_cast<ssize_t>(line.size())) {
+      (void)::ftruncate(head_fd_, static_cast<off_t>(line.size()));
+      head_written_ = chain_.last_id;
+    }
+  }
+
   // One write waiting for the committer. `run` performs it on the writer connection and says
   // whether to keep its changes; `fail` replaces its result when the batch does not commit.
   struct WriteJob {
@@ -592,6 +719,39 @@ class SqliteStore final : public Store {
     std::function<void(const Error&)> fail;
     bool done = false;
   };
+
+  // Compares the store's audit log with the head written outside it; then keeps that file open
+  // to rewrite it after each commit.
+  Result<void> checkHead(Session& s, bool check) {
+    const std::string head = auditHeadPath(path_);
+    if (check) {
+      auto mark = readAuditHead(head);
+      if (!mark) return std::unexpected(mark.error());
+      if (*mark) {
+        const auto& [at_id, at_hash, at_ms] = **mark;
+        std::vector<std::string> found;
+        Int64 key = at_id;
+        s << "SELECT hash FROM audit WHERE id = ?", bind(key), into(found), now;
+        if (chain_.last_id < at_id || found.empty() || found[0] != at_hash) {
+          return fail(ErrorCode::Storage,
+                      "the store '" + path_ + "' has lost its last records: its audit log ends at record " +
+                          std::to_string(chain_.last_id) + (found.empty() || chain_.last_id < at_id ? "" : " and differs there") +
+                          ", but '" + head + "' says record " + std::to_string(at_id) +
+                          " was committed (at " + timestampVn(at_ms) +
+                          "); documents answered 202 after record " + std::to_string(chain_.last_id) +
+                          " may be lost. The node does not start on it: restore the store (and its "
+                          "-wal) from a backup, or, to go on with the store as it is, move '" + head +
+                          "' aside (keep it as evidence; `lienthong audit verify` still reports the loss "
+                          "against audit-checkpoints.jsonl)");
+        }
+      }
+    }
+    if (!check) return {};  // a reading tool (audit verify, store check) leaves the head alone
+    head_fd_ = ::open(head.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    head_written_ = -1;
+    writeHead();
+    return {};
+  }
 
   Result<void> migrate() {
     auto& s = *writer_;
@@ -714,6 +874,7 @@ class SqliteStore final : public Store {
           s << "RELEASE job", now;
         }
         s << "COMMIT", now;
+        writeHead();
       } catch (const std::exception& e) {
         try {
           s << "ROLLBACK", now;
@@ -765,6 +926,10 @@ class SqliteStore final : public Store {
   std::string path_;
   std::unique_ptr<Session> writer_;  // used by the committer thread only (and open() before it)
   Chain chain_;                      // the audit log's head; committer thread only
+  int head_fd_ = -1;                 // <store>.audit-head; committer thread only
+  std::int64_t head_written_ = 0;
+  std::mutex damage_mu_;             // guards damaged_
+  std::set<std::int64_t> damaged_;   // messages whose damage is already in the audit log
 
   std::mutex queue_mu_;  // guards queue_, stopping_ and every queued WriteJob::done
   std::condition_variable queue_cv_;
@@ -795,16 +960,125 @@ std::string auditRecordHash(const AuditRecord& r) {
   return sha256Hex(canon);
 }
 
-Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path) {
+Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path, StoreOpenOptions options) {
+  if (options.quick_check && std::filesystem::exists(path)) {
+    auto check = checkStore(path, false);
+    if (!check) return std::unexpected(check.error());
+    if (!check->ok()) return std::unexpected(damageError(path, *check));
+  }
   try {
     Poco::Data::SQLite::Connector::registerConnector();
     auto session = std::make_unique<Poco::Data::Session>("SQLite", path);
     auto store = std::make_unique<SqliteStore>(path, std::move(session));
-    if (auto r = store->open(4); !r) return std::unexpected(r.error());
+    if (auto r = store->open(4, options.check_head); !r) return std::unexpected(r.error());
     return std::unique_ptr<Store>(std::move(store));
   } catch (const Poco::Exception& e) {
     return fail(ErrorCode::Storage, "cannot open the store '" + path + "': " + e.displayText());
   }
+}
+
+std::string auditHeadPath(const std::string& store_path) { return store_path + ".audit-head"; }
+
+Result<std::optional<AuditHead>> readAuditHead(const std::string& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return std::optional<AuditHead>{};
+  std::ifstream in(file);
+  AuditHead h;
+  if (!(in >> h.last_record >> h.last_hash >> h.at_ms)) {
+    if (std::filesystem::file_size(file, ec) == 0) return std::optional<AuditHead>{};
+    return fail(ErrorCode::Storage, "'" + file + "' is not an audit head (id hash time): remove it "
+                                    "if the store is known to be intact");
+  }
+  return std::optional<AuditHead>{h};
+}
+
+Error damageError(const std::string& path, const StoreCheck& check) {
+  std::string what;
+  for (std::size_t i = 0; i < check.problems.size() && i < 5; ++i) what += (i ? "; " : "") + check.problems[i];
+  if (check.problems.size() > 5) what += "; and " + std::to_string(check.problems.size() - 5) + " more";
+  return Error{ErrorCode::Storage,
+               "the store '" + path + "' is damaged: " + what +
+                   ". The node does not start on a damaged store: stop it, copy the file (with its "
+                   "-wal) aside as evidence, restore the last backup, and run `lienthong store check "
+                   "--data DIR` for the full report / Kho dữ liệu bị hỏng: khôi phục từ bản sao lưu",
+               0,
+               {}};
+}
+
+Result<StoreCheck> checkStore(const std::string& path, bool full) {
+  StoreCheck out;
+  out.file = path;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return fail(ErrorCode::NotFound, "no store at '" + path + "'");
+  }
+  try {
+    Poco::Data::SQLite::Connector::registerConnector();
+    Session s("SQLite", path);
+    s << "PRAGMA busy_timeout=5000", now;
+    std::vector<std::string> rows;
+    s << (full ? "PRAGMA integrity_check(100)" : "PRAGMA quick_check(100)"), into(rows), now;
+    for (const auto& r : rows) {
+      if (r != "ok") out.problems.push_back("SQLite " + std::string(full ? "integrity_check" : "quick_check") + ": " + r);
+    }
+    std::vector<std::string> tables;
+    s << "SELECT name FROM sqlite_master WHERE type = 'table'", into(tables), now;
+    const auto has = [&](const std::string& t) { return std::find(tables.begin(), tables.end(), t) != tables.end(); };
+    if (has("schema_version")) {
+      std::vector<int> version;
+      s << "SELECT version FROM schema_version", into(version), now;
+      if (version.size() != 1) {
+        out.problems.push_back("schema_version holds " + std::to_string(version.size()) + " rows instead of 1");
+      } else {
+        out.schema_version = version[0];
+        const std::vector<std::pair<int, std::string>> needed = {
+            {1, "messages"}, {1, "deliveries"}, {1, "statuses"}, {1, "audit"}, {2, "audit_checkpoints"}};
+        for (const auto& [since, table] : needed) {
+          if (version[0] >= since && !has(table)) out.problems.push_back("table '" + table + "' is missing");
+        }
+        // The columns every read relies on.
+        const std::vector<std::pair<std::string, std::vector<std::string>>> columns = {
+            {"messages", {"id", "kind", "sender", "content_hash", "bytes", "received_ms"}},
+            {"deliveries", {"id", "message_id", "recipient", "route", "state", "next_attempt_ms"}},
+            {"audit", {"id", "at_ms", "event", "prev_hash", "hash"}}};
+        for (const auto& [table, cols] : columns) {
+          if (!has(table)) continue;
+          std::vector<int> cid, notnull, pk;
+          std::vector<std::string> name, type;
+          std::vector<Poco::Nullable<std::string>> dflt;
+          s << "PRAGMA table_info(" + table + ")", into(cid), into(name), into(type), into(notnull),
+              into(dflt), into(pk), now;
+          for (const auto& c : cols) {
+            if (std::find(name.begin(), name.end(), c) == name.end()) {
+              out.problems.push_back("table '" + table + "' has no column '" + c + "'");
+            }
+          }
+        }
+      }
+    }
+    if (full && out.problems.empty() && has("messages")) {
+      Int64 after = 0;
+      while (true) {
+        std::vector<Int64> id;
+        std::vector<std::string> hash, bytes;
+        s << "SELECT id, content_hash, bytes FROM messages WHERE id > ? ORDER BY id LIMIT 200",
+            bind(after), into(id), into(hash), into(bytes), now;
+        if (id.empty()) break;
+        for (std::size_t i = 0; i < id.size(); ++i) {
+          ++out.messages;
+          if (sha256Hex(bytes[i]) != hash[i]) {
+            out.problems.push_back("message " + std::to_string(id[i]) +
+                                   ": its bytes do not match its content_hash");
+          }
+        }
+        after = id.back();
+      }
+    }
+  } catch (const Poco::Exception& e) {
+    out.problems.push_back("SQLite cannot read it: " + e.displayText() +
+                           " (the file's header or pages are damaged, or it is not a store)");
+  }
+  return out;
 }
 
 }  // namespace lienthong::gateway

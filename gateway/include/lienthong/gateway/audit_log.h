@@ -21,8 +21,10 @@ namespace lienthong::gateway {
 
 class AuditCheckpointer {
  public:
+  // `outside_file`: each checkpoint is also appended (one JSON line, fsync) to this file outside
+  // the store, so a store that loses its tail cannot take its checkpoints with it.
   AuditCheckpointer(Store& store, std::string node, BlobSigner signer, int every_records,
-                    int every_minutes);
+                    int every_minutes, std::string outside_file = {});
   ~AuditCheckpointer();
   AuditCheckpointer(const AuditCheckpointer&) = delete;
   AuditCheckpointer& operator=(const AuditCheckpointer&) = delete;
@@ -41,6 +43,7 @@ class AuditCheckpointer {
   Store& store_;
   std::string node_;
   BlobSigner signer_;
+  std::string outside_file_;
   int every_records_;
   int every_minutes_;
   std::mutex checkpoint_mu_;  // serializes checkpointNow (one checkpoint at a time)
@@ -59,12 +62,29 @@ struct AuditVerification {
   std::vector<std::string> warnings;
 };
 
-// Recomputes the chain from the first record and compares it with every checkpoint. `verify`
-// checks checkpoint signatures (when empty they are compared but reported as unauthenticated).
+// What was kept outside the store: the checkpoints appended to the checkpoint file and the head
+// the store rewrites after each commit (see StoreOpenOptions).
+struct OutsideEvidence {
+  std::string checkpoint_file;
+  std::vector<AuditCheckpoint> checkpoints;
+  std::string head_file;
+  std::optional<AuditHead> head;
+};
+// The checkpoint file beside a store: <data>/audit-checkpoints.jsonl.
+inline constexpr const char* kCheckpointFileName = "audit-checkpoints.jsonl";
+// Reads a checkpoint file (none when it does not exist); Storage naming the line when damaged.
+Result<std::vector<AuditCheckpoint>> readCheckpointFile(const std::string& file);
+// The checkpoint file and audit head of the store at `store_file` (in its folder).
+Result<OutsideEvidence> outsideEvidence(const std::string& store_file);
+
+// Recomputes the chain from the first record and compares it with every checkpoint, those in
+// the store and those kept outside it, and with the head kept outside. `verify` checks
+// checkpoint signatures (when empty they are compared but reported as unauthenticated).
 // `progress(done, total)` is called every few thousand records.
 Result<AuditVerification> verifyAuditLog(
     Store& store, const BlobVerifier& verify,
-    const std::function<void(std::int64_t, std::int64_t)>& progress = {});
+    const std::function<void(std::int64_t, std::int64_t)>& progress = {},
+    const OutsideEvidence& outside = {});
 
 // The checkpoint's JSON body fields, parsed; InvalidArgument when the body is not one.
 struct CheckpointBody {

@@ -29,8 +29,13 @@
 //   ca.passphrase_file  the passphrase of the CA kept in the node's store, when it holds one
 //                      (then /api/v1/ca/* for admins and public /crl, /ocsp are mounted)
 //                      [LIENTHONG_CA_PASSPHRASE]
-//   dispatch.workers [2]  dispatch.max_attempts [8]  dispatch.backoff_ms [500]
-//   dispatch.backoff_max_ms [60000]  dispatch.timeout_ms [10000]
+//   dispatch.workers [2]  dispatch.backoff_ms [500]  dispatch.backoff_max_ms [300000]
+//   dispatch.retry_horizon  how long a delivery is retried before it fails for good: 7d, 36h,
+//                      90m, 600s [7d]; dispatch.max_attempts  a cap on tries [0: none]
+//   dispatch.per_peer  workers one peer (or local unit) may hold at once [0: half the workers]
+//   dispatch.breaker_failures  failures in a row that rest a peer until a probe [3]
+//   dispatch.timeout_ms  deadline of each network step to a peer: connect, TLS handshake, each
+//                      read and write [10000]
 //   adapters.poll_ms   how often the webhook/folder/axis adapters of the units homed here are
 //                      polled for what their DMS put out [2000]; a unit's adapter settings are
 //                      its directory entry's (adapters/README.md), a bad one stops the node

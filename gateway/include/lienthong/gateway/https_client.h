@@ -1,6 +1,9 @@
 // A small HTTPS client over Poco's HTTPSClientSession: TLS 1.2+, the server certificate checked
 // against a given CA file, an optional client certificate (mutual TLS) or bearer token, and one
-// kept-alive connection reused across requests (reconnecting when the server closed it). Used by
+// kept-alive connection reused across requests (reconnecting when the server closed it). Every
+// network step has the deadline `timeout_ms`: the TCP connect, each read and write of the TLS
+// handshake (a peer that accepts TCP and never answers costs one deadline, not a hung thread),
+// and each read and write of the request and the response. Used by
 // the dispatcher to reach peer nodes, by the clerk commands, the tests and the benchmark.
 // Not thread-safe: use one client per thread (PeerPool hands them out).
 #pragma once

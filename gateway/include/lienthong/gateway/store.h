@@ -155,6 +155,14 @@ struct AuditCheckpoint {
   std::string signature;
 };
 
+// What waits for one next hop: `route` peer with the node's name, or local with the unit.
+struct Backlog {
+  RouteKind route = RouteKind::Peer;
+  std::string hop;
+  std::int64_t pending = 0;
+  std::int64_t oldest_created_ms = 0;
+};
+
 struct StoreCounts {
   std::int64_t messages = 0;
   std::int64_t pending = 0;
@@ -179,9 +187,21 @@ class Store {
   // The documents with this DocumentId, whoever sent them (a clerk asking by id alone).
   virtual Result<std::vector<StoredMessage>> findDocuments(const std::string& document_id) = 0;
 
-  // Pending deliveries due at `now_ms`, oldest first, excluding those in `busy`.
+  // Pending deliveries due at `now_ms`, oldest first, excluding those in `busy`, peer deliveries
+  // to the nodes in `skip_nodes` and local ones to the units in `skip_units` (the dispatcher's
+  // peers that are busy or resting, so they do not crowd the others out of the list).
   virtual Result<std::vector<Delivery>> dueDeliveries(std::int64_t now_ms, int limit,
-                                                      const std::vector<std::int64_t>& busy) = 0;
+                                                      const std::vector<std::int64_t>& busy,
+                                                      const std::vector<std::string>& skip_nodes = {},
+                                                      const std::vector<std::string>& skip_units = {}) = 0;
+  // Makes every pending delivery to `node` (route peer) due at `now_ms`: the peer was seen again.
+  // Returns how many were waiting for a later attempt.
+  virtual Result<int> retryNow(const std::string& node, std::int64_t now_ms) = 0;
+  // Pending deliveries created before `created_before_ms` (past the retry horizon), oldest first.
+  virtual Result<std::vector<Delivery>> pendingCreatedBefore(std::int64_t created_before_ms,
+                                                             int limit) = 0;
+  // Pending deliveries per next hop (the peer node, or the unit for local ones) with the oldest.
+  virtual Result<std::vector<Backlog>> backlog() = 0;
   virtual Result<std::vector<Delivery>> deliveriesOf(std::int64_t message_id) = 0;
   virtual Result<Delivery> delivery(std::int64_t id) = 0;
   // Moves a delivery to `state` (delivered, failed, acknowledged, ...) with an audit record.
@@ -208,6 +228,9 @@ class Store {
                                                           const std::string& document_id) = 0;
 
   virtual Result<StoreCounts> counts() = 0;
+  // Writes and commits one small row (durable, like any write): fails when the storage cannot
+  // be written (disk full, read-only, I/O errors), for /healthz.
+  virtual Result<void> probeWrite() = 0;
   // Appends one audit record (durable when it returns).
   virtual Result<void> appendAudit(const AuditEntry& entry) = 0;
   Result<void> audit(const std::string& event, const std::string& document_id,
@@ -222,8 +245,41 @@ class Store {
   virtual Result<std::vector<AuditCheckpoint>> checkpoints() = 0;
 };
 
+struct StoreOpenOptions {
+  // PRAGMA quick_check and the schema's tables and columns, before anything else: a damaged
+  // store is refused with damageError().
+  bool quick_check = true;
+  // Compare the audit log with `<path>.audit-head` (written outside the store after every
+  // commit) and keep that file up to date; a store that ends before it lost its tail and is
+  // refused. Off for tools that only read (audit verify, store check), which report it instead.
+  bool check_head = true;
+};
+
 // Opens (creating and migrating as needed) the SQLite store at `path`, in WAL mode.
-Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path);
+Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path, StoreOpenOptions options = {});
+
+// What checkStore found; ok() when nothing.
+struct StoreCheck {
+  std::string file;
+  int schema_version = 0;
+  std::int64_t messages = 0;  // messages whose content_hash was checked (full check)
+  std::vector<std::string> problems;
+  bool ok() const { return problems.empty(); }
+};
+// quick (PRAGMA quick_check, schema sanity) or full (integrity_check, and every stored message's
+// bytes against its content_hash). NotFound when there is no file; damage is in the result.
+Result<StoreCheck> checkStore(const std::string& path, bool full);
+// The Storage error a damaged store gives: the file, what is wrong, what to do.
+Error damageError(const std::string& path, const StoreCheck& check);
+
+// The audit head kept outside the store: the last committed record's id and hash.
+struct AuditHead {
+  std::int64_t last_record = 0;
+  std::string last_hash;
+  std::int64_t at_ms = 0;
+};
+std::string auditHeadPath(const std::string& store_path);  // "<store>.audit-head"
+Result<std::optional<AuditHead>> readAuditHead(const std::string& file);
 
 std::int64_t nowMs();
 
