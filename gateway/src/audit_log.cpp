@@ -152,7 +152,7 @@ Result<OutsideEvidence> outsideEvidence(const std::string& store_file) {
   e.head_file = auditHeadPath(store_file);
   auto head = readAuditHead(e.head_file);
   if (!head) return std::unexpected(head.error());
-  e.head = *head;
+  if (*head && (*head)->last_record > 0) e.head = *head;  // record 0: the log was empty then
   return e;
 }
 
@@ -258,7 +258,9 @@ Result<AuditVerification> verifyAuditLog(
     if (progress) progress(out.records, total);
   }
 
-  for (std::size_t i = 0; i < pinned.size(); ++i) {
+  // The store's own checkpoints first, then the head kept outside (the latest record known to
+  // have been committed), then the checkpoints kept outside.
+  const auto pinnedProblem = [&](std::size_t i) {
     const auto& [c, body] = pinned[i];
     const std::string kept = kept_in[i].empty() ? "" : ", kept in " + kept_in[i] + ",";
     ++out.checkpoints;
@@ -269,16 +271,20 @@ Result<AuditVerification> verifyAuditLog(
                     std::to_string(body.last_record) + " are missing: the log ends at record " +
                     std::to_string(out.records) + " but the checkpoint signed at " + body.at + kept +
                     " covers up to record " + std::to_string(body.last_record) + " (tail cut)";
-      return out;
+      return true;
     }
     if (hash_at[body.last_record] != body.last_hash) {
       out.intact = false;
       out.first_bad = body.last_record;
       out.problem = "record " + std::to_string(body.last_record) +
-                    " differs from the checkpoint signed at " + body.at +
+                    " differs from the checkpoint signed at " + body.at + kept +
                     " (the chain was rebuilt after it was signed)";
-      return out;
+      return true;
     }
+    return false;
+  };
+  for (std::size_t i = 0; i < pinned.size(); ++i) {
+    if (kept_in[i].empty() && pinnedProblem(i)) return out;
   }
   if (const auto& h = outside.head) {
     if (h->last_record > out.records) {
@@ -298,6 +304,9 @@ Result<AuditVerification> verifyAuditLog(
                     outside.head_file + " says was committed at " + timestampVn(h->at_ms);
       return out;
     }
+  }
+  for (std::size_t i = 0; i < pinned.size(); ++i) {
+    if (!kept_in[i].empty() && pinnedProblem(i)) return out;
   }
   return out;
 }

@@ -1,6 +1,8 @@
 #include "lienthong/gateway/https_client.h"
 
 #include <Poco/Exception.h>
+
+#include <chrono>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
@@ -15,10 +17,11 @@ namespace lienthong::gateway {
 
 namespace {
 
-// Poco 1.11's secure connect bounds the TCP connect only; the TLS handshake after it would wait
-// for as long as a silent peer keeps the connection open. This session connects the plain socket
-// with the deadline, sets the send and receive deadlines on it, and only then runs the handshake
-// over it: every read and write of the handshake, as of the requests after it, is bounded.
+// Poco 1.11's secure connect bounds the TCP connect only; its handshake then waits on each read
+// for the receive timeout, several times over, or for ever without one. This session connects
+// with the deadline, runs the TLS handshake on the non-blocking socket polling against what is
+// left of the same deadline, checks the peer's name, and only then sets the send and receive
+// deadlines for the requests: a peer that accepts TCP and never answers costs one deadline.
 class DeadlineSession final : public Poco::Net::HTTPSClientSession {
  public:
   DeadlineSession(const std::string& host, Poco::UInt16 port, Poco::Net::Context::Ptr ctx,
@@ -29,12 +32,34 @@ class DeadlineSession final : public Poco::Net::HTTPSClientSession {
 
  protected:
   void connect(const Poco::Net::SocketAddress& address) override {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::microseconds(timeout_.totalMicroseconds());
     Poco::Net::StreamSocket raw;
-    raw.connect(address, timeout_);
+    raw.connect(address, timeout_);  // TCP, with the deadline
+    // Non-blocking before the TLS layer goes on it: Poco then leaves the handshake to us.
+    raw.setBlocking(false);
+    Poco::Net::SecureStreamSocket sss = Poco::Net::SecureStreamSocket::attach(raw, getHost(), ctx_);
+    while (true) {
+      const int rc = sss.completeHandshake();
+      if (rc == 1) break;
+      const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        throw Poco::TimeoutException("TLS handshake with " + getHost() + ":" +
+                                     std::to_string(getPort()) + " not done within " +
+                                     std::to_string(timeout_.totalMilliseconds()) + " ms");
+      }
+      const int mode = rc == Poco::Net::SecureStreamSocket::ERR_SSL_WANT_WRITE
+                           ? Poco::Net::Socket::SELECT_WRITE
+                           : Poco::Net::Socket::SELECT_READ;
+      (void)raw.poll(Poco::Timespan(left.count()), mode);
+    }
+    raw.setBlocking(true);
     raw.setReceiveTimeout(timeout_);
     raw.setSendTimeout(timeout_);
     raw.setNoDelay(true);
-    attachSocket(Poco::Net::SecureStreamSocket::attach(raw, getHost(), ctx_));
+    sss.verifyPeerCertificate();  // the host name, as Poco's own connect checks it
+    attachSocket(sss);
   }
 
  private:

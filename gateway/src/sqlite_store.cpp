@@ -727,7 +727,7 @@ class SqliteStore final : public Store {
     if (check) {
       auto mark = readAuditHead(head);
       if (!mark) return std::unexpected(mark.error());
-      if (*mark) {
+      if (*mark && (*mark)->last_record > 0) {  // record 0: the log was empty then
         const auto& [at_id, at_hash, at_ms] = **mark;
         std::vector<std::string> found;
         Int64 key = at_id;
