@@ -523,9 +523,9 @@ struct Node::Impl {
     if (!c) return HttpResponse::error(c.error());
     if (auto w = storageWritable(); !w) {
       return HttpResponse::error(httpError(
-          ErrorCode::Storage, "storage cannot be written (" + w.error().message +
-                                  "): documents are refused until it can; free disk space or "
-                                  "fix the data folder " + config.data_dir));
+          ErrorCode::Storage, "storage not usable: " + w.error().message +
+                                  " (documents are refused until it is: free disk space, fix the "
+                                  "data folder " + config.data_dir + " or restore the store)"));
     }
     Poco::JSON::Object o;
     o.set("status", "ok");

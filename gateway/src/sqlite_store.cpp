@@ -607,6 +607,13 @@ class SqliteStore final : public Store {
   }
 
   Result<void> probeWrite() override {
+    {
+      std::lock_guard lock(damage_mu_);
+      if (!damage_.empty()) {
+        return fail(ErrorCode::Storage, "the store '" + path_ + "' is damaged: " + damage_ +
+                                            "; run lienthong store check and restore it from a backup");
+      }
+    }
     return write("write probe", [&](Session& s) -> Result<void> {
       Int64 at = nowMs();
       s << "INSERT INTO health_probe(id, at_ms) VALUES (1, ?)"
@@ -681,6 +688,14 @@ class SqliteStore final : public Store {
     std::string last_hash;
   };
 
+  // SQLite found a damaged page while serving: /healthz says so from now on.
+  void noteDamage(const std::exception& e) {
+    if (const auto* c = dynamic_cast<const Poco::Data::SQLite::CorruptImageException*>(&e)) {
+      std::lock_guard lock(damage_mu_);
+      if (damage_.empty()) damage_ = "SQLite found a damaged page (" + c->displayText() + ")";
+    }
+  }
+
   // A stored message whose bytes no longer match their content_hash is never served: the
   // caller gets a Storage error naming it, and the damage is recorded once in the audit log.
   Result<StoredMessage> intact(StoredMessage m) {
@@ -689,6 +704,7 @@ class SqliteStore final : public Store {
     {
       std::lock_guard lock(damage_mu_);
       first = damaged_.insert(m.id).second;
+      if (damage_.empty()) damage_ = "message " + std::to_string(m.id) + " does not match its content_hash";
     }
     const std::string what = "stored " + std::string(kindName(m.kind)) + " " + std::to_string(m.id) +
                              " ('" + m.document_id + "' from " + m.sender + ") is damaged in '" +
@@ -830,6 +846,7 @@ class SqliteStore final : public Store {
       try {
         result.emplace(f(s));
       } catch (const std::exception& e) {
+        noteDamage(e);
         result.emplace(std::unexpected(storageError(what, e)));
       }
       return result->has_value();
@@ -917,6 +934,7 @@ class SqliteStore final : public Store {
     try {
       return f(*session);
     } catch (const std::exception& e) {
+      noteDamage(e);
       return std::unexpected(storageError(what, e));
     }
   }
@@ -930,6 +948,7 @@ class SqliteStore final : public Store {
   std::int64_t head_written_ = 0;
   std::mutex damage_mu_;             // guards damaged_
   std::set<std::int64_t> damaged_;   // messages whose damage is already in the audit log
+  std::string damage_;               // the first damage seen while running, for /healthz
 
   std::mutex queue_mu_;  // guards queue_, stopping_ and every queued WriteJob::done
   std::condition_variable queue_cv_;

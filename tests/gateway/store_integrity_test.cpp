@@ -297,6 +297,71 @@ TEST_CASE("healthz: a node whose storage cannot be written says so with 503, and
   std::signal(SIGXFSZ, SIG_DFL);
   INFO(seen.second);
   REQUIRE(refused);
-  CHECK(seen.second.find("storage cannot be written") != std::string::npos);
+  CHECK(seen.second.find("storage not usable: store: ") != std::string::npos);
+  CHECK(seen.second.find("I/O error") != std::string::npos);
   CHECK(waitFor([&] { return status().first == 200; }, std::chrono::seconds(10)));
+}
+
+TEST_CASE("a node never serves a stored document whose bytes were damaged on disk: 503 naming it, and /healthz says the store is damaged") {
+  TempDir tmp;
+  DevPki pki = *DevPki::open((tmp.path() / "pki").string());
+  OfficeSigners signers(pki);
+  const int port = freePort();
+  const std::string url = "https://127.0.0.1:" + std::to_string(port);
+  using schemas::Channel;
+  auto dir = schemas::Directory::fromUnits(
+      "t-1", {{"province", "", url}},
+      {{"H41", kProvince, "Ủy ban nhân dân tỉnh Nghệ An", "", 1, "2019-01-01", "", "", "province", Channel::Mailbox, {}},
+       {"H41.31", kDistrictA, "Ủy ban nhân dân huyện Quỳnh Lưu", "H41", 2, "2019-01-01", "", "", "province", Channel::Mailbox, {}}});
+  REQUIRE(dir);
+  auto directory = std::make_shared<const schemas::Directory>(std::move(*dir));
+  const NodeConfig cfg = testNodeConfig(tmp.path(), pki, "province", port);
+  const auto start = [&] {
+    NodeOptions o;
+    o.directory = gateway::LiveDirectory::make(directory);
+    auto n = Node::start(cfg, std::move(o));
+    REQUIRE(n);
+    return std::move(*n);
+  };
+  auto node = start();
+  auto sender = officeClient(pki, kProvince, url);
+  auto r = sender->request("POST", "/api/v1/documents",
+                           signers.sign(kProvince, testPackage(kProvince, {kDistrictA}, 1).serialize()));
+  REQUIRE(r);
+  REQUIRE(r->status == 202);
+  auto reader = officeClient(pki, kDistrictA, url);
+  std::string entry;
+  REQUIRE(waitFor([&] {
+    auto m = reader->request("GET", "/api/v1/mailbox");
+    const auto at = m ? m->body.find("\"id\":") : std::string::npos;
+    if (at == std::string::npos) return false;
+    entry = std::to_string(std::stoll(m->body.substr(at + 5)));
+    return true;
+  }));
+  auto fetched = reader->request("GET", "/api/v1/mailbox/" + entry);
+  REQUIRE(fetched);
+  REQUIRE(fetched->status == 200);
+  node.reset();
+
+  // A few bytes of the document's attachment change on disk (its base64 starts with "%PDF-").
+  const fs::path file = fs::path(cfg.data_dir) / "store.sqlite";
+  const std::string bytes = readAll(file);
+  const auto at = bytes.find("JVBERi0");
+  REQUIRE(at != std::string::npos);
+  writeAt(file, at + 10, "AAAA");
+
+  node = start();  // its structure is intact: the quick check passes
+  reader = officeClient(pki, kDistrictA, url);
+  auto damaged = reader->request("GET", "/api/v1/mailbox/" + entry);
+  REQUIRE(damaged);
+  INFO(damaged->body);
+  CHECK(damaged->status == 503);
+  CHECK(damaged->body.find("is damaged in '" + file.string() + "'") != std::string::npos);
+  CHECK(damaged->body.find("it is not served") != std::string::npos);
+  CHECK(damaged->body.find("JVBERi0") == std::string::npos);
+  auto health = anonymousClient(pki, url)->request("GET", "/healthz");
+  REQUIRE(health);
+  INFO(health->body);
+  CHECK(health->status == 503);
+  CHECK(health->body.find("is damaged: message ") != std::string::npos);
 }
