@@ -161,6 +161,8 @@ Result<NodeConfig> loadConfig(const std::string& path) {
       r = duration(key, v, c.dispatch.retry_horizon_ms);
     } else if (key == "dispatch.per_peer") {
       r = integer(key, v, 0, 64, c.dispatch.per_peer);
+    } else if (key == "dispatch.probe_max_ms") {
+      r = integer(key, v, 100, 86400000, c.dispatch.probe_max_ms);
     } else if (key == "dispatch.breaker_failures") {
       r = integer(key, v, 1, 1000, c.dispatch.breaker_failures);
     } else if (key == "dispatch.backoff_ms") {

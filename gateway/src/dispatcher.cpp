@@ -303,13 +303,16 @@ void Dispatcher::handle(const Delivery& listed, const std::string& hop) {
     return;
   }
   const int attempts = d.attempts + 1;
+  std::int64_t rest_ends = 0;
   {
     std::lock_guard lock(mu_);
     Hop& h = hops_[hop];
     ++h.failures;
     h.maybe_waiting = true;
     if (h.failures >= config_.breaker_failures) {
-      h.open_until_ms = now + backoff(h.failures - config_.breaker_failures + 1);
+      h.open_until_ms = now + std::min<std::int64_t>(backoff(h.failures - config_.breaker_failures + 1),
+                                                     std::max(config_.probe_max_ms, 1));
+      rest_ends = h.open_until_ms;
     }
   }
   if (config_.max_attempts > 0 && attempts >= config_.max_attempts) {
@@ -324,7 +327,10 @@ void Dispatcher::handle(const Delivery& listed, const std::string& hop) {
     return;
   }
   metrics_.retried();
-  (void)store_.scheduleRetry(d.id, attempts, now + backoff(attempts), result.error);
+  // While the hop rests, this delivery is the one that probes it when the rest ends.
+  std::int64_t next = now + backoff(attempts);
+  if (rest_ends != 0) next = std::min(next, rest_ends);
+  (void)store_.scheduleRetry(d.id, attempts, next, result.error);
 }
 
 HandOver Dispatcher::toPeer(const Delivery& d, const StoredMessage& m) {

@@ -613,6 +613,13 @@ class SqliteStore final : public Store {
         return fail(ErrorCode::Storage, "the store '" + path_ + "' is damaged: " + damage_ +
                                             "; run lienthong store check and restore it from a backup");
       }
+      // A small probe may still fit where documents do not (a full disk): a refused write in
+      // the last 10 s counts too.
+      if (!write_failure_.empty() && nowMs() - write_failure_ms_ < 10000) {
+        return fail(ErrorCode::Storage, "store: a write was refused " +
+                                            std::to_string((nowMs() - write_failure_ms_) / 1000) +
+                                            " s ago: " + write_failure_);
+      }
     }
     return write("write probe", [&](Session& s) -> Result<void> {
       Int64 at = nowMs();
@@ -690,9 +697,18 @@ class SqliteStore final : public Store {
 
   // SQLite found a damaged page while serving: /healthz says so from now on.
   void noteDamage(const std::exception& e) {
-    if (const auto* c = dynamic_cast<const Poco::Data::SQLite::CorruptImageException*>(&e)) {
+    namespace sq = Poco::Data::SQLite;
+    if (const auto* c = dynamic_cast<const sq::CorruptImageException*>(&e)) {
       std::lock_guard lock(damage_mu_);
       if (damage_.empty()) damage_ = "SQLite found a damaged page (" + c->displayText() + ")";
+    }
+    // The storage refusing writes (full, read-only, I/O errors): /healthz reports it a while.
+    if (dynamic_cast<const sq::DatabaseFullException*>(&e) || dynamic_cast<const sq::IOErrorException*>(&e) ||
+        dynamic_cast<const sq::ReadOnlyException*>(&e) || dynamic_cast<const sq::CantOpenDBFileException*>(&e) ||
+        dynamic_cast<const sq::DBAccessDeniedException*>(&e)) {
+      std::lock_guard lock(damage_mu_);
+      write_failure_ = dynamic_cast<const Poco::Exception&>(e).displayText();
+      write_failure_ms_ = nowMs();
     }
   }
 
@@ -748,7 +764,15 @@ class SqliteStore final : public Store {
         std::vector<std::string> found;
         Int64 key = at_id;
         s << "SELECT hash FROM audit WHERE id = ?", bind(key), into(found), now;
-        if (chain_.last_id < at_id || found.empty() || found[0] != at_hash) {
+        if (chain_.last_id < at_id) {
+          // Another process (a node beside this tool) may have committed since the head was read.
+          std::vector<Int64> last;
+          s << "SELECT id FROM audit ORDER BY id DESC LIMIT 1", into(last), now;
+          if (!last.empty() && last[0] >= at_id) {
+            s << "SELECT hash FROM audit WHERE id = ?", bind(key), into(found), now;
+          }
+        }
+        if (found.empty() || found[0] != at_hash) {
           return fail(ErrorCode::Storage,
                       "the store '" + path_ + "' has lost its last records: its audit log ends at record " +
                           std::to_string(chain_.last_id) + (found.empty() || chain_.last_id < at_id ? "" : " and differs there") +
@@ -899,6 +923,7 @@ class SqliteStore final : public Store {
           // The transaction is gone either way; its callers are told below.
         }
         chain_ = at_start;
+        noteDamage(e);
         const Error err = storageError("commit", e);
         for (WriteJob* job : batch) job->fail(err);
       }
@@ -949,6 +974,8 @@ class SqliteStore final : public Store {
   std::mutex damage_mu_;             // guards damaged_
   std::set<std::int64_t> damaged_;   // messages whose damage is already in the audit log
   std::string damage_;               // the first damage seen while running, for /healthz
+  std::string write_failure_;        // the last write the storage refused, and when
+  std::int64_t write_failure_ms_ = 0;
 
   std::mutex queue_mu_;  // guards queue_, stopping_ and every queued WriteJob::done
   std::condition_variable queue_cv_;

@@ -299,7 +299,8 @@ TEST_CASE("healthz: a node whose storage cannot be written says so with 503, and
   REQUIRE(refused);
   CHECK(seen.second.find("storage not usable: store: ") != std::string::npos);
   CHECK(seen.second.find("I/O error") != std::string::npos);
-  CHECK(waitFor([&] { return status().first == 200; }, std::chrono::seconds(10)));
+  // A refused write keeps /healthz at 503 for 10 s after it.
+  CHECK(waitFor([&] { return status().first == 200; }, std::chrono::seconds(30)));
 }
 
 TEST_CASE("a node never serves a stored document whose bytes were damaged on disk: 503 naming it, and /healthz says the store is damaged") {

@@ -7,7 +7,10 @@
 
 #include <algorithm>
 
+#include <fstream>
+
 #include "gateway/gateway_fixture.h"
+#include "lienthong/gateway/config.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;
@@ -265,4 +268,48 @@ TEST_CASE("a delivery still failing after the retry horizon fails for good and t
     return r && r->status == 200 && r->body.find("\"code\":\"02\"") != std::string::npos &&
            r->body.find("retry horizon") != std::string::npos;
   }));
+}
+
+TEST_CASE("a resting peer is probed at least every dispatch.probe_max_ms, however long its backoff") {
+  Peers p({{"province", freePort()}, {"district-a", freePort()}, {"district-b", freePort()}});
+  p.tune = [](NodeConfig& c) {
+    c.dispatch.backoff_ms = 40000;
+    c.dispatch.backoff_max_ms = 60000;
+    c.dispatch.breaker_failures = 1;
+    c.dispatch.probe_max_ms = 300;
+  };
+  p.start("province");
+  p.send(kProvince, "province", kCommuneB1, 800);
+  REQUIRE(waitFor([&] { return p.node("province").metrics().retryCount() >= 1; }));
+  const double rest = metric(p.metrics("province"), "lienthong_hop_probe_in_seconds{hop=\"node:district-b\"}");
+  CHECK(rest <= 0.3);
+  // district-b comes back: the next probe, not the 20-40 s backoff, hands the document over.
+  const auto back = Clock::now();
+  p.start("district-b");
+  REQUIRE(waitFor([&] { return p.node("province").store().counts()->pending == 0; }, std::chrono::seconds(15)));
+  INFO("delivered " << msSince(back) << " ms after district-b came back");
+  CHECK(msSince(back) < 15000);
+}
+
+TEST_CASE("dispatch settings: the retry horizon in days, hours, minutes or seconds; bad spans named") {
+  TempDir tmp;
+  const auto load = [&](const std::string& lines) {
+    const fs::path f = tmp.path() / "node.conf";
+    std::ofstream(f) << lines;
+    return loadConfig(f.string());
+  };
+  auto week = load("dispatch.retry_horizon = 7d\ndispatch.per_peer = 1\ndispatch.probe_max_ms = 5000\n");
+  REQUIRE(week);
+  CHECK(week->dispatch.retry_horizon_ms == 7 * kDayMs);
+  CHECK(week->dispatch.per_peer == 1);
+  CHECK(week->dispatch.probe_max_ms == 5000);
+  CHECK(load("dispatch.retry_horizon = 36h\n")->dispatch.retry_horizon_ms == 36ll * 3600 * 1000);
+  CHECK(load("dispatch.retry_horizon = 90m\n")->dispatch.retry_horizon_ms == 90ll * 60 * 1000);
+  CHECK(load("dispatch.retry_horizon = 600s\n")->dispatch.retry_horizon_ms == 600000);
+  CHECK(loadConfig((tmp.path() / "none.conf").string()).error().code == ErrorCode::Config);
+  auto bad = load("dispatch.retry_horizon = soon\n");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.ends_with("node.conf: dispatch.retry_horizon: 'soon' is not a span like 7d, 36h, 90m, 600s or 1500ms"));
+  CHECK(NodeConfig{}.dispatch.retry_horizon_ms == 7 * kDayMs);
+  CHECK(NodeConfig{}.dispatch.max_attempts == 0);
 }

@@ -34,6 +34,7 @@
 //                      90m, 600s [7d]; dispatch.max_attempts  a cap on tries [0: none]
 //   dispatch.per_peer  workers one peer (or local unit) may hold at once [0: half the workers]
 //   dispatch.breaker_failures  failures in a row that rest a peer until a probe [3]
+//   dispatch.probe_max_ms  the longest rest: a resting peer is probed at least this often [30000]
 //   dispatch.timeout_ms  deadline of each network step to a peer: connect, TLS handshake, each
 //                      read and write [10000]
 //   adapters.poll_ms   how often the webhook/folder/axis adapters of the units homed here are

@@ -45,6 +45,7 @@ struct DispatcherConfig {
   std::int64_t retry_horizon_ms = 7 * kDayMs;  // retried this long after it was stored
   int per_peer = 0;         // workers one hop may hold at once; 0: half the workers, at least 1
   int breaker_failures = 3; // failures in a row that open a hop's circuit
+  int probe_max_ms = 30000; // the longest rest: a resting hop is probed at least this often
 };
 
 // What a hand-over achieved: Ok, a failure worth retrying, or one that retrying cannot cure.
