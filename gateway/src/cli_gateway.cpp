@@ -29,7 +29,7 @@ const char* const kClientOptions =
     "  --node URL        the node, e.g. https://127.0.0.1:8443\n"
     "  --ca FILE         CA certificate the node's certificate chains to\n"
     "  --cert FILE --key FILE   client certificate (mutual TLS), or\n"
-    "  --token JWT       bearer token issued for the office (or the administrator)\n";
+    "  --token JWT       bearer token of the office's DMS client (lienthong token)\n";
 
 namespace {
 

@@ -131,7 +131,16 @@ Result<X509Ptr> makeCert(EVP_PKEY* key, const std::string& cn, const std::string
     if (auto r = addExt(cert.get(), iss, NID_ext_key_usage, "serverAuth,clientAuth"); !r) return std::unexpected(r.error());
     if (auto r = addExt(cert.get(), iss, NID_subject_alt_name, "DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1"); !r) return std::unexpected(r.error());
     if (!policy.empty()) {
-      if (auto r = addExt(cert.get(), iss, NID_certificate_policies, policy); !r) return std::unexpected(r.error());
+      // Built by hand: the config-string form of certificatePolicies needs an OpenSSL config
+      // database.
+      CERTIFICATEPOLICIES* pols = CERTIFICATEPOLICIES_new();
+      POLICYINFO* info = POLICYINFO_new();
+      info->policyid = OBJ_txt2obj(policy.c_str(), 1);
+      const bool ok = info->policyid != nullptr && sk_POLICYINFO_push(pols, info) > 0;
+      if (!ok) POLICYINFO_free(info);
+      const int added = ok ? X509_add1_ext_i2d(cert.get(), NID_certificate_policies, pols, 0, X509V3_ADD_DEFAULT) : 0;
+      CERTIFICATEPOLICIES_free(pols);
+      if (added != 1) return std::unexpected(opensslError("cannot add the certificate policy " + policy));
     }
   }
   if (auto r = addExt(cert.get(), iss, NID_subject_key_identifier, "hash"); !r) return std::unexpected(r.error());

@@ -146,7 +146,7 @@ TEST_CASE("security: a DMS client's key mints only its own role and unit; other 
                    ->request("GET", "/api/v1/mailbox"),
                401, "unauthorized");
   requireError(n.bearer(makeJwt(province.id, "kiem-tra-1", Role::Auditor, province.secret, 60))
-                   ->request("GET", "/api/v1/reports/units"),
+                   ->request("GET", "/api/v1/mailbox"),
                401, "unauthorized");
   requireError(n.bearer(makeJwt("no-such-client", kProvince, Role::Office, province.secret, 60))
                    ->request("GET", "/api/v1/mailbox"),
