@@ -21,7 +21,7 @@
 //                      lines (auth.h); only the certificates it names get a role
 //                      [the dev PKI's policy map without a configuration; none with one]
 //   limits.max_body    bytes [10485760]        limits.max_header    bytes [16384]
-//   limits.max_connections [256]               limits.max_per_address [16]
+//   limits.max_connections [1024]              limits.max_per_address [16]
 //   limits.read_timeout_ms: a whole request [10000]   limits.read_gap_ms: one read [2000]
 //   limits.handshake_timeout_ms [3000]   limits.keepalive_ms [2000]   limits.write_timeout_ms [10000]
 //   trust.dir          folder (CA certificates, *.crl) or PEM bundle that signatures must chain

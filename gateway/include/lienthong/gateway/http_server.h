@@ -87,7 +87,7 @@ struct HttpServerConfig {
   std::vector<CertificateRule> certificate_rules;  // auth.certificates; empty: no certificate has a role
   std::size_t max_body = 10u << 20;
   std::size_t max_header = 16u << 10;
-  int max_connections = 256;     // connections served at once (one thread each)
+  int max_connections = 1024;    // connections served at once (one thread each, idle while blocked)
   int max_per_address = 16;      // connections at once from one source address; more are refused
   int read_timeout_ms = 10000;   // a whole request (headers and body) must arrive within this
   int read_gap_ms = 2000;        // and no read may wait longer than this for its next bytes
