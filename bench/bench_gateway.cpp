@@ -219,7 +219,9 @@ int main(int argc, char** argv) {
     c.http.key_file = files->key;
     c.http.ca_file = files->ca;
     c.http.port = port;
+    c.http.certificate_rules = DevPki::certificateRules();
     c.http.max_connections = clients + 16;
+    c.http.max_per_address = clients + 16;  // every bench client comes from 127.0.0.1
     c.trust = trust;
     if (rsa) c.signature.revocation = RevocationMode::Off;
     const std::string seal_unit = name == "province" ? "000.00.00.H41" : name == "district-a" ? "000.00.31.H41" : "000.00.32.H41";

@@ -40,18 +40,44 @@ class Fd {
     fd_ = -1;
     return rc;
   }
+  // Gives up ownership without closing.
+  int take() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  Fd(Fd&& other) noexcept : fd_(other.take()) {}
 
  private:
   int fd_;
 };
 
-// Writes `bytes` to `dir/tmp_name`, syncs, renames it to `dir/final_name` and syncs the folder.
+// The folder pair belongs to the DMS, which may plant symbolic links in it: every folder is
+// opened with O_NOFOLLOW and every file is opened, renamed and removed relative to its folder's
+// descriptor, temp files with O_EXCL under unique names, so no link makes the node write,
+// truncate or read a file outside the folder.
+Result<Fd> openDir(const fs::path& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) {
+    const int err = errno;
+    return fail(ErrorCode::Io, "cannot open folder " + dir.string() + ": " +
+                                   (err == ELOOP || err == ENOTDIR ? "it is a symbolic link or not a folder"
+                                                                    : errnoText(err)));
+  }
+  return Result<Fd>(std::in_place, fd.take());
+}
+
+// Writes `bytes` to `dir/tmp_name` (created exclusively, never through a link), syncs, renames
+// it to `dir/final_name` and syncs the folder.
 Result<void> writeAtomically(const fs::path& dir, const std::string& tmp_name,
                              const std::string& final_name, std::string_view bytes) {
   const fs::path tmp = dir / tmp_name;
   const fs::path dest = dir / final_name;
+  auto dir_fd = openDir(dir);
+  if (!dir_fd) return std::unexpected(dir_fd.error());
   {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    Fd fd(::openat(dir_fd->get(), tmp_name.c_str(),
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (fd.get() < 0) {
       return fail(ErrorCode::Io, "cannot create " + tmp.string() + ": " + errnoText(errno));
     }
@@ -61,31 +87,43 @@ Result<void> writeAtomically(const fs::path& dir, const std::string& tmp_name,
       if (n < 0) {
         if (errno == EINTR) continue;
         const int err = errno;
-        ::unlink(tmp.c_str());
+        ::unlinkat(dir_fd->get(), tmp_name.c_str(), 0);
         return fail(ErrorCode::Io, "cannot write " + tmp.string() + ": " + errnoText(err));
       }
       done += static_cast<std::size_t>(n);
     }
     if (::fsync(fd.get()) != 0 || fd.release() != 0) {
       const int err = errno;
-      ::unlink(tmp.c_str());
+      ::unlinkat(dir_fd->get(), tmp_name.c_str(), 0);
       return fail(ErrorCode::Io, "cannot sync " + tmp.string() + ": " + errnoText(err));
     }
   }
-  if (::rename(tmp.c_str(), dest.c_str()) != 0) {
+  // rename() replaces a link planted at the final name; it never writes through it.
+  if (::renameat(dir_fd->get(), tmp_name.c_str(), dir_fd->get(), final_name.c_str()) != 0) {
     const int err = errno;
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir_fd->get(), tmp_name.c_str(), 0);
     return fail(ErrorCode::Io, "cannot rename " + tmp.string() + " to " + dest.string() + ": " +
                                    errnoText(err));
   }
-  Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() >= 0) ::fsync(dir_fd.get());
+  ::fsync(dir_fd->get());
   return {};
 }
 
-Result<std::string> readFile(const fs::path& path, std::size_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return fail(ErrorCode::Io, "cannot open " + path.string() + ": " + errnoText(errno));
+// Reads a regular file of `dir` (never through a link, never a FIFO or a device).
+Result<std::string> readFile(const fs::path& dir, const std::string& name, std::size_t max_bytes) {
+  const fs::path path = dir / name;
+  auto dir_fd = openDir(dir);
+  if (!dir_fd) return std::unexpected(dir_fd.error());
+  Fd fd(::openat(dir_fd->get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (fd.get() < 0) {
+    const int err = errno;
+    if (err == ELOOP) return fail(ErrorCode::InvalidArgument, path.string() + " is a symbolic link, not a file");
+    return fail(ErrorCode::Io, "cannot open " + path.string() + ": " + errnoText(err));
+  }
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return fail(ErrorCode::InvalidArgument, path.string() + " is not a regular file");
+  }
   std::string bytes;
   char buffer[65536];
   while (true) {
@@ -103,10 +141,16 @@ Result<std::string> readFile(const fs::path& path, std::size_t max_bytes) {
   return bytes;
 }
 
-// Atomic rename that never replaces an existing file. ENOENT/EEXIST are returned as errno values
-// for the caller to act on; 0 on success.
-int renameNoReplace(const fs::path& from, const fs::path& to) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
+// Atomic rename of `from_dir/from` to `to_dir/to` that never replaces an existing file (a link
+// is moved as a link). ENOENT/EEXIST are returned as errno values for the caller to act on; 0 on
+// success.
+int renameNoReplace(const fs::path& from_dir, const std::string& from, const fs::path& to_dir,
+                    const std::string& to) {
+  Fd a(::open(from_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (a.get() < 0) return errno == ENOENT ? ENOTDIR : errno;
+  Fd b(::open(to_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (b.get() < 0) return errno == ENOENT ? ENOTDIR : errno;
+  if (::renameat2(a.get(), from.c_str(), b.get(), to.c_str(), RENAME_NOREPLACE) == 0) return 0;
   return errno;
 }
 
@@ -157,11 +201,11 @@ struct FolderAdapter::Impl {
   Result<void> reject(const fs::path& from, const std::string& original, const Error& reason,
                       std::string_view stage) {
     std::string name = original;
-    int err = renameNoReplace(from, rejected / name);
+    int err = renameNoReplace(from.parent_path(), from.filename().string(), rejected, name);
     while (err == EEXIST) {
       name = original.substr(0, original.size() - std::min(original.size(), kSuffix.size())) +
              "." + unique() + std::string(kSuffix);
-      err = renameNoReplace(from, rejected / name);
+      err = renameNoReplace(from.parent_path(), from.filename().string(), rejected, name);
     }
     if (err != 0) {
       return fail(ErrorCode::Io, "cannot move " + from.string() + " to " + rejected.string() +
@@ -172,14 +216,15 @@ struct FolderAdapter::Impl {
                  {"stage", std::string(stage)},
                  {"rejected_at", detail::isoTime(clock())},
                  {"rejected_as", name}});
-    return writeAtomically(rejected, "." + name + ".error.json.tmp", name + ".error.json", json);
+    return writeAtomically(rejected, "." + name + "." + unique() + ".error.json.tmp",
+                           name + ".error.json", json);
   }
 
   // Reads and checks a file now in processing/; refused files go to rejected/ and yield nullopt.
   Result<std::optional<Inbound>> take(const std::string& processing_name) {
     const fs::path file = processing / processing_name;
     const std::string original = originalName(processing_name);
-    auto bytes = readFile(file, settings.max_bytes);
+    auto bytes = readFile(processing, processing_name, settings.max_bytes);
     Result<Inbound> item = bytes ? detail::inspectInbound(std::move(*bytes), *schemas)
                                  : std::unexpected(bytes.error());
     if (!item) {
@@ -302,7 +347,7 @@ Result<std::vector<Inbound>> FolderAdapter::poll(std::size_t max_items) {
     int err = EEXIST;
     while (err == EEXIST) {
       claimed = impl_->unique() + "~" + candidate.name;
-      err = renameNoReplace(impl_->in / candidate.name, impl_->processing / claimed);
+      err = renameNoReplace(impl_->in, candidate.name, impl_->processing, claimed);
     }
     if (err == ENOENT) continue;  // another adapter took it first
     if (err != 0) {
@@ -335,7 +380,10 @@ Result<void> FolderAdapter::settle(const std::string& ref, const Verdict& verdic
   const fs::path file = impl_->processing / ref;
   Result<void> done;
   if (verdict.accepted) {
-    if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
+    auto dir_fd = openDir(impl_->processing);
+    if (!dir_fd) {
+      done = std::unexpected(dir_fd.error());
+    } else if (::unlinkat(dir_fd->get(), ref.c_str(), 0) != 0 && errno != ENOENT) {
       done = fail(ErrorCode::Io, "cannot remove " + file.string() + ": " + errnoText(errno));
     }
   } else {

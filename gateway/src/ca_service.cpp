@@ -34,10 +34,12 @@ std::string isoTime(std::int64_t s) {
   return buf;
 }
 
-// Quotes a CSV field when it holds a comma, a quote or a line break.
+// Quotes a CSV field when it holds a comma, a quote or a line break; a cell a spreadsheet would
+// read as a formula (= + - @ tab CR first) starts with an apostrophe.
 std::string csvField(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
+  const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos;
+  if (!formula && s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = formula ? "\"'" : "\"";
   for (char c : s) {
     if (c == '"') out += '"';
     out += c;

@@ -8,6 +8,7 @@
 #include "cli_support.h"
 #include "lienthong/gateway/audit_log.h"
 #include "lienthong/gateway/config.h"
+#include "lienthong/gateway/signature.h"
 #include "lienthong/gateway/store.h"
 #include "lienthong/schemas/codec.h"
 
@@ -53,9 +54,43 @@ int cmdVerify(const Args& a, std::ostream& out, std::ostream& err) {
   if (trust.empty() && fs::exists(fs::path(*data) / "pki" / "ca.pem")) {
     trust = (fs::path(*data) / "pki" / "ca.pem").string();
   }
+  // Checkpoints count only when the node's own seal signed them: --seal CERT.pem, else the seal
+  // of --config (signing.key), else the dev PKI's node seals in DIR/pki.
+  std::vector<std::string> seals;
+  if (a.has("seal")) {
+    auto f = certificateFingerprints(a.get("seal"));
+    if (!f) {
+      err << "lienthong audit verify: --seal: " << f.error().message << "\n";
+      return 2;
+    }
+    seals = std::move(*f);
+  } else if (a.has("config")) {
+    auto c = loadConfig(a.get("config"));
+    if (c && !c->signing_key.empty()) {
+      auto f = sealFingerprint(c->signing_key, c->signing_passphrase, c->signing_cert);
+      if (!f) {
+        err << "lienthong audit verify: " << f.error().message << "\n";
+        return 2;
+      }
+      seals.push_back(*f);
+    }
+  }
+  if (seals.empty() && fs::is_directory(fs::path(*data) / "pki")) {
+    for (const auto& e : fs::directory_iterator(fs::path(*data) / "pki")) {
+      const std::string name = e.path().filename().string();
+      if (!name.starts_with("seal-node-") || !name.ends_with(".pem")) continue;
+      if (auto f = certificateFingerprints(e.path().string())) seals.push_back(f->front());
+    }
+  }
   BlobVerifier verifier;
   if (!trust.empty()) {
-    auto v = makeCmsVerifier(trust);
+    auto cps = (*store)->checkpoints();
+    if (seals.empty() && cps && !cps->empty()) {
+      err << "lienthong audit verify: give --seal CERT.pem (the node's seal certificate) or "
+             "--config FILE: checkpoints are accepted only from the node's own seal\n";
+      return 2;
+    }
+    auto v = makeCmsVerifier(trust, seals);
     if (!v) {
       err << "lienthong audit verify: " << v.error().message << "\n";
       return 2;
@@ -186,11 +221,13 @@ int cmdCheckpoint(const Args& a, std::ostream& out, std::ostream& err) {
 std::vector<Command> auditCommands() {
   return {
       {"audit", "verify the audit log's hash chain and checkpoints, or export a checkpoint",
-       "usage: lienthong audit verify [--data DIR | --config FILE] [--trust CA.pem|DIR]\n"
+       "usage: lienthong audit verify [--data DIR | --config FILE] [--trust CA.pem|DIR] [--seal CERT.pem]\n"
        "       lienthong audit checkpoint --out FILE [--data DIR | --config FILE]\n\n"
        "verify recomputes every record's SHA-256 and its link to the one before, checks each\n"
        "signed checkpoint (signature, and that the record it pins is unchanged and present), and\n"
        "names the first altered or missing record (exit 1). --trust defaults to DIR/pki/ca.pem.\n"
+       "A checkpoint counts only when signed by the node's own seal: --seal CERT.pem, else the\n"
+       "seal of --config (signing.key), else DIR/pki/seal-node-*.pem (dev PKI).\n"
        "checkpoint writes the latest signed checkpoint for an auditor: FILE (JSON), FILE.body and\n"
        "FILE.p7s.\n",
        {},

@@ -9,6 +9,8 @@
 
 #include "lienthong/gateway/ca_publish.h"
 #include "lienthong/gateway/ca_service.h"
+#include "lienthong/gateway/node_ca.h"
+#include "lienthong/gateway/store.h"
 
 namespace lienthong::gateway::cli {
 
@@ -77,17 +79,32 @@ Result<std::shared_ptr<CaStore>> openStore(const Args& a) {
   return std::shared_ptr<CaStore>(std::move(*store));
 }
 
-CaAuditFn auditTo(std::shared_ptr<CaStore> store) {
-  return [store](const std::string& event, const std::string& object, const std::string& detail) {
-    auto now = std::chrono::system_clock::now().time_since_epoch();
-    return store->audit(event, object, detail, std::chrono::duration_cast<std::chrono::seconds>(now).count());
+// CA commands are administrative acts: they go to the node's hash-chained audit log, kept in the
+// same store.sqlite (a running node reads the chain's head from the file before each write, so
+// both can append).
+CaAuditFn auditTo(std::shared_ptr<CaStore> store, const Args& a) {
+  const std::string file = (fs::path(a.get("data", "lienthong-data")) / "store.sqlite").string();
+  auto bridge = std::make_shared<CaAuditBridge>(store);
+  auto node_store = std::make_shared<std::unique_ptr<Store>>();
+  return [bridge, node_store, file](const std::string& event, const std::string& object,
+                                    const std::string& detail) -> Result<void> {
+    if (!*node_store) {
+      auto opened = openSqliteStore(file);
+      if (!opened) {
+        return fail(opened.error().code, "the audit log in '" + file + "' cannot record this CA act: " +
+                                             opened.error().message);
+      }
+      *node_store = std::move(*opened);
+      bridge->attach(node_store->get());
+    }
+    return bridge->fn()(event, object, detail);
   };
 }
 
 Result<std::unique_ptr<CaService>> openService(const Args& a, std::shared_ptr<CaStore> store) {
   auto pass = passphrase(a);
   if (!pass) return std::unexpected(pass.error());
-  return CaService::open(store, *pass, auditTo(store));
+  return CaService::open(store, *pass, auditTo(store, a));
 }
 
 // "30d", "30" -> 30; InvalidArgument otherwise.
@@ -153,7 +170,7 @@ int runInit(const Args& a, std::ostream& out, std::ostream& err) {
   }
   out << "creating the root CA, the issuing CA (" << keyTypeName(s.ca_key_type)
       << ") and the OCSP responder for " << s.province_name << "...\n";
-  auto service = CaService::init(*store, s, *pass, actorOf(a), auditTo(*store));
+  auto service = CaService::init(*store, s, *pass, actorOf(a), auditTo(*store, a));
   if (!service) return report(err, service.error());
   const fs::path dir = fs::path(a.get("data", "lienthong-data")) / "ca";
   std::error_code ec;

@@ -112,6 +112,7 @@ class Demo {
   void stop() {
     for (auto& [name, n] : nodes_) n->stop();
     if (ca_) ca_->audit->attach(nullptr);
+    if (evidence_) evidence_->audit->attach(nullptr);
     nodes_.clear();
     if (publish_) publish_->stop();
   }
@@ -200,13 +201,16 @@ class Demo {
                                          signing::KeyType::P256, kSealPass);
       if (!cred) return std::unexpected(cred.error());
       if (auto w = writeFileAtomic(dir_ / "seals" / (file + ".p12"), cred->pkcs12); !w) return w;
+      if (auto w = writeFileAtomic(dir_ / "seals" / (file + ".pem"), cred->certificate.cert_pem); !w) return w;
     }
     for (const auto& o : offices()) {
       auto key = signing::SigningKey::fromPkcs12File(dir_ / "seals" / (o.organ + ".p12"), kSealPass);
       if (!key) return std::unexpected(key.error());
       signers_.emplace(o.organ, std::make_unique<signing::XmlSigner>(std::move(*key)));
     }
-    jwt_secret_ = randomHex(24);
+    // Bearer tokens: one DMS client per office, and one auditor, each with its own key.
+    for (const auto& o : offices()) token_clients_.push_back(TokenClient{"dms-" + o.organ, Role::Office, o.organ, randomHex(24)});
+    token_clients_.push_back(TokenClient{"kiem-toan-demo", Role::Auditor, "kiem-toan-demo", randomHex(24)});
     out_ << "[2/6] Keys and certificates: a province CA (root, issuing CA, OCSP responder) in "
          << (dir_ / "province" / "store.sqlite").string() << ", " << seals.size()
          << " seal certificates (" << (dir_ / "seals").string() << "/*.p12, passphrase '" << kSealPass
@@ -230,7 +234,8 @@ class Demo {
       c.http.key_file = tls->key;
       c.http.ca_file = tls->ca;
       c.http.port = ports_[name];
-      c.http.jwt_secret = jwt_secret_;
+      c.http.token_clients = token_clients_;
+      c.http.certificate_rules = DevPki::certificateRules();  // roles by the dev PKI's policy OIDs
       c.trust = (dir_ / "trust").string();
       c.signing_key = (dir_ / "seals" / ("node-" + name + ".p12")).string();
       c.signing_passphrase = kSealPass;
@@ -250,7 +255,10 @@ class Demo {
       }
       auto n = Node::start(c, std::move(o));
       if (!n) return fail(n.error().code, "node " + name + ": " + n.error().message);
-      if (name == "province") ca_->audit->attach(&(*n)->store());
+      if (name == "province") {
+        ca_->audit->attach(&(*n)->store());
+        evidence_->audit->attach(&(*n)->store());
+      }
       nodes_[name] = std::move(*n);
     }
     out_ << "[3/6] Nodes running on loopback with mutual TLS: province " << nodes_["province"]->url()
@@ -421,8 +429,11 @@ class Demo {
     const std::string ca = (dir_ / "pki" / "ca.pem").string();
     const std::string cert = (dir_ / "pki" / "office-000.00.00.H41.pem").string();
     const std::string key = (dir_ / "pki" / "office-000.00.00.H41.key").string();
-    const std::string token = makeJwt("000.00.00.H41", Role::Office, jwt_secret_, 24 * 3600);
-    const std::string auditor = makeJwt("kiem-toan-demo", Role::Auditor, jwt_secret_, 24 * 3600);
+    std::string token, auditor;
+    for (const auto& c : token_clients_) {
+      if (c.organ == "000.00.00.H41") token = makeJwt(c, 24 * 3600);
+      if (c.role == Role::Auditor) auditor = makeJwt(c, 24 * 3600);
+    }
     auto admin = pki_->issue("admin", Role::Admin);
     out_ << "\nWhere to look next\n";
     for (const auto& [name, n] : nodes_) {
@@ -450,7 +461,8 @@ class Demo {
          << "    lienthong directory reload --node " << province << " --ca " << ca << " --cert "
          << (admin ? admin->cert : "") << " --key " << (admin ? admin->key : "") << "\n"
          << "  the audit log:  lienthong audit verify --data " << (dir_ / "province").string()
-         << " --trust " << (dir_ / "trust").string() << "\n"
+         << " --trust " << (dir_ / "trust").string() << " --seal "
+         << (dir_ / "seals" / "node-province.pem").string() << "\n"
          << "  the auditors' dashboard (province; auditor token for 24 h, the browser will warn about"
          << " the demo CA):\n    " << province << "/dashboard#token=" << auditor << "\n"
          << "  the issuance report: curl --cacert " << ca << " -H 'Authorization: Bearer " << auditor
@@ -471,7 +483,7 @@ class Demo {
   std::unique_ptr<NodeCa> ca_;
   std::unique_ptr<CaPublishServer> publish_;
   std::map<std::string, std::unique_ptr<signing::XmlSigner>> signers_;
-  std::string jwt_secret_;
+  std::vector<TokenClient> token_clients_;
   std::optional<Evidence> evidence_;  // the province node's register, reports and dashboard
   std::map<std::string, std::unique_ptr<Node>> nodes_;
   std::map<std::string, std::unique_ptr<HttpsClient>> clients_;

@@ -263,13 +263,13 @@ std::vector<Command> documentCommands() {
        {}, cmdInspect},
       {"directory", "look up organization units (show CODE); switch a running node to an edited directory (reload)",
        std::string("usage: lienthong directory show CODE [--directory FILE] [--date yyyy-mm-dd]\n"
-                   "       lienthong directory reload --node URL --ca FILE (--cert F --key F | --token T)\n\n"
+                   "       lienthong directory reload --node URL --ca FILE --cert ADMIN.pem --key ADMIN.key\n\n"
                    "show: a unit by its current or legacy code: name, level, parent, validity, home node\n"
                    "and delivery channel with its settings (secrets are not printed); a closed code shows\n"
                    "the successor that receives for it. FILE is a directory XML or CSV (default\n"
                    "lienthong-data/directory.xml).\n\n"
                    "reload: the node reads its directory.file again and switches to it without a restart\n"
-                   "(an administrator's credential; `kill -HUP` on the serve process does the same). The\n"
+                   "(an administrator's certificate named in auth.certificates; `kill -HUP` on the serve process does the same). The\n"
                    "next message is routed, and the next delivery to a unit made, by the new version. A\n"
                    "file that does not load, that lacks the node, or whose adapter settings are unusable\n"
                    "is refused and the node keeps its version. Prints what changed.\n\n") +

@@ -20,13 +20,16 @@
 #include "lienthong/gateway/signature.h"
 #include "lienthong/schemas/edxml.h"
 
+#include <fstream>
+#include <iterator>
+
 namespace lienthong::gateway::cli {
 
 const char* const kClientOptions =
     "  --node URL        the node, e.g. https://127.0.0.1:8443\n"
     "  --ca FILE         CA certificate the node's certificate chains to\n"
     "  --cert FILE --key FILE   client certificate (mutual TLS), or\n"
-    "  --token JWT       bearer token issued for the office (or the administrator)\n";
+    "  --token JWT       bearer token of the office's DMS client (lienthong token)\n";
 
 namespace {
 
@@ -123,6 +126,7 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
     return 1;
   }
   if (*ca) (*ca)->audit->attach(&(*node)->store());
+  evidence->audit->attach(&(*node)->store());
   out << "node '" << (*node)->name() << "' listening on " << (*node)->url() << "\n"
       << "  health:  " << (*node)->url() << "/healthz\n"
       << "  metrics: " << (*node)->url() << "/metrics\n"
@@ -145,6 +149,7 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
   out << "stopping\n";
   (*node)->stop();
   if (*ca) (*ca)->audit->attach(nullptr);
+  evidence->audit->attach(nullptr);
   return 0;
 }
 
@@ -295,6 +300,39 @@ int runDirectoryReload(const Args& a, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+namespace {
+
+// Prints a bearer token for one DMS client of auth.clients, signed with that client's own key.
+int cmdToken(const Args& a, std::ostream& out, std::ostream& err) {
+  for (const char* need : {"client", "role", "organ", "key-file"}) {
+    if (!a.has(need)) {
+      err << "usage: lienthong token --client ID --role office|auditor --organ ID --key-file FILE [--ttl-s N]\n";
+      return 2;
+    }
+  }
+  const Role role = parseRole(a.get("role"));
+  if (role != Role::Office && role != Role::Auditor) {
+    err << "lienthong token: --role is office or auditor (admins and nodes use certificates)\n";
+    return 2;
+  }
+  std::ifstream in(a.get("key-file"), std::ios::binary);
+  std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  if (key.size() < 16) {
+    err << "lienthong token: the key in '" << a.get("key-file") << "' is missing or shorter than 16 characters\n";
+    return 1;
+  }
+  const std::string ttl = a.get("ttl-s", "3600");
+  if (ttl.empty() || ttl.size() > 8 || ttl.find_first_not_of("0123456789") != std::string::npos) {
+    err << "lienthong token: --ttl-s takes a number of seconds\n";
+    return 2;
+  }
+  out << makeJwt(TokenClient{a.get("client"), role, a.get("organ"), key}, std::stoll(ttl)) << "\n";
+  return 0;
+}
+
+}  // namespace
+
 std::vector<Command> gatewayCommands() {
   return {
       {"serve", "run a gateway node",
@@ -321,6 +359,11 @@ std::vector<Command> gatewayCommands() {
                    "refuse unsigned statuses unless policy.allow_unsigned).\n\n") +
            kClientOptions,
        {}, cmdStatus},
+      {"token", "print a bearer token for a DMS client of auth.clients",
+       "usage: lienthong token --client ID --role office|auditor --organ ID --key-file FILE [--ttl-s N]\n\n"
+       "Signs an HS256 JWT with the client's own key (the key_file of its auth.clients entry); the\n"
+       "node accepts it only with exactly that client's role and organ. Default lifetime 3600 s.\n",
+       {}, cmdToken},
   };
 }
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -115,8 +116,52 @@ Result<NodeConfig> loadConfig(const std::string& path) {
     } else if (key == "tls.ca") {
       r = file(key, v, c.http.ca_file);
     } else if (key == "auth.jwt_secret") {
-      if (v.size() < 16) return bad(key, "use at least 16 characters");
-      c.http.jwt_secret = v;
+      return bad(key, "one secret shared by every DMS client is no longer accepted (its holder could "
+                      "mint any role); give each client its own key in auth.clients");
+    } else if (key == "auth.clients") {
+      std::stringstream list(v);
+      std::string item;
+      while (r && std::getline(list, item, ',')) {
+        item = trim(item);
+        if (item.empty()) continue;
+        const auto a = item.find(':');
+        const auto b = a == std::string::npos ? a : item.find(':', a + 1);
+        const auto d = b == std::string::npos ? b : item.find(':', b + 1);
+        if (d == std::string::npos || a == 0 || b == a + 1 || d == b + 1 || d + 1 == item.size()) {
+          return bad(key, "'" + item + "' is not client_id:role:organ:secret_file");
+        }
+        TokenClient client{item.substr(0, a), parseRole(item.substr(a + 1, b - a - 1)),
+                           item.substr(b + 1, d - b - 1), ""};
+        if (client.role != Role::Office && client.role != Role::Auditor) {
+          return bad(key, "client '" + client.id + "': a bearer token carries the office or auditor "
+                          "role only (admins and nodes use certificates named in auth.certificates)");
+        }
+        for (const auto& other : c.http.token_clients) {
+          if (other.id == client.id) return bad(key, "client '" + client.id + "' is listed twice");
+        }
+        std::string secret_file;
+        r = file(key, item.substr(d + 1), secret_file);
+        if (!r) break;
+        std::ifstream sf(secret_file, std::ios::binary);
+        std::string secret((std::istreambuf_iterator<char>(sf)), std::istreambuf_iterator<char>());
+        while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+        if (secret.size() < 16) {
+          return bad(key, "client '" + client.id + "': the key in '" + secret_file +
+                              "' is shorter than 16 characters");
+        }
+        client.secret = std::move(secret);
+        c.http.token_clients.push_back(std::move(client));
+      }
+    } else if (key == "auth.certificates") {
+      std::string map_file;
+      r = file(key, v, map_file);
+      if (r) {
+        auto rules = loadCertificateRules(map_file);
+        if (!rules) return bad(key, rules.error().message);
+        c.http.certificate_rules = std::move(*rules);
+      }
+    } else if (key == "tls.crl") {
+      r = file(key, v, c.http.crl_file);
     } else if (key == "limits.max_body") {
       r = integer(key, v, 1024, 1ll << 31, c.http.max_body);
     } else if (key == "limits.max_header") {
@@ -125,6 +170,16 @@ Result<NodeConfig> loadConfig(const std::string& path) {
       r = integer(key, v, 1, 10000, c.http.max_connections);
     } else if (key == "limits.read_timeout_ms") {
       r = integer(key, v, 100, 600000, c.http.read_timeout_ms);
+    } else if (key == "limits.read_gap_ms") {
+      r = integer(key, v, 100, 600000, c.http.read_gap_ms);
+    } else if (key == "limits.handshake_timeout_ms") {
+      r = integer(key, v, 100, 600000, c.http.handshake_timeout_ms);
+    } else if (key == "limits.keepalive_ms") {
+      r = integer(key, v, 100, 600000, c.http.keepalive_ms);
+    } else if (key == "limits.write_timeout_ms") {
+      r = integer(key, v, 100, 600000, c.http.write_timeout_ms);
+    } else if (key == "limits.max_per_address") {
+      r = integer(key, v, 1, 10000, c.http.max_per_address);
     } else if (key == "policy.allow_unsigned") {
       r = boolean(key, v, c.signature.allow_unsigned);
     } else if (key == "policy.accept_unknown_revocation") {
@@ -200,6 +255,10 @@ Result<NodeConfig> loadConfig(const std::string& path) {
                "tls.cert and tls.key go together");
   }
   if (!c.http.cert_file.empty() && c.http.ca_file.empty()) return bad("tls.ca", "required with tls.cert");
+  if (!c.http.cert_file.empty() && c.trust.empty()) {
+    return bad("trust.dir", "required with tls.cert (signatures are checked against their own trust "
+                            "list, never against tls.ca)");
+  }
   if (!c.http.cert_file.empty() && c.signing_key.empty()) {
     return bad("signing.key", "required with tls.cert (the node signs the statuses it issues)");
   }

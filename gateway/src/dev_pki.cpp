@@ -89,7 +89,7 @@ enum class CertKind { Ca, Tls, Seal };
 // names its organization in O and its OrganId in organizationIdentifier (2.5.4.97).
 Result<X509Ptr> makeCert(EVP_PKEY* key, const std::string& cn, const std::string& ou, X509* issuer,
                          EVP_PKEY* signer_key, CertKind kind, const std::string& org = {},
-                         const std::string& organ_id = {}) {
+                         const std::string& organ_id = {}, const std::string& policy = {}) {
   const bool ca = kind == CertKind::Ca;
   X509Ptr cert(X509_new(), &X509_free);
   if (!cert) return std::unexpected(opensslError("X509_new"));
@@ -130,6 +130,18 @@ Result<X509Ptr> makeCert(EVP_PKEY* key, const std::string& cn, const std::string
     if (auto r = addExt(cert.get(), iss, NID_key_usage, "critical,digitalSignature,nonRepudiation,keyAgreement"); !r) return std::unexpected(r.error());
     if (auto r = addExt(cert.get(), iss, NID_ext_key_usage, "serverAuth,clientAuth"); !r) return std::unexpected(r.error());
     if (auto r = addExt(cert.get(), iss, NID_subject_alt_name, "DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1"); !r) return std::unexpected(r.error());
+    if (!policy.empty()) {
+      // Built by hand: the config-string form of certificatePolicies needs an OpenSSL config
+      // database.
+      CERTIFICATEPOLICIES* pols = CERTIFICATEPOLICIES_new();
+      POLICYINFO* info = POLICYINFO_new();
+      info->policyid = OBJ_txt2obj(policy.c_str(), 1);
+      const bool ok = info->policyid != nullptr && sk_POLICYINFO_push(pols, info) > 0;
+      if (!ok) POLICYINFO_free(info);
+      const int added = ok ? X509_add1_ext_i2d(cert.get(), NID_certificate_policies, pols, 0, X509V3_ADD_DEFAULT) : 0;
+      CERTIFICATEPOLICIES_free(pols);
+      if (added != 1) return std::unexpected(opensslError("cannot add the certificate policy " + policy));
+    }
   }
   if (auto r = addExt(cert.get(), iss, NID_subject_key_identifier, "hash"); !r) return std::unexpected(r.error());
   if (X509_sign(cert.get(), signer_key, EVP_sha256()) <= 0) {
@@ -176,11 +188,31 @@ Result<TlsFiles> DevPki::issue(const std::string& subject, Role role, const std:
   auto key = newKey();
   if (!key) return std::unexpected(key.error());
   auto cert = makeCert(key->get(), subject, std::string(roleName(role)), ca_cert->get(),
-                       ca_key->get(), CertKind::Tls);
+                       ca_key->get(), CertKind::Tls, {}, {}, rolePolicy(role));
   if (!cert) return std::unexpected(cert.error());
   if (auto r = writePem(files.key, true, key->get(), nullptr); !r) return std::unexpected(r.error());
   if (auto r = writePem(files.cert, false, nullptr, cert->get()); !r) return std::unexpected(r.error());
   return files;
+}
+
+std::string DevPki::rolePolicy(Role role) {
+  switch (role) {
+    case Role::Office: return "2.16.704.1.99.9.1";
+    case Role::Node: return "2.16.704.1.99.9.2";
+    case Role::Admin: return "2.16.704.1.99.9.3";
+    case Role::Auditor: return "2.16.704.1.99.9.4";
+    case Role::System:
+    case Role::None: break;
+  }
+  return {};
+}
+
+std::vector<CertificateRule> DevPki::certificateRules() {
+  std::vector<CertificateRule> rules;
+  for (Role role : {Role::Office, Role::Node, Role::Admin, Role::Auditor}) {
+    rules.push_back(CertificateRule{role, "*", CertificateRule::Match::Policy, rolePolicy(role)});
+  }
+  return rules;
 }
 
 Result<TlsFiles> DevPki::issueSeal(const std::string& organ_id, const std::string& organization,

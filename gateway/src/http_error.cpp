@@ -37,6 +37,7 @@ int httpStatus(ErrorCode code) {
     case ErrorCode::SecrecyRefused:
     case ErrorCode::SignatureInvalid:
     case ErrorCode::CertificateInvalid:
+    case ErrorCode::UnknownDocument:
       return 422;
     case ErrorCode::Unauthorized:
       return 401;

@@ -90,6 +90,38 @@ Result<void> Intake::checkSender(const Credential& who, const std::string& from)
   }
 }
 
+Result<void> Intake::checkStatusEntitled(const NewMessage& m) const {
+  const std::string code = schemas::statusCodeText(static_cast<StatusCode>(m.status_code));
+  auto found = store_.findDocuments(m.document_id);
+  if (!found) return std::unexpected(found.error());
+  const StoredMessage* doc = nullptr;
+  for (const auto& d : *found) {
+    if (d.kind == MessageKind::Document && routing_->sameUnit(d.sender, m.document_sender)) {
+      doc = &d;
+      break;
+    }
+  }
+  if (doc == nullptr) {
+    return fail(ErrorCode::UnknownDocument,
+                "status " + code + " for DocumentId '" + m.document_id + "' from " + m.document_sender +
+                    ": this node never carried that document (văn bản không có trên nút này)");
+  }
+  if (m.status_code == static_cast<int>(StatusCode::RecallRequested)) {
+    if (routing_->sameUnit(m.sender, doc->sender)) return {};
+    return fail(ErrorCode::Forbidden, "status 13 (recall) for '" + m.document_id + "' comes from " +
+                                          m.sender + ", but only its sender " + doc->sender +
+                                          " may recall it (chỉ đơn vị gửi được thu hồi)");
+  }
+  auto deliveries = store_.deliveriesOf(doc->id);
+  if (!deliveries) return std::unexpected(deliveries.error());
+  for (const auto& d : *deliveries) {
+    if (routing_->sameUnit(d.recipient, m.sender)) return {};
+  }
+  return fail(ErrorCode::Forbidden, "status " + code + " for '" + m.document_id + "' comes from " +
+                                        m.sender + ", which is not a recipient of that document "
+                                        "(đơn vị không phải nơi nhận văn bản)");
+}
+
 std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
                                                         const Credential& who,
                                                         const std::string& hops,
@@ -102,11 +134,17 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
   }
   schemas::XmlLimits limits;
   limits.max_bytes = max_bytes_;
+  limits.allow_inner_comments = false;  // what is read must be what canonicalisation signed
   const MessageKind kind = expect.value_or(MessageKind::Document);
 
   NewMessage m;
   m.kind = kind;
   m.content_hash = sha256Hex(bytes);
+  // The provenance trail is written by nodes only.
+  if (!hops.empty() && who.role != Role::Node) {
+    return refuse(ErrorCode::Forbidden, "X-Lienthong-Hops is written by gateway nodes only; role '" +
+                                            std::string(roleName(who.role)) + "' may not send it");
+  }
   m.hops = hops;
   m.received_from = std::string(roleName(who.role)) + ":" + who.subject;
   std::vector<std::string> destinations;
@@ -151,12 +189,35 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
     if (!recall) destinations.push_back(st->response_for.organ_id);
   }
 
+  // 5b. Identifiers reach response headers, file names (folder adapters) and log lines: no
+  // control character (a CR LF in a DocumentId would split a response header).
+  {
+    std::vector<std::pair<const char*, const std::string*>> values{
+        {"DocumentId", &m.document_id}, {"From/OrganId", &m.sender},
+        {"ResponseFor/OrganId", &m.document_sender}, {"the target DocumentId", &m.target_document},
+        {"X-Lienthong-Hops", &m.hops}};
+    for (const auto& to : destinations) values.emplace_back("To/OrganId", &to);
+    for (const auto& [what, value] : values) {
+      if (hasControlCharacter(*value)) {
+        return refuse(ErrorCode::InvalidArgument,
+                      std::string(what) + " holds a control character (CR, LF, TAB, NUL...), which is "
+                                          "refused (mã định danh chứa ký tự điều khiển)");
+      }
+    }
+  }
+
   // 6. Envelope signature and certificate.
   std::string report;
   if (auto r = checker_->check(bytes, is_signed, EnvelopeContext{m.sender, kind == MessageKind::Status},
                                report);
       !r) {
     return refuse(r.error(), report);
+  }
+
+  // 6b. A status must answer a document this node carried, and come from whom that code belongs
+  // to: 13 (recall) from the document's sender, every other code from one of its recipients.
+  if (kind == MessageKind::Status) {
+    if (auto r = checkStatusEntitled(m); !r) return refuse(r.error());
   }
 
   // 7. Duplicates: answered before routing so that a retried hand-over always gets its receipt.

@@ -542,7 +542,9 @@ struct Node::Impl {
   std::shared_ptr<HttpRoutes> makeRoutes() {
     auto routes = std::make_shared<HttpRoutes>();
     const std::vector<Role> senders{Role::Office, Role::Node};
-    const std::vector<Role> readers{Role::Office, Role::Admin, Role::Auditor};
+    // Auditors read counts (reports, dashboard, /metrics), not the offices' mailboxes or the
+    // state of single documents: they are not readers.
+    const std::vector<Role> readers{Role::Office, Role::Admin};
     routes->add({"POST", "/api/v1/documents", false, senders, 0,
                  [this](const HttpRequest& r) { return postMessage(r, MessageKind::Document); }});
     routes->add({"POST", "/api/v1/statuses", false, senders, 0,
@@ -663,6 +665,12 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
     c.http.cert_file = files->cert;
     c.http.key_file = files->key;
     c.http.ca_file = files->ca;
+    if (c.http.certificate_rules.empty()) c.http.certificate_rules = DevPki::certificateRules();
+    if (c.trust.empty()) c.trust = files->ca;  // a development node trusts its own dev CA
+  }
+  if (c.trust.empty() && !impl->options.verifier) {
+    return fail(ErrorCode::Config, config.source + ": trust.dir: required (signatures are checked "
+                                   "against their own trust list, never against tls.ca)");
   }
   auto store = openSqliteStore((fs::path(c.data_dir) / "store.sqlite").string());
   if (!store) return std::unexpected(store.error());
@@ -670,7 +678,7 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   impl->routing = std::make_shared<const RoutingTable>(impl->directory, c.name);
   std::shared_ptr<const EnvelopeChecker> verifier = impl->options.verifier;
   if (!verifier) {
-    auto v = makeXmlChecker(c.trust.empty() ? c.http.ca_file : c.trust, c.signature, impl->routing,
+    auto v = makeXmlChecker(c.trust, c.signature, impl->routing,
                             c.http.max_body);
     if (!v) return fail(ErrorCode::Config, config.source + ": " + v.error().message);
     verifier = std::move(*v);

@@ -205,6 +205,7 @@ std::string bindMarkers(std::size_t n) {
 }  // namespace
 
 struct RegisterBook::Impl {
+  RegisterBook::AuditHook audit;
   std::mutex mu;  // guards session (one SQLite connection, one user at a time)
   std::unique_ptr<Poco::Data::Session> session;
   UnitCheck unit_check;
@@ -410,14 +411,29 @@ Result<int> RegisterBook::recordPaperBatch(const std::vector<PaperRecord>& recor
       return std::unexpected(e);
     }
   }
-  return impl_->guarded("record paper issuance", [&]() -> Result<int> {
+  auto n = impl_->guarded("record paper issuance", [&]() -> Result<int> {
     return impl_->transaction([&]() -> Result<int> {
       const Int64 t = nowMs();
       for (const auto& r : records) impl_->apply(r, actor, t);
       return static_cast<int>(records.size());
     });
   });
+  if (!n || !impl_->audit) return n;
+  std::string detail = std::to_string(records.size()) + " record(s)";
+  for (std::size_t i = 0; i < records.size() && i < 20; ++i) {
+    const auto& r = records[i];
+    detail += "; " + r.unit + " " + r.number + "/" + r.notation + " " + r.date +
+              (r.document_id.empty() ? "" : " " + r.document_id);
+  }
+  if (records.size() > 20) detail += "; ...";
+  if (auto a = impl_->audit("paper recorded", actor, detail); !a) {
+    return fail(a.error().code, "the paper records were stored but the audit log cannot record them: " +
+                                    a.error().message);
+  }
+  return n;
 }
+
+void RegisterBook::setAuditHook(AuditHook hook) { impl_->audit = std::move(hook); }
 
 Result<std::vector<RegisterEntry>> RegisterBook::entries(const RegisterQuery& query) {
   return impl_->guarded("read entries", [&]() -> Result<std::vector<RegisterEntry>> {
@@ -652,8 +668,11 @@ Result<std::vector<RegisterBook::FailedDelivery>> RegisterBook::failedDeliveries
 // ---- Outputs -----------------------------------------------------------------------------
 
 std::string csvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
+  // A cell a spreadsheet would read as a formula (= + - @, or a tab or CR before one) starts
+  // with an apostrophe, so it is shown as text and never evaluated.
+  const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos;
+  if (!formula && s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = formula ? "\"'" : "\"";
   for (char c : s) {
     if (c == '"') out += "\"\"";
     else out += c;

@@ -275,6 +275,17 @@ Result<std::vector<HttpRoute>> evidenceRoutes(std::shared_ptr<Reporter> reporter
   return routes;
 }
 
+Result<void> AuditRelay::append(const AuditEntry& entry) {
+  if (Store* s = store_.load()) return s->appendAudit(entry);
+  std::lock_guard lock(mu_);
+  if (!own_) {
+    auto opened = openSqliteStore(store_file_);
+    if (!opened) return std::unexpected(opened.error());
+    own_ = std::move(*opened);
+  }
+  return own_->appendAudit(entry);
+}
+
 Result<Evidence> openEvidence(const EvidenceOptions& options) {
   if (!options.directory) return fail(ErrorCode::Config, "evidence: no directory given");
   auto directory = options.directory;
@@ -295,6 +306,11 @@ Result<Evidence> openEvidence(const EvidenceOptions& options) {
   if (!book) return std::unexpected(book.error());
   Evidence ev;
   ev.book = std::shared_ptr<RegisterBook>(std::move(*book));
+  ev.audit = std::make_shared<AuditRelay>(options.store_file);
+  ev.book->setAuditHook([relay = ev.audit](const std::string& event, const std::string& actor,
+                                           const std::string& detail) {
+    return relay->append(AuditEntry{event, actor, "", "register", detail});
+  });
   ev.indexer = std::make_shared<RegisterIndexer>(ev.book, directory, node, options.pdf_verifier);
   ev.reporter = std::make_shared<Reporter>(ev.book, ev.indexer, directory, node, options.targets);
   auto routes = evidenceRoutes(ev.reporter, options);

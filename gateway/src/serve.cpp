@@ -63,7 +63,7 @@ Result<Evidence> prepareEvidence(const NodeConfig& config, NodeOptions& options,
     }
   }
   std::shared_ptr<const signing::PdfVerifier> pdf = extras.pdf_verifier;
-  std::string trust = config.trust.empty() ? config.http.ca_file : config.trust;
+  std::string trust = config.trust;  // never tls.ca: signatures have their own trust list
   if (trust.empty() && config.http.cert_file.empty()) {  // the dev PKI Node::start uses
     auto pki = DevPki::open((fs::path(config.data_dir) / "pki").string());
     if (!pki) return std::unexpected(pki.error());

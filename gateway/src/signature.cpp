@@ -1,10 +1,14 @@
 #include "lienthong/gateway/signature.h"
 
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <memory>
 #include <mutex>
 
+#include "lienthong/gateway/auth.h"
 #include "lienthong/schemas/codec.h"
 #include "lienthong/signing/cms.h"
 #include "lienthong/signing/signing_key.h"
@@ -270,20 +274,47 @@ Result<BlobSigner> makeCmsSigner(const std::string& key, const std::string& pass
   return BlobSigner([signer](std::string_view content) { return signer->sign(content); });
 }
 
-Result<BlobVerifier> makeCmsVerifier(const std::string& trust) {
+Result<BlobVerifier> makeCmsVerifier(const std::string& trust, std::vector<std::string> allowed_signers) {
   auto store = signing::TrustStore::load(trust);
   if (!store) return fail(ErrorCode::Config, "trust: '" + trust + "': " + store.error().message);
   signing::ValidationPolicy policy;
   policy.revocation.check = false;
   auto verifier = std::make_shared<const signing::CmsVerifier>(*store, policy);
-  return BlobVerifier([verifier](std::string_view content, std::string_view der) -> Result<std::string> {
+  return BlobVerifier([verifier, allowed = std::move(allowed_signers)](
+                          std::string_view content, std::string_view der) -> Result<std::string> {
     auto report = verifier->verify(content, der);
     if (!report.passed()) {
       return fail(ErrorCode::SignatureInvalid,
                   std::string(signing::subIndicationName(report.sub_indication)) + ": " + report.detail);
     }
+    if (!allowed.empty() &&
+        (!report.signer || std::find(allowed.begin(), allowed.end(), report.signer->sha256) == allowed.end())) {
+      return fail(ErrorCode::SignatureInvalid,
+                  "signed by " + (report.signer ? report.signer->subject : std::string("an unknown certificate")) +
+                      ", not by the node's own seal");
+    }
     return report.signer ? report.signer->subject : std::string();
   });
+}
+
+Result<std::vector<std::string>> certificateFingerprints(const std::string& pem_file) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(pem_file.c_str(), "r"), &BIO_free);
+  if (!bio) return fail(ErrorCode::Io, "cannot read '" + pem_file + "'");
+  std::vector<std::string> out;
+  while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    out.push_back(certificateSha256(c));
+    X509_free(c);
+  }
+  if (out.empty()) return fail(ErrorCode::InvalidArgument, "'" + pem_file + "' holds no PEM certificate");
+  return out;
+}
+
+Result<std::string> sealFingerprint(const std::string& key, const std::string& passphrase,
+                                    const std::string& certificates) {
+  auto k = signing::SigningKey::load(key, passphrase, certificates);
+  if (!k) return fail(k.error().code, "signing.key: '" + key + "': " + k.error().message);
+  if (k->certificate() == nullptr) return fail(ErrorCode::InvalidArgument, "signing.key: '" + key + "' has no certificate");
+  return certificateSha256(k->certificate());
 }
 
 std::string nodeTopUnit(const schemas::Directory& directory, const std::string& node) {

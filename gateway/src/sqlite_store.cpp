@@ -899,12 +899,21 @@ class SqliteStore final : public Store {
           queue_.pop_front();
         }
       }
-      const Chain at_start = chain_;
+      Chain at_start = chain_;
       try {
         // IMMEDIATE: the write lock is taken (waiting busy_timeout) before anything is read. A
         // deferred transaction that reads first fails at once with "database is locked" when
         // another connection (the register's indexer) committed since its read began.
         s << "BEGIN IMMEDIATE", now;
+        {
+          // The chain's head as committed: another process (a CLI command recording an
+          // administrative act in the same file) may have appended since the last batch.
+          std::vector<Int64> id;
+          std::vector<std::string> hash;
+          s << "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", into(id), into(hash), now;
+          chain_ = id.empty() ? Chain{0, std::string(kAuditGenesis)} : Chain{id[0], hash[0]};
+          at_start = chain_;
+        }
         for (WriteJob* job : batch) {
           const Chain before = chain_;
           s << "SAVEPOINT job", now;

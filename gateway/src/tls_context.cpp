@@ -7,6 +7,8 @@
 
 namespace lienthong::gateway {
 
+const char* const kCipherList = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1";
+
 SslLibrary::SslLibrary() { Poco::Net::initializeSSL(); }
 SslLibrary::~SslLibrary() { Poco::Net::uninitializeSSL(); }
 
@@ -30,7 +32,9 @@ Result<Poco::Net::Context::Ptr> makeTlsContext(bool server, const std::string& c
     p.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
     p.verificationDepth = 9;
     p.loadDefaultCAs = false;
-    p.cipherList = "HIGH:!aNULL:!MD5:!RC4:!3DES";
+    // TLS 1.2: AEAD suites with forward secrecy only (no CBC, no SHA-1 MAC, no static RSA);
+    // TLS 1.3 suites are all AEAD with (EC)DHE.
+    p.cipherList = kCipherList;
     Poco::Net::Context::Ptr ctx = new Poco::Net::Context(
         server ? Poco::Net::Context::TLS_SERVER_USE : Poco::Net::Context::TLS_CLIENT_USE, p);
     ctx->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);

@@ -10,6 +10,9 @@
 
 namespace lienthong::gateway {
 
+// The TLS 1.2 cipher list of every context: ECDHE with AES-GCM or ChaCha20-Poly1305.
+extern const char* const kCipherList;
+
 // Poco's SSL library, initialized for as long as an instance lives.
 class SslLibrary {
  public:

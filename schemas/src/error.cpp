@@ -40,6 +40,7 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::Unavailable: return "unavailable";
     case ErrorCode::Config: return "config";
     case ErrorCode::Io: return "io";
+    case ErrorCode::UnknownDocument: return "unknown_document";
     case ErrorCode::InvalidArgument: return "invalid_argument";
     case ErrorCode::Internal: return "internal";
   }

@@ -23,6 +23,8 @@ struct Guard {
   startElementNsSAX2Func start = nullptr;
   endElementNsSAX2Func end = nullptr;
   charactersSAXFunc characters = nullptr;
+  commentSAXFunc comment = nullptr;
+  processingInstructionSAXFunc pi = nullptr;
   int depth = 0;
   std::size_t nodes = 0;
   std::size_t text_run = 0;
@@ -86,6 +88,28 @@ void onCharacters(void* ctx, const xmlChar* ch, int len) {
     return;
   }
   g.characters(ctx, ch, len);
+}
+
+void onComment(void* ctx, const xmlChar* value) {
+  Guard& g = guardOf(ctx);
+  if (g.depth > 0 && !g.limits->allow_inner_comments) {
+    stop(ctx, ErrorCode::MalformedXml,
+         "a comment inside the document is refused: canonicalisation drops it, so what is signed "
+         "and what is read could differ (chú thích bên trong văn bản không được chấp nhận)");
+    return;
+  }
+  if (g.comment) g.comment(ctx, value);
+}
+
+void onProcessingInstruction(void* ctx, const xmlChar* target, const xmlChar* data) {
+  Guard& g = guardOf(ctx);
+  if (g.depth > 0 && !g.limits->allow_inner_comments) {
+    stop(ctx, ErrorCode::MalformedXml,
+         std::string("a processing instruction (<?") + reinterpret_cast<const char*>(target) +
+             " ...?>) inside the document is refused");
+    return;
+  }
+  if (g.pi) g.pi(ctx, target, data);
 }
 
 void onInternalSubset(void* ctx, const xmlChar* name, const xmlChar*, const xmlChar*) {
@@ -152,6 +176,14 @@ Result<XmlDocument> XmlDocument::parse(std::string_view bytes, const XmlLimits& 
                             (bytes[0] == '\xFF' && bytes[1] == '\xFE'))) {
     return fail(ErrorCode::EncodingRefused, "input is UTF-16 or UTF-32; edXML must be UTF-8");
   }
+  // libxml2 reads a NUL byte as the end of the input: whatever follows it (a second document)
+  // would never be parsed, yet be stored and passed on. NUL is never allowed in XML.
+  if (const auto nul = bytes.find('\0'); nul != std::string_view::npos) {
+    const auto line = 1 + std::count(bytes.begin(), bytes.begin() + static_cast<long>(nul), '\n');
+    return fail(ErrorCode::MalformedXml,
+                "byte " + std::to_string(nul) + " is NUL: nothing may follow the document, and NUL "
+                "is not allowed in XML", static_cast<int>(line));
+  }
   std::size_t bad = 0;
   if (!xml::isUtf8(bytes, &bad)) {
     const auto line = 1 + std::count(bytes.begin(), bytes.begin() + static_cast<long>(bad), '\n');
@@ -167,6 +199,10 @@ Result<XmlDocument> XmlDocument::parse(std::string_view bytes, const XmlLimits& 
   guard.start = sax->startElementNs;
   guard.end = sax->endElementNs;
   guard.characters = sax->characters;
+  guard.comment = sax->comment;
+  guard.pi = sax->processingInstruction;
+  sax->comment = onComment;
+  sax->processingInstruction = onProcessingInstruction;
   sax->startElementNs = onStart;
   sax->endElementNs = onEnd;
   sax->characters = onCharacters;

@@ -235,3 +235,39 @@ TEST_CASE("folder adapter refuses a path that is not an existing folder") {
   CHECK(a.error().code == ErrorCode::Config);
   CHECK(a.error().message == "folder path '/nonexistent/lienthong/folder' is not an existing folder");
 }
+
+TEST_CASE("folder adapter: links the DMS plants in rejected/ and in/ never make the node write or read another file") {
+  TempDir dir;
+  TempDir elsewhere;
+  auto adapter = folder(dir);
+  const auto victim = elsewhere.path() / "node-file.txt";
+  writeFile(victim, "the node's own file");
+  const auto rejected = dir.path() / "rejected";
+  // Every name the old code wrote at for a refusal of bad.edxml: the temp file, the error file
+  // and the file itself.
+  fs::create_symlink(victim, rejected / ".bad.edxml.error.json.tmp");
+  fs::create_symlink(victim, rejected / "bad.edxml.error.json");
+  writeFile(dir.path() / "in" / "bad.edxml", "<edXML><broken>");
+  auto polled = adapter->poll(10);
+  REQUIRE(polled);
+  CHECK(polled->empty());
+  CHECK(readFile(victim) == "the node's own file");
+  // The error file replaced the link (a rename never follows it); the planted temp link stays.
+  CHECK_FALSE(fs::is_symlink(rejected / "bad.edxml.error.json"));
+  CHECK(readFile(rejected / "bad.edxml.error.json").find("malformed_xml") != std::string::npos);
+
+  // A link dropped into in/ is never read through: it is refused as it stands.
+  fs::create_symlink(victim, dir.path() / "in" / "link.edxml");
+  auto again = adapter->poll(10);
+  REQUIRE(again);
+  CHECK(again->empty());
+  CHECK(readFile(victim) == "the node's own file");
+
+  // rejected/ itself replaced by a link to another folder: the node refuses to write there.
+  fs::rename(rejected, dir.path() / "rejected.old");
+  fs::create_directory_symlink(elsewhere.path(), rejected);
+  writeFile(dir.path() / "in" / "bad2.edxml", "<edXML><broken>");
+  auto refused = adapter->poll(10);
+  CHECK_FALSE(refused);
+  CHECK_FALSE(fs::exists(elsewhere.path() / "bad2.edxml.error.json"));
+}

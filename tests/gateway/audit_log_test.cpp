@@ -8,9 +8,13 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <set>
 
 #include "gateway/gateway_fixture.h"
 #include "lienthong/gateway/audit_log.h"
+#include "lienthong/gateway/register.h"
+#include "lienthong/gateway/report_routes.h"
 #include "lienthong/gateway/signature.h"
 
 using namespace lienthong;
@@ -239,4 +243,78 @@ TEST_CASE("lienthong audit verify exits 0 on an intact log and 1 naming the alte
   INFO(bad_out);
   CHECK(bad == 1);
   CHECK(bad_out.find("audit log ALTERED at record 3: record 3 was altered") != std::string::npos);
+}
+
+TEST_CASE("audit verify accepts checkpoints only from the node's own seal, not from another trusted signer") {
+  AuditFixture f;
+  f.fill(3);
+  // An office's seal from the same CA signs a checkpoint of its own.
+  auto office = f.pki.issueSeal(kDistrictA, "Office A", "seal-office-a");
+  AuditCheckpointer forged(*f.store, "province", *makeCmsSigner(office->key, "", office->cert), 1000, 60);
+  REQUIRE(f.store->appendAudit(AuditEntry{"test event", "system", "", "", "4"}));
+  REQUIRE(forged.checkpointNow());
+  const auto node_seal = *certificateFingerprints((f.tmp.path() / "pki" / "seal-node-province.pem").string());
+  auto pinned = verifyAuditLog(*f.store, *makeCmsVerifier(f.pki.caFile(), node_seal));
+  REQUIRE(pinned);
+  CHECK_FALSE(pinned->intact);
+  CHECK(pinned->problem.find("not by the node's own seal") != std::string::npos);
+
+  // The command line pins the dev PKI's node seal from the data folder by itself.
+  const std::string data = f.tmp.path().string();
+  f.store.reset();
+  auto [rc, out] = runLienthong("audit verify --data " + data);
+  INFO(out);
+  CHECK(rc == 1);
+  CHECK(out.find("not by the node's own seal") != std::string::npos);
+}
+
+TEST_CASE("administrative acts reach the chained audit log: CA commands from the CLI and paper records") {
+  TempDir tmp;
+  const std::string data = (tmp.path() / "data").string();
+  const std::string env = "LIENTHONG_CA_PASSPHRASE='a long ca passphrase' ";
+  const std::string cmd = env + std::string(LIENTHONG_BINARY) + " ca init --province 'UBND tinh Lao Cai' "
+                          "--organ 000.00.00.H41 --url http://127.0.0.1:8080 --key-type p256 --actor lan --data " +
+                          data + " 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const std::string need = env + std::string(LIENTHONG_BINARY) + " ca need 000.00.31.H41 47 --actor lan --data " +
+                           data + " > /dev/null 2>&1";
+  REQUIRE(std::system(need.c_str()) == 0);
+  auto store = std::move(*openSqliteStore(data + "/store.sqlite"));
+  auto records = store->auditRecords(0, 100);
+  REQUIRE(records);
+  std::set<std::string> events;
+  for (const auto& r : *records) {
+    events.insert(r.event);
+    if (r.event == "ca.needed") CHECK(r.actor == "lan");
+  }
+  CHECK(events.contains("ca.init"));
+  CHECK(events.contains("ca.needed"));
+
+  // A clerk's paper record, through the register as the CLI and the API use it.
+  EvidenceOptions o;
+  o.store_file = data + "/store.sqlite";
+  o.directory = gateway::LiveDirectory::make(threeNodeDirectory({}));
+  o.node_name = "district-a";
+  auto ev = openEvidence(o);
+  REQUIRE(ev);
+  PaperRecord paper;
+  paper.unit = kDistrictA;
+  paper.number = "12";
+  paper.notation = "UBND-VP";
+  paper.date = "2024-05-06";
+  paper.recipients = {kProvince};
+  paper.dispatch_date = "2024-05-07";
+  REQUIRE(ev->book->recordPaper(paper, "cli:clerk"));
+  auto after = store->auditRecords(0, 1000);
+  REQUIRE(after);
+  bool paper_seen = false;
+  for (const auto& r : *after) {
+    if (r.event == "paper recorded" && r.actor == "cli:clerk" && r.detail.find("12/UBND-VP") != std::string::npos) {
+      paper_seen = true;
+    }
+  }
+  CHECK(paper_seen);
+  auto v = verifyAuditLog(*store, {});
+  REQUIRE(v);
+  CHECK(v->intact);  // both writers kept one chain
 }

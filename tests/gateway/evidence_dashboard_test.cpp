@@ -138,12 +138,12 @@ TEST_CASE("evidence dashboard: headless Chromium shows the API's rates, below-ta
   http.cert_file = tls->cert;
   http.key_file = tls->key;
   http.ca_file = tls->ca;
-  http.jwt_secret = "dashboard-test-secret-0123456789";
+  http.token_clients = {TokenClient{"kiem-tra-1", Role::Auditor, "kiem-tra-1", "dashboard-test-secret-0123456789"}};
   auto routes = std::make_shared<HttpRoutes>();
   for (auto& r : evidence->routes) routes->add(r);
   auto server = HttpServer::start(http, routes);
   if (!server) FAIL(server.error().describe());
-  const std::string token = makeJwt("kiem-tra-1", Role::Auditor, http.jwt_secret, 600);
+  const std::string token = makeJwt(http.token_clients.front(), 600);
   const std::string url = "https://127.0.0.1:" + std::to_string((*server)->port()) +
                           "/dashboard#period=2022-Q3&token=" + token;
 

@@ -109,6 +109,27 @@ inline std::string nodeSealUnit(const std::string& node) {
   return kProvince;
 }
 
+// The DMS clients of bearer tokens every test node knows (auth.clients): one office client per
+// unit of the tree ("dms-<OrganId>") and one auditor ("kiem-tra-1"), each with its own key.
+inline TokenClient testTokenClient(const std::string& organ, Role role = Role::Office) {
+  const std::string id = role == Role::Auditor ? organ : "dms-" + organ;
+  return TokenClient{id, role, organ, "test-key-of-" + id + "-0123456789"};
+}
+
+inline std::vector<TokenClient> testTokenClients() {
+  std::vector<TokenClient> out;
+  for (const char* organ : {kProvince, kDistrictA, kDistrictB, kCommuneA1, kCommuneB1, kCommuneB2Paper}) {
+    out.push_back(testTokenClient(organ));
+  }
+  out.push_back(testTokenClient("kiem-tra-1", Role::Auditor));
+  return out;
+}
+
+// A bearer token of the test client for `organ` (or the auditor `name`).
+inline std::string testToken(const std::string& organ, Role role = Role::Office, std::int64_t ttl = 600) {
+  return makeJwt(testTokenClient(organ, role), ttl);
+}
+
 // A node config in `dir`/<name> with TLS and seal certificates from `pki`; signatures required
 // and verified against the pki's CA (revocation: auto, the dev certificates name no source), fast
 // retries.
@@ -122,7 +143,8 @@ inline NodeConfig testNodeConfig(const fs::path& dir, const DevPki& pki, const s
   c.http.key_file = files->key;
   c.http.ca_file = files->ca;
   c.http.port = port;
-  c.http.jwt_secret = "test-secret-0123456789";
+  c.http.token_clients = testTokenClients();
+  c.http.certificate_rules = DevPki::certificateRules();
   c.trust = pki.caFile();
   auto seal = pki.issueSeal(nodeSealUnit(name), "Gateway node " + name, "seal-node-" + name);
   c.signing_key = seal->key;

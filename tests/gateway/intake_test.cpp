@@ -138,12 +138,12 @@ TEST_CASE("intake refuses a bearer token for another unit with 403 and a bad tok
   auto client = anonymousClient(n.pki, n.node->url());
   const std::string body = n.sign(testPackage(kProvince, {kDistrictB}, 6));
   requireRefusal(client->request("POST", "/api/v1/documents", body), 401, "unauthorized");
-  client->setBearer(makeJwt(kCommuneA1, Role::Office, "test-secret-0123456789", 60));
+  client->setBearer(testToken(kCommuneA1, Role::Office, 60));
   requireRefusal(client->request("POST", "/api/v1/documents", body), 403, "forbidden");
-  client->setBearer(makeJwt(kProvince, Role::Office, "another-secret-0123456789", 60));
+  client->setBearer(makeJwt("dms-" + std::string(kProvince), kProvince, Role::Office, "another-secret-0123456789", 60));
   requireRefusal(client->request("POST", "/api/v1/documents", body), 401, "unauthorized");
   CHECK(n.messages() == 0);
-  client->setBearer(makeJwt(kProvince, Role::Office, "test-secret-0123456789", 60));
+  client->setBearer(testToken(kProvince, Role::Office, 60));
   auto ok = client->request("POST", "/api/v1/documents", body);
   REQUIRE(ok);
   CHECK(ok->status == 202);

@@ -16,7 +16,6 @@ struct ServedNode {
   std::unique_ptr<DevPki> pki;
   std::optional<Evidence> evidence;
   std::unique_ptr<Node> node;
-  std::string secret;
 
   explicit ServedNode(std::string web_dir = {}) {
     auto p = DevPki::open((tmp.path() / "pki").string());
@@ -24,7 +23,6 @@ struct ServedNode {
     pki = std::make_unique<DevPki>(std::move(*p));
     NodeConfig c = testNodeConfig(tmp.path(), *pki, "district-a", 0);
     c.web_dir = std::move(web_dir);
-    secret = c.http.jwt_secret;
     NodeOptions o;
     o.directory = gateway::LiveDirectory::make(threeNodeDirectory({}));
     o.start_dispatcher = true;
@@ -38,7 +36,7 @@ struct ServedNode {
 
   std::unique_ptr<HttpsClient> bearer(const std::string& subject, Role role) {
     auto c = anonymousClient(*pki, node->url());
-    c->setBearer(makeJwt(subject, role, secret, 600));
+    c->setBearer(testToken(subject, role));
     return c;
   }
 };

@@ -86,8 +86,15 @@ TEST_CASE("kill -9 of a sending node during a batch of 1,000: every 202 is deliv
     std::ofstream(dir / "directory.xml") << directory->toXml();
     auto tls = pki.issue("province", Role::Node, "node-province");
     auto seal = pki.issueSeal(kProvince, "Gateway node province", "seal-node-province");
+    {
+      std::ofstream map(dir / "certificates.map");
+      map << "# role identity match value\n"
+          << "office * policy " << DevPki::rolePolicy(Role::Office) << "\n"
+          << "node * policy " << DevPki::rolePolicy(Role::Node) << "\n";
+    }
     std::ofstream conf(dir / "node.conf");
     conf << "node.name = province\n"
+         << "auth.certificates = " << (dir / "certificates.map").string() << "\n"
          << "node.listen = 127.0.0.1:" << ports.at("province") << "\n"
          << "node.data = " << (tmp.path() / "province").string() << "\n"
          << "directory.file = " << (dir / "directory.xml").string() << "\n"

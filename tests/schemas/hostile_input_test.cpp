@@ -243,3 +243,26 @@ TEST_CASE("a status message with an unknown status code is refused") {
   CHECK(r.error().code == ErrorCode::SchemaViolation);
   CHECK(r.error().element == "StatusCode");
 }
+
+TEST_CASE("safe parser: a NUL byte is refused wherever it is (libxml2 would stop reading there)") {
+  const std::string doc = "<a>x</a>";
+  auto nul = XmlDocument::parse(doc + std::string(1, '\0') + "<a>second</a>");
+  REQUIRE_FALSE(nul);
+  CHECK(nul.error().code == ErrorCode::MalformedXml);
+  CHECK(nul.error().message.find("NUL") != std::string::npos);
+  auto second = XmlDocument::parse(doc + "<a>second</a>");
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == ErrorCode::MalformedXml);
+}
+
+TEST_CASE("safe parser: comments and processing instructions inside the root are refused when asked, allowed around it") {
+  XmlLimits strict;
+  strict.allow_inner_comments = false;
+  auto inner = XmlDocument::parse("<a>QUJD<!-- x -->REVG</a>", strict);
+  REQUIRE_FALSE(inner);
+  CHECK(inner.error().code == ErrorCode::MalformedXml);
+  CHECK(inner.error().message.find("comment") != std::string::npos);
+  CHECK_FALSE(XmlDocument::parse("<a><?pi data?></a>", strict));
+  CHECK(XmlDocument::parse("<!-- before --><a>x</a><!-- after -->", strict));
+  CHECK(XmlDocument::parse("<a>QUJD<!-- x -->REVG</a>"));  // the default (directory files) keeps them
+}

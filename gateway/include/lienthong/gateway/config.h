@@ -11,12 +11,21 @@
 //                      scripts/install-web.sh) [./gateway/web when it exists, else the source
 //                      tree's gateway/web]; when missing the node runs and /dashboard answers 503
 //   tls.cert, tls.key  this node's certificate and key [dev PKI in <data>/pki]
-//   tls.ca             CA file peers and clients must chain to [dev PKI CA]
-//   auth.jwt_secret    HS256 secret for bearer tokens of DMS clients [none: tokens refused]
+//   tls.ca             CA file peers and clients must chain to (TLS only) [dev PKI CA]
+//   tls.crl            CRL file or folder for tls.ca's CAs: revoked client certificates are
+//                      refused, and so are those whose issuer has no current CRL [none: unchecked]
+//   auth.clients       client_id:role:organ:secret_file[, ...]: DMS clients of bearer tokens, each
+//                      with its own HS256 key; role office or auditor; a token carries exactly
+//                      that role and organ [none: tokens refused]
+//   auth.certificates  certificate map file: `ROLE IDENTITY sha256|serial|subject|policy VALUE`
+//                      lines (auth.h); only the certificates it names get a role
+//                      [the dev PKI's policy map without a configuration; none with one]
 //   limits.max_body    bytes [10485760]        limits.max_header    bytes [16384]
-//   limits.max_connections [64]                limits.read_timeout_ms [10000]
+//   limits.max_connections [1024]              limits.max_per_address [16]
+//   limits.read_timeout_ms: a whole request [10000]   limits.read_gap_ms: one read [2000]
+//   limits.handshake_timeout_ms [3000]   limits.keepalive_ms [2000]   limits.write_timeout_ms [10000]
 //   trust.dir          folder (CA certificates, *.crl) or PEM bundle that signatures must chain
-//                      to [tls.ca, the dev PKI CA without a configuration]
+//                      to; required with tls.cert [the dev PKI CA without a configuration]
 //   signing.key        the node's seal key for the statuses it issues: PEM, .p12 or pkcs11: URI
 //                      [dev PKI seal for the node's top unit; required when tls.cert is set]
 //   signing.cert       PEM certificate (and chain) for a PEM key    signing.passphrase [none]

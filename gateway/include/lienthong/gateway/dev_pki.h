@@ -1,12 +1,15 @@
 // A development PKI for tests and the demo: one CA and the node and office certificates it
 // issues (EC P-256, SHA-256), written as PEM files into a folder. Certificates name their
-// holder in CN (node name or OrganId) and their role in OU (node, office, admin, auditor), with
-// 127.0.0.1 and localhost as subject alternative names, valid for clientAuth and serverAuth;
+// holder in CN (node name or OrganId), their role in OU (for people; the gateway never reads it)
+// and in a certificate policy of the dev arc 2.16.704.1.99.9 (certificateRules() maps each policy
+// to its role, identity from the CN), with 127.0.0.1 and localhost as subject alternative
+// names, valid for clientAuth and serverAuth;
 // seal certificates name an office's OrganId for XMLDSig signing.
 // Not for production: the CA key is written unencrypted. Not thread-safe per folder.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "lienthong/gateway/auth.h"
 #include "lienthong/gateway/https_client.h"
@@ -27,6 +30,10 @@ class DevPki {
   Result<TlsFiles> issueSeal(const std::string& organ_id, const std::string& organization,
                              const std::string& name = {}) const;
   const std::string& caFile() const { return ca_file_; }
+  // The policy OID issue() puts in a certificate for `role` (2.16.704.1.99.9.1 office, .2 node,
+  // .3 admin, .4 auditor), and the auth.certificates rules that give those certificates their role.
+  static std::string rolePolicy(Role role);
+  static std::vector<CertificateRule> certificateRules();
 
  private:
   std::string dir_;

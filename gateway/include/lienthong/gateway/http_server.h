@@ -1,8 +1,17 @@
 // The HTTPS front of a node: Poco HTTPServer over a TLS 1.2+ SecureServerSocket that asks for a
 // client certificate (mutual TLS for nodes and offices that have one) and accepts bearer JWTs
 // from DMS clients without. Routes are registered in an HttpRoutes table, so other parts of the
-// gateway (the CA service's /crl, /ocsp and admin routes) mount their own handlers. Limits:
-// body size (enforced while reading), header size, connections, read time per request.
+// gateway (the CA service's /crl, /ocsp and admin routes) mount their own handlers.
+//
+// Every client is bounded: Poco's TCPServer accepts, but each connection is served by our own
+// loop (not Poco's HTTPServerConnection) under a watchdog that shuts the socket down when a
+// phase overruns its deadline, which interrupts whatever read or write is blocked: the TLS
+// handshake (handshake_timeout_ms), a whole request, headers and body (read_timeout_ms), each
+// read (read_gap_ms), an idle keep-alive (keepalive_ms) and the answer (write_timeout_ms).
+// Connections per source address are limited (max_per_address) before any thread serves them.
+// Ambiguous framing is refused with 400 (differing Content-Length headers, a Transfer-Encoding
+// other than exactly "chunked", both, a bad %-escape); an over-limit body is refused with 413
+// before any "100 Continue".
 // HttpRoutes is filled before the server starts and read-only after; the server is thread-safe.
 #pragma once
 
@@ -72,12 +81,19 @@ struct HttpServerConfig {
   int port = 0;  // 0: any free port
   std::string cert_file;  // this node's certificate (PEM)
   std::string key_file;   // its private key (PEM)
-  std::string ca_file;    // CA certificates that client certificates must chain to
-  std::string jwt_secret;  // empty: bearer tokens refused
+  std::string ca_file;    // CA certificates that client certificates must chain to (tls.ca)
+  std::string crl_file;   // tls.crl: CRLs of tls.ca's CAs; empty: client certificates' revocation unchecked
+  std::vector<TokenClient> token_clients;  // auth.clients; empty: bearer tokens refused
+  std::vector<CertificateRule> certificate_rules;  // auth.certificates; empty: no certificate has a role
   std::size_t max_body = 10u << 20;
   std::size_t max_header = 16u << 10;
-  int max_connections = 64;
-  int read_timeout_ms = 10000;
+  int max_connections = 1024;    // connections served at once (one thread each, idle while blocked)
+  int max_per_address = 16;      // connections at once from one source address; more are refused
+  int read_timeout_ms = 10000;   // a whole request (headers and body) must arrive within this
+  int read_gap_ms = 2000;        // and no read may wait longer than this for its next bytes
+  int handshake_timeout_ms = 3000;  // the TLS handshake must end within this
+  int keepalive_ms = 2000;       // an idle kept-alive connection is closed after this
+  int write_timeout_ms = 10000;  // the answer must be taken by the client within this
 };
 
 class HttpServer {

@@ -159,6 +159,13 @@ class RegisterBook {
 
   Result<std::vector<RegisterEntry>> entries(const RegisterQuery& query);
 
+  // Paper records are administrative acts: after a batch is recorded, `hook` writes it to the
+  // node's chained audit log (event "paper recorded", the actor, what was recorded). A failing
+  // hook fails the call. Set once, before the book is shared.
+  using AuditHook = std::function<Result<void>(const std::string& event, const std::string& actor,
+                                               const std::string& detail)>;
+  void setAuditHook(AuditHook hook);
+
   // For the indexer: documents stored after message id `after` (at most `limit`), with their
   // deliveries; the indexing cursor; and the insertion of gateway entries with the new cursor in
   // one transaction (an entry that is already there is left as it is).

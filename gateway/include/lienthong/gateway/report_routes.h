@@ -22,6 +22,9 @@
 // Thread-safe: the routes share the book, indexer and reporter, which are.
 #pragma once
 
+#include <atomic>
+#include <mutex>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,6 +34,7 @@
 #include "lienthong/gateway/http_server.h"
 #include "lienthong/gateway/register.h"
 #include "lienthong/gateway/register_indexer.h"
+#include "lienthong/gateway/store.h"
 #include "lienthong/gateway/report.h"
 #include "lienthong/schemas/directory.h"
 
@@ -53,7 +57,24 @@ struct EvidenceOptions {
   std::shared_ptr<const signing::PdfVerifier> pdf_verifier;  // empty: PDFs "not measured"
 };
 
+// Where the register's administrative acts (paper records) go: the running node's store once
+// attached (attach(nullptr) before the store goes away); until then, a store opened on the same
+// file (the CLI, tools). Thread-safe.
+class AuditRelay {
+ public:
+  explicit AuditRelay(std::string store_file) : store_file_(std::move(store_file)) {}
+  void attach(Store* store) { store_.store(store); }
+  Result<void> append(const AuditEntry& entry);
+
+ private:
+  std::string store_file_;
+  std::atomic<Store*> store_{nullptr};
+  std::mutex mu_;                 // guards own_
+  std::unique_ptr<Store> own_;    // opened when nothing is attached
+};
+
 struct Evidence {
+  std::shared_ptr<AuditRelay> audit;  // attach the node's store after Node::start
   std::shared_ptr<RegisterBook> book;
   std::shared_ptr<RegisterIndexer> indexer;
   std::shared_ptr<Reporter> reporter;

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "lienthong/gateway/envelope.h"
@@ -55,8 +56,17 @@ using BlobVerifier =
 Result<BlobSigner> makeCmsSigner(const std::string& key, const std::string& passphrase,
                                  const std::string& certificates);
 // Verifies against the trust anchors in `trust` (folder or bundle); revocation is not checked
-// (a checkpoint stays valid evidence after its signer's certificate is retired).
-Result<BlobVerifier> makeCmsVerifier(const std::string& trust);
+// (a checkpoint stays valid evidence after its signer's certificate is retired). When
+// `allowed_signers` (SHA-256 fingerprints of certificates, lower-case hex) is not empty, a
+// signature by any other trusted certificate is refused: audit checkpoints count only when the
+// node's own seal made them.
+Result<BlobVerifier> makeCmsVerifier(const std::string& trust,
+                                     std::vector<std::string> allowed_signers = {});
+// The SHA-256 fingerprints of the certificates in a PEM file, or of the certificate of a seal
+// key (PEM + certificate file, .p12, pkcs11: URI) as SigningKey::load reads it.
+Result<std::vector<std::string>> certificateFingerprints(const std::string& pem_file);
+Result<std::string> sealFingerprint(const std::string& key, const std::string& passphrase,
+                                    const std::string& certificates);
 
 // The unit a node signs as: the first unit the node hosts whose parent is hosted elsewhere (or
 // that has no parent). Empty when the node hosts no unit.

@@ -44,6 +44,7 @@ enum class ErrorCode {
   Unauthorized,
   Forbidden,
   NotFound,
+  UnknownDocument,  // a status for a document this node never carried
   Conflict,
   Storage,
   Network,

@@ -21,6 +21,12 @@ struct XmlLimits {
   int max_depth = 128;                      // element nesting
   std::size_t max_nodes = 1'000'000;        // elements + attributes + text nodes
   std::size_t max_text_bytes = 72u << 20;   // one text node: a 50 MB file in base64 fits
+  // Comments and processing instructions inside the root element. The gateway's intake refuses
+  // them (false): exclusive C14N drops them, so a comment splitting a value (say an attachment's
+  // base64) leaves the signature valid while a reader of the first text node would see less than
+  // was signed. Before and after the root element they are always allowed (outside what is read
+  // and signed). Operators' files (directory) and the signing tools keep them.
+  bool allow_inner_comments = true;
 };
 
 class XmlDocument {
