@@ -194,6 +194,15 @@ Result<XmlDocument> XmlDocument::parse(std::string_view bytes, const XmlLimits& 
     return fail(mapLibxmlError(err->code), "not well-formed XML: " + trimmed(err->message),
                 err->line);
   }
+  if (!ctxt->nsWellFormed) {
+    // An unbound prefix (<x:To> without xmlns:x) or a bad namespace declaration: the element's
+    // namespace, so its meaning, is unknown.
+    const xmlError* err = xmlCtxtGetLastError(ctxt.get());
+    return fail(ErrorCode::MalformedXml,
+                "not namespace-well-formed XML: " +
+                    (err && err->message ? trimmed(err->message) : std::string("a namespace error")),
+                err ? err->line : 0);
+  }
   if (raw->encoding != nullptr &&
       xmlStrcasecmp(raw->encoding, reinterpret_cast<const xmlChar*>("UTF-8")) != 0) {
     return fail(ErrorCode::EncodingRefused,
