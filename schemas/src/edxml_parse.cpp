@@ -572,7 +572,13 @@ Analysis<StatusMessage> StatusMessage::analyze(std::string_view bytes, const Sch
             {"StaffInfo", [&](xmlNode* x) { readStaffInfo(ctx, x, s.staff_info); }},
             {"StatusCode",
              [&](xmlNode* x) {
-               auto code = parseStatusCode(xml::text(x));
+               std::string text = xml::text(x);
+               if (text.size() == 1 && text[0] >= '1' && text[0] <= '6') {
+                 ctx.warn("status_code_format",
+                          "StatusCode '" + text + "' without its leading zero: read as 0" + text, x);
+                 text = "0" + text;
+               }
+               auto code = parseStatusCode(text);
                if (!code) {
                  ctx.error(Error{ErrorCode::SchemaViolation, code.error().message, xml::line(x),
                                  "StatusCode"});

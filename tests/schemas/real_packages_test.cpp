@@ -324,3 +324,25 @@ TEST_CASE("the directory holds codes of every family and finds them case-insensi
   REQUIRE_FALSE(unsafe);
   CHECK(unsafe.error().code == ErrorCode::DirectoryInvalid);
 }
+
+TEST_CASE("what .NET and other producers also write: xsi:nil, a status code without its zero") {
+  std::string s = readReal("vxpsdk_edoc_update.edxml");
+  s = replaceOnce(s, "<edXML:DueDate>2018/09/28</edXML:DueDate>",
+                  "<edXML:DueDate xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:nil=\"true\"/>");
+  auto p = Package::analyze(s, &schemaSet());
+  for (const auto& e : p.errors) UNSCOPED_INFO(e.describe());
+  CHECK(p.ok());
+  CHECK(p.value->header.due_date.empty());
+
+  const std::string st = replaceOnce(readReal("vxpsdk_status_03_acceptance.edxml"),
+                                     "<edXML:StatusCode>03</edXML:StatusCode>",
+                                     "<edXML:StatusCode>3</edXML:StatusCode>");
+  auto a = StatusMessage::parse(st, &schemaSet());
+  REQUIRE(a);
+  CHECK(a->status == StatusCode::Accepted);
+  CHECK(hasWarning(a->warnings, "status_code_format", "StatusCode"));
+  const std::string bad = replaceOnce(st, "<edXML:StatusCode>3", "<edXML:StatusCode>7");
+  auto b = StatusMessage::parse(bad, &schemaSet());
+  REQUIRE_FALSE(b);
+  CHECK(b.error().element == "StatusCode");
+}
