@@ -63,6 +63,40 @@ FileReport analyzeBytes(const std::string& bytes, const SchemaSet& schemas) {
   return r;
 }
 
+// For bytes the safe parser refused as not well-formed: the text of the first element named
+// `name` (any prefix) after `from`, by a plain scan that builds no tree and resolves nothing, so
+// an operator can see who sent it. "" when there is none.
+std::string scanText(std::string_view bytes, std::string_view name, std::size_t from = 0,
+                     std::size_t* end = nullptr) {
+  for (std::size_t p = bytes.find(name, from); p != std::string_view::npos; p = bytes.find(name, p + 1)) {
+    const std::size_t after = p + name.size();
+    const bool opens = p > 0 && (bytes[p - 1] == '<' || bytes[p - 1] == ':') && after < bytes.size() &&
+                       (bytes[after] == '>' || bytes[after] == ' ');
+    if (!opens) continue;
+    const auto gt = bytes.find('>', after);
+    if (gt == std::string_view::npos) return {};
+    const auto lt = bytes.find('<', gt);
+    if (lt == std::string_view::npos || lt - gt > 300) return {};
+    if (end) *end = lt;
+    std::string t(bytes.substr(gt + 1, lt - gt - 1));
+    for (char& c : t) {
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+    return t;
+  }
+  return {};
+}
+
+void printRawScan(std::ostream& out, std::string_view bytes) {
+  std::size_t from_at = bytes.find("From>");
+  std::string from = from_at == std::string_view::npos ? std::string() : scanText(bytes, "OrganId", from_at);
+  const std::string doc = scanText(bytes, "DocumentId");
+  if (from.empty() && doc.empty()) return;
+  out << "Read by a plain scan of the bytes (not parsed, not trusted):\n";
+  if (!from.empty()) out << "From           " << from << "\n";
+  if (!doc.empty()) out << "DocumentId     " << doc << "\n";
+}
+
 std::string summaryOf(const FileReport& r) {
   if (r.status) {
     const auto& s = *r.status;
@@ -303,6 +337,8 @@ int cmdInspect(const Args& a, std::ostream& out, std::ostream& err) {
     out << "Description    " << s.description << "\n";
   } else if (r.package) {
     inspectPackage(*r.package, out);
+  } else if (!r.errors.empty() && r.errors.front().code == ErrorCode::MalformedXml) {
+    printRawScan(out, *bytes);
   }
   if (!r.errors.empty()) {
     out << "Errors         " << r.errors.size() << "\n";

@@ -101,6 +101,9 @@ TEST_CASE("validate and inspect report every error of a refused package, and who
   auto b = run("inspect " + broken);
   CHECK(b.status == 1);
   CHECK(b.output.find("[malformed_xml]") != std::string::npos);
+  // Who sent it, read by a plain scan (no tree is built from bytes that are not well-formed).
+  CHECK(b.output.find("not parsed, not trusted") != std::string::npos);
+  CHECK(b.output.find("From           000.00.00.A80") != std::string::npos);
 }
 
 TEST_CASE("inspect shows what a real revocation and replacement act on") {
