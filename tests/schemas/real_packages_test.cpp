@@ -286,6 +286,7 @@ TEST_CASE("the placeholder null in optional values is read as absent with a warn
   s = replaceOnce(s, "<edXML:DueDate>2018/09/28</edXML:DueDate>", "<edXML:DueDate>null</edXML:DueDate>");
   s = replaceOnce(s, "<edXML:Priority>0</edXML:Priority>", "<edXML:Priority>NULL</edXML:Priority>");
   s = replaceOnce(s, "<edXML:Fax>048989898789</edXML:Fax>", "<edXML:Fax>null</edXML:Fax>");
+  s = replaceOnce(s, "<edXML:Paper>0</edXML:Paper>", "<edXML:Paper></edXML:Paper>");
   auto p = Package::parse(s, &schemaSet());
   REQUIRE(p);
   CHECK(p->header.due_date.empty());
@@ -293,6 +294,15 @@ TEST_CASE("the placeholder null in optional values is read as absent with a warn
   CHECK(hasWarning(p->warnings, "placeholder", "DueDate"));
   CHECK(hasWarning(p->warnings, "placeholder", "Priority"));
   CHECK(hasWarning(p->warnings, "placeholder", "Fax"));
+  CHECK(hasWarning(p->warnings, "placeholder", "Paper"));
+  // An empty business type reads as a new document, with a warning.
+  const std::string empty_type = replaceOnce(readReal("vxpsdk_edoc_new_original.edxml"),
+                                             "<edXML:BussinessDocType>0</edXML:BussinessDocType>",
+                                             "<edXML:BussinessDocType>null</edXML:BussinessDocType>");
+  auto n = Package::parse(empty_type, &schemaSet());
+  REQUIRE(n);
+  CHECK(n->business->doc_type == BusinessDocType::New);
+  CHECK(hasWarning(n->warnings, "placeholder", "BussinessDocType"));
 }
 
 TEST_CASE("From or To without a code cannot be accounted for or routed") {
