@@ -115,3 +115,15 @@ TEST_CASE("inspect shows what a real revocation and replacement act on") {
   CHECK(p.output.find("(at 000.00.00.H41 000.00.00.H14)") != std::string::npos);
   CHECK(p.output.find("Warnings") != std::string::npos);
 }
+
+TEST_CASE("lienthong sample writes the vendor SDK's variances, and they validate without warnings") {
+  auto s = run("sample");
+  CHECK(s.status == 0);
+  CHECK(s.output.find("<edXML:Direction>false</edXML:Direction>") != std::string::npos);
+  CHECK(s.output.find("<edXML:edXMLManifest version=\"1.0\">") != std::string::npos);
+  const auto file = writeTemp("sample.edxml", s.output).string();
+  auto v = run("validate " + file);
+  INFO(v.output);
+  CHECK(v.status == 0);
+  CHECK(v.output.find("warning") == std::string::npos);
+}
