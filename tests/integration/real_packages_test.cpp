@@ -43,7 +43,8 @@ std::string replaceOnce(std::string s, const std::string& from, const std::strin
 
 // The demo tree plus the samples' units: senders at district-a, recipients at the province and
 // district-b, so that documents cross three nodes.
-std::shared_ptr<const schemas::Directory> realDirectory(const std::map<std::string, int>& ports) {
+std::shared_ptr<const schemas::Directory> realDirectory(const std::map<std::string, int>& ports,
+                                                        const std::string& without = {}) {
   auto base = threeNodeDirectory(ports);
   std::vector<schemas::Unit> units = base->units();
   auto unit = [](const char* code, const char* name, const char* node) {
@@ -54,6 +55,7 @@ std::shared_ptr<const schemas::Directory> realDirectory(const std::map<std::stri
   units.push_back(unit(kCaoBang, "UBND Tỉnh Cao Bằng", "district-b"));
   units.push_back(unit(kHaiPhong, "Sở Thông tin truyền thông Hải Phòng", "district-b"));
   units.push_back(unit(kOdd, "UBND xã Hòa Sơn", "district-b"));
+  std::erase_if(units, [&](const schemas::Unit& u) { return !without.empty() && u.code == without; });
   auto dir = schemas::Directory::fromUnits("real-1", base->nodes(), std::move(units));
   REQUIRE(dir);
   return std::make_shared<const schemas::Directory>(std::move(*dir));
@@ -67,10 +69,13 @@ struct RealCluster {
   std::shared_ptr<const schemas::Directory> directory = realDirectory(ports);
   std::map<std::string, std::unique_ptr<Node>> nodes;
 
-  RealCluster() {
+  // `province_without`: a unit the province node's own directory lacks (a version lagging behind).
+  explicit RealCluster(const std::string& province_without = {}) {
+    const auto province_directory =
+        province_without.empty() ? directory : realDirectory(ports, province_without);
     for (const auto& [name, port] : ports) {
       NodeOptions o;
-      o.directory = gateway::LiveDirectory::make(directory);
+      o.directory = gateway::LiveDirectory::make(name == "province" ? province_directory : directory);
       NodeConfig cfg = testNodeConfig(tmp.path(), pki, name, port);
       cfg.signature.allow_unsigned = true;
       auto n = Node::start(cfg, std::move(o));
@@ -253,4 +258,32 @@ TEST_CASE("real packages: every sample is accepted, crosses three nodes and arri
   CHECK(notes[upd_target].find("cập nhật") != std::string::npos);
   CHECK(notes[rep_target].find("thay thế") != std::string::npos);
   CHECK(notes[rev_target].find("thu hồi") != std::string::npos);
+}
+
+TEST_CASE("real packages: a recipient a node on the way cannot route fails with its reason, and status 02 goes back to the sender") {
+  // The province's directory lacks 28.22.H17: district-a routes it up, the province refuses the
+  // hand-over with "no route for recipient 28.22.H17", district-a records the failure and tells
+  // the sender with a status 02.
+  RealCluster c(kOdd);
+  const std::string bytes = readReal("vxpsdk_edoc_new_original.edxml");
+  auto r = c.post(kA80, "/api/v1/documents", bytes);
+  const std::string id = r->getValue<std::string>("document_id");
+  auto a = officeClient(c.pki, kA80, c.url("district-a"));
+  std::string body;
+  CHECK(waitFor([&] {
+    auto v = a->request("GET", "/api/v1/documents/" + urlEncode(id) + "?sender=" + urlEncode(kA80));
+    if (!v || v->status != 200) return false;
+    body = v->body;
+    auto o = parseJson(v->body);
+    auto rs = o->getArray("recipients");
+    for (std::size_t i = 0; i < rs->size(); ++i) {
+      auto x = rs->getObject(static_cast<unsigned>(i));
+      if (x->getValue<std::string>("organ_id") == kOdd && x->getValue<std::string>("status") == "02" &&
+          x->getValue<std::string>("delivery") == "failed") {
+        return x->getValue<std::string>("last_error").find("no route for recipient 28.22.H17") != std::string::npos;
+      }
+    }
+    return false;
+  }, std::chrono::seconds(30)));
+  INFO(body);
 }
