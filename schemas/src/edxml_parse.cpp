@@ -49,6 +49,21 @@ Handler into(Ctx& ctx, std::string& dst) {
   return [&ctx, &dst](xmlNode* n) { dst = textOf(ctx, n); };
 }
 
+// A date; a time written after it (2019-01-16T00:00:00, as .NET serializers write dates) is left
+// out with a warning, so the date reads as yyyy/MM/dd or yyyy-MM-dd.
+Handler dateInto(Ctx& ctx, std::string& dst) {
+  return [&ctx, &dst](xmlNode* n) {
+    dst = textOf(ctx, n);
+    if (dst.size() > 10 && (dst[10] == 'T' || dst[10] == ' ') && (dst[4] == '/' || dst[4] == '-')) {
+      ctx.warn("date_format",
+               std::string(xml::name(n)) + " '" + dst + "' carries a time: the date " +
+                   dst.substr(0, 10) + " is used",
+               n);
+      dst.resize(10);
+    }
+  };
+}
+
 // Elements declared as extensions the gateway knows real producers write (kept, not read).
 bool declaredExtension(std::string_view name) { return name == "ApplicationType"; }
 
@@ -399,7 +414,7 @@ class PackageParser {
           {"PromulgationInfo",
            [&](xmlNode* x) {
              walk(ctx, x, {{"Place", into(ctx, h.place)},
-                           {"PromulgationDate", into(ctx, h.promulgation_date)}},
+                           {"PromulgationDate", dateInto(ctx, h.promulgation_date)}},
                   nullptr);
            }},
           {"DocumentType",
@@ -418,7 +433,7 @@ class PackageParser {
                            {"FullName", into(ctx, h.signer.full_name)}},
                   nullptr);
            }},
-          {"DueDate", into(ctx, h.due_date)},
+          {"DueDate", dateInto(ctx, h.due_date)},
           {"ToPlaces",
            [&](xmlNode* x) {
              walk(ctx, x, {{"Place", [&](xmlNode* pl) { h.to_places.push_back(xml::text(pl)); }}},

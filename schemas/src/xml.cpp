@@ -220,7 +220,8 @@ Result<XmlDocument> XmlDocument::parse(std::string_view bytes, const XmlLimits& 
                 err ? err->line : 0);
   }
   if (raw->encoding != nullptr &&
-      xmlStrcasecmp(raw->encoding, reinterpret_cast<const xmlChar*>("UTF-8")) != 0) {
+      xmlStrcasecmp(raw->encoding, reinterpret_cast<const xmlChar*>("UTF-8")) != 0 &&
+      xmlStrcasecmp(raw->encoding, reinterpret_cast<const xmlChar*>("UTF8")) != 0) {
     return fail(ErrorCode::EncodingRefused,
                 std::string("declared encoding '") + reinterpret_cast<const char*>(raw->encoding) +
                     "' refused: edXML must be UTF-8");

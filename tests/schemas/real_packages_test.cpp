@@ -364,3 +364,22 @@ TEST_CASE("what .NET and other producers also write: xsi:nil, a status code with
   REQUIRE_FALSE(b);
   CHECK(b.error().element == "StatusCode");
 }
+
+TEST_CASE("dates with a time after them read as the date, with a warning; encoding UTF8 is UTF-8") {
+  std::string s = readReal("vxpsdk_edoc_new_original.edxml");
+  s = replaceOnce(s, "<edXML:PromulgationDate>2019/01/16</edXML:PromulgationDate>",
+                  "<edXML:PromulgationDate>2019-01-16T00:00:00+07:00</edXML:PromulgationDate>");
+  s = replaceOnce(s, "<edXML:DueDate>2018/09/28</edXML:DueDate>", "<edXML:DueDate>2018-09-28T00:00:00</edXML:DueDate>");
+  s = replaceOnce(s, "encoding=\"UTF-8\"", "encoding=\"utf8\"");
+  auto p = Package::analyze(s, &schemaSet());
+  for (const auto& e : p.errors) UNSCOPED_INFO(e.describe());
+  REQUIRE(p.ok());
+  CHECK(p.value->header.promulgation_date == "2019-01-16");
+  CHECK(p.value->header.due_date == "2018-09-28");
+  CHECK(hasWarning(p.warnings, "date_format", "PromulgationDate"));
+  // Still refused: a date that is no date, and an impossible one.
+  CHECK_FALSE(Package::parse(replaceOnce(s, "2019-01-16T00:00:00+07:00", "16/01/2019"), &schemaSet()));
+  auto impossible = Package::parse(replaceOnce(s, "2019-01-16T00:00:00+07:00", "2019-02-30T00:00:00"), &schemaSet());
+  REQUIRE_FALSE(impossible);
+  CHECK(impossible.error().code == ErrorCode::BadDate);
+}
