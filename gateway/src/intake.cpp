@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 
+#include "lienthong/schemas/directory.h"
 #include "lienthong/schemas/edxml.h"
 #include "lienthong/schemas/organ_id.h"
 
@@ -239,12 +240,14 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
     }
   }
 
-  // 8. Routing: every recipient must be known; none is dropped. A recipient named twice (also
-  // in another letter case) is delivered once.
+  // 8. Routing: every recipient must be known; none is dropped. A unit named twice (in another
+  // letter case, or by its other code) is delivered once.
   IntakeOutcome out{202, 0, kind, m.document_id, m.sender, 0, 0, {}};
   std::vector<std::string> routed;
+  const auto directory = routing_->directory();
   for (const auto& to : destinations) {
-    const std::string key = schemas::organKey(to);
+    const schemas::Unit* unit = directory->find(to);
+    const std::string key = schemas::organKey(unit ? unit->code : to);
     if (std::find(routed.begin(), routed.end(), key) != routed.end()) continue;
     routed.push_back(key);
     auto route = routing_->route(to);
@@ -263,7 +266,15 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
       if (route->kind == RouteKind::Paper) continue;
       if (route->kind == RouteKind::Peer && route->next_node == who.subject) continue;
     }
-    m.deliveries.push_back(NewDelivery{to, route->kind, route->next_node});
+    // Stored under the directory's spelling when the code differs from it only in letter case,
+    // so that mailbox look-ups by the unit's codes find it.
+    std::string recipient = to;
+    if (unit) {
+      for (const std::string& c : {unit->code, unit->legacy_code}) {
+        if (!c.empty() && c != to && schemas::organKey(c) == schemas::organKey(to)) recipient = c;
+      }
+    }
+    m.deliveries.push_back(NewDelivery{recipient, route->kind, route->next_node});
     if (route->kind == RouteKind::Paper) ++out.paper;
   }
   out.deliveries = static_cast<int>(m.deliveries.size());

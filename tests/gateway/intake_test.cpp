@@ -297,3 +297,27 @@ TEST_CASE("intake accepts a signed package and reports revocation as not checked
   CHECK(r->status == 202);
   CHECK(n.messages() == 1);
 }
+
+// Issue 14: codes compare case-insensitively; the delivery is stored under the directory's
+// spelling, once, so the unit's mailbox finds it.
+TEST_CASE("intake routes a recipient written in lower case, once, under the directory's spelling") {
+  OneNode n;
+  auto client = officeClient(n.pki, kProvince, n.node->url());
+  auto r = client->request("POST", "/api/v1/documents",
+                           n.sign(testPackage(kProvince, {"000.00.31.h41", kDistrictA, "h41.31"}, 30)));
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 202);
+  auto obj = parseJson(r->body);
+  CHECK(obj->getValue<int>("deliveries") == 1);
+  auto ds = n.node->store().deliveriesOf(obj->getValue<std::int64_t>("id"));
+  REQUIRE(ds);
+  REQUIRE(ds->size() == 1);
+  CHECK((*ds)[0].recipient == kDistrictA);
+  auto w = obj->getArray("warnings");
+  bool duplicate = false;
+  for (std::size_t i = 0; i < w->size(); ++i) {
+    duplicate = duplicate || w->getObject(static_cast<unsigned>(i))->getValue<std::string>("code") == "duplicate_recipient";
+  }
+  CHECK(duplicate);
+}

@@ -37,7 +37,8 @@ inline constexpr std::string_view kFailed = "failed";
 inline constexpr std::string_view kAcknowledged = "acknowledged";
 
 struct NewDelivery {
-  std::string recipient;  // OrganId as written in the message
+  std::string recipient;  // OrganId as written in the message (the directory's spelling when
+                          // the two differ only in letter case)
   RouteKind route = RouteKind::Local;
   std::string next_node;  // the peer node for RouteKind::Peer
 };
