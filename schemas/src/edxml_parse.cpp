@@ -16,6 +16,9 @@ namespace {
 struct Ctx {
   std::vector<Error> errors;
   Warnings warnings;
+  // Where a Signature outside edXMLHeader goes (generic XMLDSig signers, e.g. .NET SignedXml,
+  // append it to the document element); null where none is looked for.
+  std::string* signature = nullptr;
   void warn(std::string code, std::string message, const xmlNode* n, std::string element = {}) {
     warnings.push_back(Warning{std::move(code), std::move(message), xml::line(n),
                                element.empty() ? std::string(xml::name(n)) : std::move(element)});
@@ -82,6 +85,26 @@ void checkAttributes(Ctx& ctx, const xmlNode* n) {
   }
 }
 
+bool isSignature(const xmlNode* n);
+
+// A Signature as a child of edXML or edXMLEnvelope: taken as the package's signature, with a
+// warning (the standard places it in edXMLHeader; the verifier finds it wherever it is).
+bool takeSignature(Ctx& ctx, const xmlNode* parent, xmlNode* c) {
+  if (!ctx.signature || !isSignature(c)) return false;
+  const std::string_view where = xml::name(parent);
+  if (where != "edXML" && where != "edXMLEnvelope") return false;
+  if (!ctx.signature->empty()) {
+    ctx.error(Error{ErrorCode::SchemaViolation, "more than one Signature in the message",
+                    xml::line(c), "Signature"});
+    return true;
+  }
+  *ctx.signature = xml::fragment(c);
+  ctx.warn("signature_placement",
+           "Signature is a child of " + std::string(where) + ", not of edXMLHeader: kept where it is",
+           c, "Signature");
+  return true;
+}
+
 // Calls the handler of each known edXML child; other children go to extras (when given) and are
 // reported as warnings when in the edXML namespace or none.
 void walk(Ctx& ctx, const xmlNode* parent, std::initializer_list<Field> fields, Extras* extras) {
@@ -96,6 +119,7 @@ void walk(Ctx& ctx, const xmlNode* parent, std::initializer_list<Field> fields, 
       continue;
     }
     if (c->type != XML_ELEMENT_NODE) continue;
+    if (takeSignature(ctx, parent, c)) continue;
     const Field* match = nullptr;
     const bool ours = xml::ns(c) == kEdxmlNs;
     if (ours) {
@@ -317,6 +341,7 @@ class PackageParser {
  public:
   static Package read(Ctx& ctx, xmlNode* root, const std::shared_ptr<const XmlDocument>& doc) {
     Package p;
+    ctx.signature = &p.signature_xml;
     checkAttributes(ctx, root);
     walk(ctx, root,
          {{"edXMLEnvelope",
@@ -351,7 +376,7 @@ class PackageParser {
     for (xmlNode* c = xml::firstElement(hdr); c; c = xml::nextElement(c)) {
       if (isSignature(c)) {
         if (!p.signature_xml.empty()) {
-          ctx.error(Error{ErrorCode::SchemaViolation, "more than one Signature in edXMLHeader",
+          ctx.error(Error{ErrorCode::SchemaViolation, "more than one Signature in the message",
                           xml::line(c), "Signature"});
           continue;
         }
@@ -562,8 +587,10 @@ Analysis<StatusMessage> StatusMessage::analyze(std::string_view bytes, const Sch
     return a;
   }
   checkAttributes(ctx, *root);
+  ctx.signature = &s.signature_xml;
   for (xmlNode* c = xml::firstElement(*root); c; c = xml::nextElement(c)) {
     if (c == env) continue;
+    if (takeSignature(ctx, *root, c)) continue;
     if ((xml::ns(c) == kEdxmlNs || xml::ns(c).empty()) && !declaredExtension(xml::name(c))) {
       ctx.warn("unknown_element",
                "element '" + std::string(xml::name(c)) + "' is not expected in a status message's edXML: kept, not read", c);
@@ -572,7 +599,7 @@ Analysis<StatusMessage> StatusMessage::analyze(std::string_view bytes, const Sch
   for (xmlNode* c = xml::firstElement(hdr); c; c = xml::nextElement(c)) {
     if (isSignature(c)) {
       if (!s.signature_xml.empty()) {
-        ctx.error(Error{ErrorCode::SchemaViolation, "more than one Signature in edXMLHeader",
+        ctx.error(Error{ErrorCode::SchemaViolation, "more than one Signature in the message",
                         xml::line(c), "Signature"});
         continue;
       }

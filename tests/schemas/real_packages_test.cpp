@@ -383,3 +383,29 @@ TEST_CASE("dates with a time after them read as the date, with a warning; encodi
   REQUIRE_FALSE(impossible);
   CHECK(impossible.error().code == ErrorCode::BadDate);
 }
+
+TEST_CASE("a Signature appended to the document element (generic XMLDSig signers) is the package's signature") {
+  const std::string base = readReal("vxpsdk_edoc_new_original.edxml");
+  const auto a = base.find("<Signature>");
+  const auto b = base.find("</Signature>") + 12;
+  const std::string sig = base.substr(a, b - a);
+  std::string moved = base;
+  moved.erase(a, b - a);
+  moved = replaceOnce(moved, "</edXML>", sig + "</edXML>");
+  auto p = Package::parse(moved, &schemaSet());
+  REQUIRE(p);
+  CHECK(p->isSigned());
+  CHECK(p->signature_xml.find("SignatureValue") != std::string::npos);
+  CHECK(hasWarning(p->warnings, "signature_placement", "Signature"));
+  CHECK(p->root_extras.empty());
+  // With the one in edXMLHeader too: two signatures, refused.
+  auto two = Package::parse(replaceOnce(base, "</edXML>", sig + "</edXML>"), &schemaSet());
+  REQUIRE_FALSE(two);
+  CHECK(two.error().element == "Signature");
+  // The same for a status message, in the XMLDSig namespace.
+  const std::string st = replaceOnce(readReal("vxpsdk_status_04_assignment.edxml"), "</edXML>",
+                                     "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo/></ds:Signature></edXML>");
+  auto s = StatusMessage::parse(st, &schemaSet());
+  REQUIRE(s);
+  CHECK_FALSE(s->signature_xml.empty());
+}
