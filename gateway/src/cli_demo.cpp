@@ -406,6 +406,56 @@ class Demo {
     }
   }
 
+  // The vendor SDK's business types on earlier documents: an update of the first, a replacement
+  // of the second, a revocation of the third (every package the demo sends also carries the SDK's
+  // OtherInfo/Direction and edXMLManifest@version). Counts the earlier copies they acted on.
+  void businessActs() {
+    if (sent_.size() < 3) return;
+    out_ << "[+] An update, a replacement and a revocation of earlier documents, as the vendor SDK writes them\n";
+    const std::pair<schemas::BusinessDocType, const char*> acts[] = {
+        {schemas::BusinessDocType::Update, "updated"},
+        {schemas::BusinessDocType::Replace, "replaced"},
+        {schemas::BusinessDocType::Revoke, "revoked"}};
+    int accepted = 0;
+    for (std::size_t i = 0; i < 3; ++i) {
+      const Sent& target = sent_[i];
+      auto pkg = schemas::sample::actOn(target.package, acts[i].first, 900 + static_cast<int>(i));
+      const std::string& from = pkg.header.from.organ_id;
+      auto bytes = signers_.at(from)->sign(pkg.serialize());
+      HttpsClient* c = client(from);
+      auto r = !bytes || c == nullptr ? Result<ClientResponse>(fail(ErrorCode::Network, "cannot sign or connect"))
+                                      : c->request("POST", "/api/v1/documents", *bytes);
+      if (!r || r->status != 202) {
+        err_ << "  refused: " << schemas::businessLabel(acts[i].first) << " of " << target.package.documentId()
+             << ": " << (r ? r->body.substr(0, 300) : r.error().message) << "\n";
+        continue;
+      }
+      ++accepted;
+    }
+    auto acted = [&] {
+      int n = 0;
+      for (std::size_t i = 0; i < 3; ++i) {
+        const Sent& target = sent_[i];
+        for (const auto& to : target.electronic) {
+          auto m = nodes_[office(to).home]->store().mailbox(to, {acts[i].second});
+          if (!m) continue;
+          for (const auto& e : *m) {
+            if (e.document_id == target.package.documentId()) ++n;
+          }
+        }
+      }
+      return n;
+    };
+    int want = 0;
+    for (std::size_t i = 0; i < 3; ++i) want += static_cast<int>(sent_[i].electronic.size());
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (acted() < want && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    out_ << "  business acts:   " << accepted << " of 3 accepted; earlier copies acted on: " << acted()
+         << " of " << want << "\n";
+  }
+
   void summary(int docs) {
     const int want = expectedElectronic();
     int paper = 0;
@@ -543,6 +593,7 @@ int runDemo(const Args& a, std::ostream& out, std::ostream& err) {
   demo.waitDeliveries();
   demo.answer();
   demo.summary(docs);
+  demo.businessActs();
   if (!once) {
     out << "\nThe nodes keep running; stop them with Ctrl-C.\n" << std::flush;
     int sig = 0;

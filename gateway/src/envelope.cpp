@@ -19,11 +19,28 @@ class PolicyChecker final : public EnvelopeChecker {
                   0, "Signature");
     }
     if (!verifier_) {
+      if (allow_unsigned_) {
+        if (ctx.warnings) {
+          ctx.warnings->push_back("the signature was not verified: this node has no trust store; "
+                                  "accepted as unsigned (policy.allow_unsigned)");
+        }
+        return {};
+      }
       report_json = R"({"report":{"signed":true,"verdict":"unknown","reason":"no verifier configured"}})";
       return fail(ErrorCode::SignatureInvalid,
                   "the message is signed but this node has no trust store to verify it with");
     }
-    return verifier_->check(bytes, is_signed, ctx, report_json);
+    auto r = verifier_->check(bytes, is_signed, ctx, report_json);
+    if (!r && allow_unsigned_ &&
+        (r.error().code == ErrorCode::SignatureInvalid || r.error().code == ErrorCode::CertificateInvalid)) {
+      if (ctx.warnings) {
+        ctx.warnings->push_back("the signature does not verify (" + r.error().message +
+                                "): accepted as unsigned (policy.allow_unsigned)");
+      }
+      report_json.clear();
+      return {};
+    }
+    return r;
   }
 
  private:

@@ -3,10 +3,17 @@
 
 #include <openssl/evp.h>
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <algorithm>
 #include <array>
 #include <memory>
+#include <sstream>
 
+#include "lienthong/schemas/directory.h"
 #include "lienthong/schemas/edxml.h"
+#include "lienthong/schemas/organ_id.h"
 
 namespace lienthong::gateway {
 
@@ -37,6 +44,23 @@ std::unexpected<IntakeRefusal> refuse(Error e, std::string report = {}) {
 
 std::unexpected<IntakeRefusal> refuse(ErrorCode code, std::string message) {
   return refuse(Error{code, std::move(message), 0, {}});
+}
+
+// The warnings as stored beside the message: a JSON array of {code, message, line, element}.
+std::string warningsJson(const std::vector<schemas::Warning>& ws) {
+  if (ws.empty()) return {};
+  Poco::JSON::Array arr;
+  for (const auto& w : ws) {
+    Poco::JSON::Object o;
+    o.set("code", w.code);
+    o.set("message", w.message);
+    o.set("line", w.line);
+    o.set("element", w.element);
+    arr.add(o);
+  }
+  std::ostringstream out;
+  arr.stringify(out);
+  return out.str();
 }
 
 }  // namespace
@@ -148,6 +172,7 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
   m.hops = hops;
   m.received_from = std::string(roleName(who.role)) + ":" + who.subject;
   std::vector<std::string> destinations;
+  std::vector<schemas::Warning> warnings;
   bool is_signed = false;
   bool recall = false;
 
@@ -168,16 +193,29 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
     m.document_id = pkg->documentId();
     m.dedupe_key = m.document_id;
     m.subject = pkg->header.subject;
-    if (pkg->business) {
-      m.business_type = static_cast<int>(pkg->business->doc_type);
-      m.target_document = pkg->business->document_id;
-    }
+    warnings = std::move(pkg->warnings);
     for (const auto& to : pkg->header.to) destinations.push_back(to.organ_id);
+    if (pkg->business && pkg->business->doc_type != BusinessDocType::New) {
+      // What it acts on, as the SDK means it (update: Bussiness/DocumentId, replace: the
+      // ReplacementInfo list, revoke: its own DocumentId). It is a message of its own beside the
+      // document it acts on: a revocation carries the very DocumentId of its target.
+      m.business_type = static_cast<int>(pkg->business->doc_type);
+      const auto targets = pkg->businessTargets();
+      for (std::size_t i = 0; i < targets.size(); ++i) {
+        m.target_document += (i ? "\n" : "") + targets[i];
+      }
+      m.dedupe_key = m.document_id + "#" + std::string(schemas::businessLabel(pkg->business->doc_type));
+      // A replacement reaches the recipients its ReplacementInfo names, also those not in To.
+      for (const auto& t : targets) {
+        for (const auto& o : pkg->replacedAt(t)) destinations.push_back(o);
+      }
+    }
   } else {
     auto st = StatusMessage::parse(bytes, schemas_.get(), limits);
     if (!st) return refuse(st.error());
     if (auto r = checkSender(who, st->from.organ_id); !r) return refuse(r.error());
     is_signed = !st->signature_xml.empty();
+    warnings = std::move(st->warnings);
     m.sender = st->from.organ_id;
     m.document_id = st->response_for.document_id;
     m.document_sender = st->response_for.organ_id;
@@ -208,10 +246,15 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
 
   // 6. Envelope signature and certificate.
   std::string report;
-  if (auto r = checker_->check(bytes, is_signed, EnvelopeContext{m.sender, kind == MessageKind::Status},
+  std::vector<std::string> signature_notes;
+  if (auto r = checker_->check(bytes, is_signed,
+                               EnvelopeContext{m.sender, kind == MessageKind::Status, &signature_notes},
                                report);
       !r) {
     return refuse(r.error(), report);
+  }
+  for (auto& note : signature_notes) {
+    warnings.push_back(schemas::Warning{"signature_unverified", std::move(note), 0, "Signature"});
   }
 
   // 6b. A status must answer a document this node carried, and come from whom that code belongs
@@ -226,12 +269,20 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
     if (!prior) return refuse(prior.error());
     if (*prior) {
       if ((*prior)->content_hash != m.content_hash) {
+        if (m.business_type != 0) {
+          return refuse(ErrorCode::Conflict,
+                        "a " + std::string(schemas::businessLabel(
+                                   static_cast<BusinessDocType>(m.business_type))) +
+                            " of DocumentId '" + m.document_id + "' from " + m.sender +
+                            " was already received with different content (id " +
+                            std::to_string((*prior)->id) + ")");
+        }
         return refuse(ErrorCode::Conflict,
                       "DocumentId '" + m.document_id + "' from " + m.sender +
                           " was already received with different content (id " +
                           std::to_string((*prior)->id) + ")");
       }
-      return IntakeOutcome{200, (*prior)->id, kind, m.document_id, m.sender, 0, 0};
+      return IntakeOutcome{200, (*prior)->id, kind, m.document_id, m.sender, 0, 0, {}};
     }
   }
 
@@ -250,11 +301,25 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
     }
   }
 
-  // 8. Routing: every recipient must be known; none is dropped.
-  IntakeOutcome out{202, 0, kind, m.document_id, m.sender, 0, 0};
+  // 8. Routing: every recipient must be known; none is dropped. A unit named twice (in another
+  // letter case, or by its other code) is delivered once.
+  IntakeOutcome out{202, 0, kind, m.document_id, m.sender, 0, 0, {}};
+  std::vector<std::string> routed;
+  const auto directory = routing_->directory();
   for (const auto& to : destinations) {
+    const schemas::Unit* unit = directory->find(to);
+    const std::string key = schemas::organKey(unit ? unit->code : to);
+    if (std::find(routed.begin(), routed.end(), key) != routed.end()) continue;
+    routed.push_back(key);
     auto route = routing_->route(to);
-    if (!route) return refuse(route.error());
+    if (!route) {
+      Error e = route.error();
+      if (e.code == ErrorCode::UnknownUnit) {
+        e.message = "no route for recipient " + to + ": " + e.message;
+        e.element = "OrganId";
+      }
+      return refuse(std::move(e));
+    }
     if (who.role == Role::Node) {
       // A peer hands over the whole package; this node carries on only the recipients on its
       // side. Those reached back through the peer are the peer's, and paper recipients were
@@ -262,13 +327,23 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
       if (route->kind == RouteKind::Paper) continue;
       if (route->kind == RouteKind::Peer && route->next_node == who.subject) continue;
     }
-    m.deliveries.push_back(NewDelivery{to, route->kind, route->next_node});
+    // Stored under the directory's spelling when the code differs from it only in letter case,
+    // so that mailbox look-ups by the unit's codes find it.
+    std::string recipient = to;
+    if (unit) {
+      for (const std::string& c : {unit->code, unit->legacy_code}) {
+        if (!c.empty() && c != to && schemas::organKey(c) == schemas::organKey(to)) recipient = c;
+      }
+    }
+    m.deliveries.push_back(NewDelivery{recipient, route->kind, route->next_node});
     if (route->kind == RouteKind::Paper) ++out.paper;
   }
   out.deliveries = static_cast<int>(m.deliveries.size());
   m.audit_detail = "from " + m.sender + " via " + m.received_from + ", " +
                    std::to_string(m.deliveries.size()) + " deliveries, sha256 " + m.content_hash;
+  if (!warnings.empty()) m.audit_detail += ", " + std::to_string(warnings.size()) + " warning(s)";
   m.bytes = std::string(bytes);
+  m.warnings = warningsJson(warnings);
 
   auto stored = store_.insertMessage(m);
   if (!stored) return refuse(stored.error());
@@ -279,7 +354,11 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
     out.paper = 0;
   } else {
     for (int i = 0; i < out.paper; ++i) metrics_.paper();
+    std::vector<std::string> codes;
+    for (const auto& w : warnings) codes.push_back(w.code);
+    metrics_.warnings(codes);
   }
+  out.warnings = std::move(warnings);
   return out;
 }
 

@@ -23,6 +23,13 @@ void Metrics::intake(IntakeResult r, int http_status) {
   }
 }
 
+void Metrics::warnings(const std::vector<std::string>& codes) {
+  if (codes.empty()) return;
+  with_warnings_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(warnings_mutex_);
+  for (const auto& c : codes) ++warnings_[c];
+}
+
 void Metrics::delivered(double seconds) {
   delivered_.fetch_add(1, std::memory_order_relaxed);
   latency_sum_us_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
@@ -47,6 +54,17 @@ std::string Metrics::render(const std::function<std::int64_t()>& queue_depth) co
   for (const auto& [status, value] : refused) {
     o << "lienthong_intake_total{result=\"refused\",status=\"" << status << "\"} "
       << value->load() << "\n";
+  }
+  o << "# HELP lienthong_intake_with_warnings_total Accepted messages with tolerated oddities.\n"
+    << "# TYPE lienthong_intake_with_warnings_total counter\n"
+    << "lienthong_intake_with_warnings_total " << with_warnings_.load() << "\n"
+    << "# HELP lienthong_intake_warnings_total Warnings of accepted messages, by code.\n"
+    << "# TYPE lienthong_intake_warnings_total counter\n";
+  {
+    std::lock_guard lock(warnings_mutex_);
+    for (const auto& [code, n] : warnings_) {
+      o << "lienthong_intake_warnings_total{code=\"" << code << "\"} " << n << "\n";
+    }
   }
   o << "# HELP lienthong_queue_depth Deliveries waiting for the dispatcher.\n"
     << "# TYPE lienthong_queue_depth gauge\n"

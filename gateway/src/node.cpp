@@ -2,11 +2,13 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -40,6 +42,30 @@ std::string stringify(const Poco::JSON::Array& a) {
   std::ostringstream out;
   a.stringify(out);
   return out.str();
+}
+
+Poco::JSON::Array warningsArray(const std::vector<schemas::Warning>& ws) {
+  Poco::JSON::Array arr;
+  for (const auto& w : ws) {
+    Poco::JSON::Object o;
+    o.set("code", w.code);
+    o.set("message", w.message);
+    o.set("line", w.line);
+    o.set("element", w.element);
+    arr.add(o);
+  }
+  return arr;
+}
+
+// The warnings stored beside a message (a JSON array written by intake), or none.
+Poco::JSON::Array::Ptr storedWarnings(const std::string& json) {
+  if (json.empty()) return new Poco::JSON::Array;
+  try {
+    Poco::JSON::Parser p;
+    return p.parse(json).extract<Poco::JSON::Array::Ptr>();
+  } catch (const Poco::Exception&) {
+    return new Poco::JSON::Array;
+  }
 }
 
 std::optional<std::int64_t> parseId(const std::string& s) {
@@ -201,7 +227,19 @@ struct Node::Impl {
     if (m.kind == MessageKind::Document) {
       if (m.business_type != 0 && !m.target_document.empty()) {
         const char* state = m.business_type == 1 ? "revoked" : m.business_type == 2 ? "updated" : "replaced";
-        (void)store->setMailboxState(m.sender, m.target_document, d.recipient, state);
+        // One target a line; a replacement acts at the recipients its ReplacementInfo names.
+        std::optional<schemas::Package> pkg;
+        if (m.business_type == 3) {
+          if (auto p = schemas::Package::parse(m.bytes, nullptr)) pkg = std::move(*p);
+        }
+        std::istringstream targets(m.target_document);
+        for (std::string target; std::getline(targets, target);) {
+          const auto at = pkg ? pkg->replacedAt(target) : std::vector<std::string>{};
+          const bool here = at.empty() || std::any_of(at.begin(), at.end(), [&](const std::string& o) {
+                              return routing->sameUnit(o, d.recipient);
+                            });
+          if (here) (void)store->setMailboxState(m.sender, target, d.recipient, state);
+        }
       }
       if (auto r = issueStatus(d.recipient, m.sender, m.document_id, StatusCode::Arrived,
                                "Văn bản đã đến hộp thư của đơn vị nhận", d.created_ms);
@@ -348,6 +386,7 @@ struct Node::Impl {
     o.set("deliveries", out->deliveries);
     o.set("paper", out->paper);
     o.set("node", config.name);
+    o.set("warnings", warningsArray(out->warnings));
     if (out->http_status == 202) log("accepted", out->document_id, "id " + std::to_string(out->id));
     return HttpResponse::json(out->http_status, stringify(o));
   }
@@ -470,6 +509,15 @@ struct Node::Impl {
     o.set("received_at", timestampVn(doc.received_ms));
     o.set("hops", doc.hops);
     o.set("node", config.name);
+    if (doc.business_type != 0) {
+      o.set("business", std::string(schemas::businessLabel(
+                            static_cast<schemas::BusinessDocType>(doc.business_type))));
+      Poco::JSON::Array targets;
+      std::istringstream lines(doc.target_document);
+      for (std::string t; std::getline(lines, t);) targets.add(t);
+      o.set("acts_on", targets);
+    }
+    o.set("warnings", storedWarnings(doc.warnings));
     Poco::JSON::Array recipients;
     for (const auto& d : *deliveries) {
       Poco::JSON::Object x;

@@ -541,6 +541,25 @@ Result<void> RegisterBook::addGatewayEntries(const std::vector<RegisterEntry>& e
         const std::string dir(directionName(e.direction));
         const std::string source = "gateway";
         const Int64 mid = e.message_id;
+        if (!e.acts_on.empty()) {
+          int noted = 0;
+          for (const auto& target : e.acts_on) {
+            std::string sender = e.sender, doc = target, unit = e.unit, note = e.notes;
+            s << "UPDATE register_entries SET notes = CASE WHEN notes = '' THEN ? ELSE notes || '; ' || ? END"
+                 " WHERE direction = ? AND unit = ? AND sender = ? AND document_id = ? AND message_id <> ?"
+                 " AND instr(notes, ?) = 0",
+                bind(note), bind(note), bind(dir), bind(unit), bind(sender), bind(doc), bind(mid),
+                bind(note), now;
+            int changed = 0;
+            s << "SELECT changes()", into(changed), now;
+            std::vector<Int64> present;
+            s << "SELECT id FROM register_entries WHERE direction = ? AND unit = ? AND sender = ?"
+                 " AND document_id = ? AND message_id <> ? LIMIT 1",
+                bind(dir), bind(unit), bind(sender), bind(doc), bind(mid), into(present), now;
+            noted += present.empty() ? 0 : 1;
+          }
+          if (noted > 0) continue;  // acted on the earlier lines; no line of its own
+        }
         s << "INSERT OR IGNORE INTO register_entries(direction, unit, source, message_id,"
              " document_id, number, notation, doc_date, doc_type, subject, signer, sender,"
              " file_keeper, copies, dispatch_date, arrival_date, notes, pdf_total, pdf_valid,"

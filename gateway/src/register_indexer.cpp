@@ -1,5 +1,7 @@
 #include "lienthong/gateway/register_indexer.h"
 
+#include <algorithm>
+
 #include "lienthong/gateway/routing.h"
 #include "lienthong/schemas/edxml.h"
 #include "lienthong/signing/pdf_attachments.h"
@@ -55,8 +57,6 @@ Result<IndexStats> RegisterIndexer::run(int batch) {
     std::vector<RegisterEntry> entries;
     for (const auto& d : *docs) {
       ++stats.documents;
-      // Revoke / update / replace act on an earlier register line; they are not new documents.
-      if (d.business_type != 0) continue;
       RegisterEntry base;
       base.source = "gateway";
       base.message_id = d.id;
@@ -81,6 +81,16 @@ Result<IndexStats> RegisterIndexer::run(int batch) {
         base.signer = signerText(h.signer);
         base.copies = 0;
         paper_copy = pkg->business && pkg->business->paper;
+        // Revoke / update / replace act on earlier register lines; they are not new documents.
+        if (d.business_type != 0) {
+          base.acts_on = pkg->businessTargets();
+          static const char* kActs[] = {"", "thu hồi", "cập nhật", "thay thế"};
+          const int t = std::clamp(d.business_type, 0, 3);
+          base.notes = std::string(kActs[t]) + " ngày " +
+                       timestampVn(d.received_ms).substr(0, 10) + " bằng văn bản " + d.document_id +
+                       " (" + std::string(schemas::businessLabel(static_cast<schemas::BusinessDocType>(t))) +
+                       ")";
+        }
         for (const auto& o : h.to) to.push_back(o.organ_id);
         if (pdf_verifier_) {
           const auto pdfs = signing::checkPdfAttachments(*pkg, *pdf_verifier_);

@@ -104,6 +104,8 @@ const std::vector<std::string>& migrations() {
       " id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,"
       " last_record INTEGER NOT NULL, last_hash TEXT NOT NULL, records INTEGER NOT NULL,"
       " body TEXT NOT NULL, signature TEXT NOT NULL);",
+      // 3: the warnings intake tolerated, kept beside the message (JSON array).
+      "ALTER TABLE messages ADD COLUMN warnings TEXT NOT NULL DEFAULT '';",
   };
   return kMigrations;
 }
@@ -127,7 +129,7 @@ std::vector<std::string> statements(const std::string& sql) {
 
 const char* kMessageColumns =
     "id, kind, sender, document_id, document_sender, content_hash, bytes, hops, subject,"
-    " business_type, target_document, status_code, received_ms";
+    " business_type, target_document, status_code, received_ms, warnings";
 const char* kDeliveryColumns =
     "id, message_id, recipient, route, next_node, state, attempts, next_attempt_ms, last_error,"
     " created_ms, done_ms";
@@ -155,13 +157,13 @@ struct DeliveryRows {
 struct MessageRows {
   std::vector<Int64> id, received_ms;
   std::vector<std::string> kind, sender, document_id, document_sender, content_hash, bytes, hops,
-      subject, target_document;
+      subject, target_document, warnings;
   std::vector<int> business_type, status_code;
 
   void bind(Poco::Data::Statement& st) {
     st, into(id), into(kind), into(sender), into(document_id), into(document_sender),
         into(content_hash), into(bytes), into(hops), into(subject), into(business_type),
-        into(target_document), into(status_code), into(received_ms);
+        into(target_document), into(status_code), into(received_ms), into(warnings);
   }
   std::vector<StoredMessage> take() const {
     std::vector<StoredMessage> out;
@@ -169,7 +171,7 @@ struct MessageRows {
       out.push_back(StoredMessage{
           id[i], kind[i] == "status" ? MessageKind::Status : MessageKind::Document, sender[i],
           document_id[i], document_sender[i], content_hash[i], bytes[i], hops[i], subject[i],
-          business_type[i], target_document[i], status_code[i], received_ms[i]});
+          business_type[i], target_document[i], status_code[i], received_ms[i], warnings[i]});
     }
     return out;
   }
@@ -268,11 +270,11 @@ class SqliteStore final : public Store {
       const Int64 now_ms = nowMs();
       s << "INSERT INTO messages(kind, sender, dedupe_key, document_id, document_sender,"
            " content_hash, bytes, hops, subject, business_type, target_document, received_from,"
-           " status_code, received_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+           " status_code, received_ms, warnings) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
           bind(kind), bind(m.sender), bind(m.dedupe_key), bind(m.document_id),
           bind(m.document_sender), bind(m.content_hash), bind(m.bytes), bind(m.hops),
           bind(m.subject), bind(m.business_type), bind(m.target_document), bind(m.received_from),
-          bind(m.status_code), bind(now_ms), now;
+          bind(m.status_code), bind(now_ms), bind(m.warnings), now;
       Int64 id = 0;
       s << "SELECT last_insert_rowid()", into(id), now;
       std::string subject = "message:" + std::to_string(id);

@@ -2,6 +2,7 @@
 
 #include "lienthong/schemas/csv.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -202,8 +203,8 @@ Result<void> Directory::index() {
       if (!legacy) return invalid("unit '" + u.code + "' legacy code: " + legacy.error().message);
     }
     if (u.level == 0) u.level = id->level();
-    if (!by_code_.emplace(u.code, i).second) return invalid("code '" + u.code + "' is listed twice");
-    if (!u.legacy_code.empty() && !by_code_.emplace(u.legacy_code, i).second) {
+    if (!by_code_.emplace(id->key(), i).second) return invalid("code '" + u.code + "' is listed twice");
+    if (!u.legacy_code.empty() && !by_code_.emplace(organKey(u.legacy_code), i).second) {
       return invalid("legacy code '" + u.legacy_code + "' is listed twice");
     }
     if (!nodes_.empty() && !node_names.contains(u.home_node)) {
@@ -213,13 +214,13 @@ Result<void> Directory::index() {
   for (auto& u : units_) {
     if (u.parent.empty()) {
       // Derive the parent from the code when the directory holds it.
-      if (auto p = OrganId::parse(u.code)->parent(); p && by_code_.contains(p->str())) {
+      if (auto p = OrganId::parse(u.code)->parent(); p && by_code_.contains(p->key())) {
         u.parent = p->str();
       }
-    } else if (!by_code_.contains(u.parent)) {
+    } else if (!by_code_.contains(organKey(u.parent))) {
       return invalid("unit '" + u.code + "' names unknown parent '" + u.parent + "'");
     }
-    if (!u.successor.empty() && !by_code_.contains(u.successor)) {
+    if (!u.successor.empty() && !by_code_.contains(organKey(u.successor))) {
       return invalid("unit '" + u.code + "' names unknown successor '" + u.successor + "'");
     }
   }
@@ -228,14 +229,16 @@ Result<void> Directory::index() {
     const Unit* cur = &u;
     for (std::size_t steps = 0; !cur->successor.empty(); ++steps) {
       if (steps > units_.size()) return invalid("successors of '" + u.code + "' form a cycle");
-      cur = &units_[by_code_.find(cur->successor)->second];
+      cur = &units_[by_code_.find(organKey(cur->successor))->second];
     }
   }
   return {};
 }
 
 const Unit* Directory::find(std::string_view code) const {
-  auto it = by_code_.find(code);
+  // Most codes are already upper case: look them up without a copy.
+  const bool lower = std::any_of(code.begin(), code.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  auto it = lower ? by_code_.find(organKey(code)) : by_code_.find(code);
   return it == by_code_.end() ? nullptr : &units_[it->second];
 }
 
@@ -261,8 +264,9 @@ const NodeInfo* Directory::node(std::string_view name) const {
 
 std::vector<const Unit*> Directory::children(std::string_view code) const {
   std::vector<const Unit*> out;
+  const std::string key = organKey(code);
   for (const auto& u : units_) {
-    if (u.parent == code) out.push_back(&u);
+    if (!u.parent.empty() && organKey(u.parent) == key) out.push_back(&u);
   }
   return out;
 }

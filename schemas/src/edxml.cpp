@@ -1,5 +1,6 @@
 #include "lienthong/schemas/edxml.h"
 
+#include <algorithm>
 #include <set>
 
 #include "lienthong/schemas/organ_id.h"
@@ -40,17 +41,36 @@ Result<void> checkDate(std::string_view value, std::string_view element, int lin
   return {};
 }
 
-Result<void> checkOrganization(const Organization& o, std::string_view role, int fallback_line) {
+template <typename F>
+void each(std::vector<Error>& errors, F&& f) {
+  if (auto r = f(); !r) errors.push_back(r.error());
+}
+
+void checkOrganization(const Organization& o, std::string_view role, int fallback_line,
+                       bool required, std::vector<Error>& errors, Warnings& warnings) {
   const int line = o.line ? o.line : fallback_line;
   if (o.organ_id.empty()) {
-    return fail(ErrorCode::MissingElement, std::string(role) + " has no OrganId", line,
-                std::string(role));
+    if (required) {
+      errors.push_back(Error{ErrorCode::MissingElement,
+                             std::string(role) + " has no OrganId: the message cannot be " +
+                                 (role == "From" ? "accounted to a sender" : "routed"),
+                             line, std::string(role)});
+    }
+    return;
   }
-  if (auto id = OrganId::parse(o.organ_id); !id) {
-    return fail(ErrorCode::BadOrganId, std::string(role) + ": " + id.error().message, line,
-                "OrganId");
+  auto id = OrganId::parse(o.organ_id);
+  if (!id) {
+    errors.push_back(Error{ErrorCode::BadOrganId, std::string(role) + ": " + id.error().message,
+                           line, "OrganId"});
+    return;
   }
-  return {};
+  if (id->form() == OrganId::Form::Other) {
+    warnings.push_back(Warning{"organ_id_other",
+                               std::string(role) + " code '" + o.organ_id +
+                                   "' fits neither the legacy nor the Decision 20/2020 form (" +
+                                   id->note() + "): routed as written, by the directory",
+                               line, "OrganId"});
+  }
 }
 
 }  // namespace
@@ -106,73 +126,202 @@ const Attachment* Package::attachment(std::string_view content_id) const {
   return nullptr;
 }
 
+std::string_view businessLabel(BusinessDocType t) {
+  switch (t) {
+    case BusinessDocType::New: return "new";
+    case BusinessDocType::Revoke: return "revoke";
+    case BusinessDocType::Update: return "update";
+    case BusinessDocType::Replace: return "replace";
+  }
+  return "new";
+}
+
+std::string Warning::describe() const {
+  std::string out;
+  if (line > 0) out += "line " + std::to_string(line) + ": ";
+  if (!element.empty()) out += "element '" + element + "': ";
+  out += message + " [" + code + "]";
+  return out;
+}
+
+std::vector<std::string> Package::businessTargets() const {
+  std::vector<std::string> out;
+  if (!business) return out;
+  auto add = [&](const std::string& id) {
+    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  };
+  switch (business->doc_type) {
+    case BusinessDocType::New: break;
+    case BusinessDocType::Update: add(business->document_id); break;
+    case BusinessDocType::Replace:
+      for (const auto& r : business->replacements) add(r.document_id);
+      if (out.empty()) add(business->document_id);
+      break;
+    case BusinessDocType::Revoke:
+      add(business->document_id.empty() ? documentId() : business->document_id);
+      break;
+  }
+  return out;
+}
+
+std::vector<std::string> Package::replacedAt(std::string_view target) const {
+  std::vector<std::string> out;
+  if (!business) return out;
+  for (const auto& r : business->replacements) {
+    if (r.document_id != target) continue;
+    for (const auto& o : r.organ_ids) {
+      if (std::find(out.begin(), out.end(), o) == out.end()) out.push_back(o);
+    }
+  }
+  return out;
+}
+
 Result<void> Package::check() const {
+  std::vector<Error> errors;
+  Warnings warnings;
+  checkAll(errors, warnings);
+  if (!errors.empty()) return std::unexpected(errors.front());
+  return {};
+}
+
+void Package::checkAll(std::vector<Error>& errors, Warnings& warnings) const {
   const int hl = header.line;
   if (header.from.organ_id.empty() && header.from.line == 0) {
-    return fail(ErrorCode::MissingElement, "MessageHeader has no From", hl, "From");
+    errors.push_back(Error{ErrorCode::MissingElement, "MessageHeader has no From", hl, "From"});
+  } else {
+    checkOrganization(header.from, "From", hl, true, errors, warnings);
   }
-  if (auto r = checkOrganization(header.from, "From", hl); !r) return r;
   if (header.to.empty()) {
-    return fail(ErrorCode::MissingElement, "MessageHeader has no To: at least one recipient",
-                hl, "To");
+    errors.push_back(Error{ErrorCode::MissingElement,
+                           "MessageHeader has no To: at least one recipient", hl, "To"});
   }
+  std::set<std::string> recipients;
   for (const auto& to : header.to) {
-    if (auto r = checkOrganization(to, "To", hl); !r) return r;
+    checkOrganization(to, "To", hl, true, errors, warnings);
+    if (!to.organ_id.empty() && !recipients.insert(organKey(to.organ_id)).second) {
+      warnings.push_back(Warning{"duplicate_recipient",
+                                 "To '" + to.organ_id + "' is listed twice: delivered once",
+                                 to.line ? to.line : hl, "To"});
+    }
   }
   if (header.document_id.empty() && (header.code.number.empty() || header.promulgation_date.empty())) {
-    return fail(ErrorCode::MissingElement,
-                "the document has no identity: neither DocumentId nor Code/CodeNumber with "
-                "PromulgationInfo/PromulgationDate",
-                hl, "DocumentId");
+    errors.push_back(Error{ErrorCode::MissingElement,
+                           "the document has no identity: neither DocumentId nor Code/CodeNumber "
+                           "with PromulgationInfo/PromulgationDate",
+                           hl, "DocumentId"});
   }
   if (!header.promulgation_date.empty()) {
-    if (auto r = checkDate(header.promulgation_date, "PromulgationDate", hl); !r) return r;
+    each(errors, [&] { return checkDate(header.promulgation_date, "PromulgationDate", hl); });
   }
   if (!header.due_date.empty()) {
-    if (auto r = checkDate(header.due_date, "DueDate", hl); !r) return r;
+    if (auto r = checkDate(header.due_date, "DueDate", hl); !r) {
+      warnings.push_back(Warning{"date_format", r.error().message + ": kept as written", hl, "DueDate"});
+    }
   }
-  if (business && business->doc_type != BusinessDocType::New && business->document_id.empty()) {
-    return fail(ErrorCode::MissingElement,
-                "Bussiness of a revoke/update/replace package names no target DocumentId", hl,
-                "Bussiness");
+  if (business) {
+    const int bl = business->line ? business->line : hl;
+    const auto t = business->doc_type;
+    if (t == BusinessDocType::Update && business->document_id.empty()) {
+      errors.push_back(Error{ErrorCode::MissingElement,
+                             "an update (BussinessDocType 2) names its target in Bussiness/DocumentId; "
+                             "there is none, so the update cannot be accounted to a document",
+                             bl, "Bussiness"});
+    }
+    if (t == BusinessDocType::Replace) {
+      bool any = !business->document_id.empty();
+      std::set<std::string> seen;
+      for (const auto& r : business->replacements) {
+        if (r.document_id.empty()) {
+          errors.push_back(Error{ErrorCode::MissingElement,
+                                 "ReplacementInfo names no DocumentId: what it replaces is unknown",
+                                 r.line ? r.line : bl, "ReplacementInfo"});
+          continue;
+        }
+        any = true;
+        if (!seen.insert(r.document_id).second) {
+          warnings.push_back(Warning{"duplicate_replacement",
+                                     "ReplacementInfo for '" + r.document_id +
+                                         "' is listed more than once: its recipients are merged",
+                                     r.line ? r.line : bl, "ReplacementInfo"});
+        }
+        for (const auto& o : r.organ_ids) {
+          auto id = OrganId::parse(o);
+          if (!id) {
+            errors.push_back(Error{ErrorCode::BadOrganId, "ReplacementInfo: " + id.error().message,
+                                   r.line ? r.line : bl, "OrganId"});
+          } else if (!recipients.contains(id->key())) {
+            warnings.push_back(Warning{"replacement_recipient",
+                                       "ReplacementInfo names '" + o +
+                                           "', which is not a To of this package: it is delivered "
+                                           "there too",
+                                       r.line ? r.line : bl, "OrganIdList"});
+          }
+        }
+      }
+      if (!any) {
+        errors.push_back(Error{ErrorCode::MissingElement,
+                               "a replacement (BussinessDocType 3) names no document it replaces "
+                               "(Bussiness/ReplacementInfoList/ReplacementInfo/DocumentId)",
+                               bl, "Bussiness"});
+      } else if (business->replacements.empty()) {
+        warnings.push_back(Warning{"business_target",
+                                   "a replacement without ReplacementInfoList: its target is taken "
+                                   "from Bussiness/DocumentId",
+                                   bl, "Bussiness"});
+      }
+    }
+    if (t == BusinessDocType::New && !business->document_id.empty()) {
+      warnings.push_back(Warning{"business_target",
+                                 "Bussiness/DocumentId '" + business->document_id +
+                                     "' in a new document (BussinessDocType 0) acts on nothing: ignored",
+                                 bl, "DocumentId"});
+    }
+    if (t != BusinessDocType::Replace && !business->replacements.empty()) {
+      warnings.push_back(Warning{"business_target",
+                                 "ReplacementInfoList in a package that is not a replacement: ignored",
+                                 bl, "ReplacementInfoList"});
+    }
   }
   std::set<std::string_view> refs;
   for (const auto& m : manifest) {
     if (m.content_id.empty()) {
-      return fail(ErrorCode::MissingElement, "manifest Reference has no ContentId", m.line,
-                  "Reference");
+      errors.push_back(Error{ErrorCode::MissingElement, "manifest Reference has no ContentId", m.line,
+                             "Reference"});
+      continue;
     }
     if (!refs.insert(m.content_id).second) {
-      return fail(ErrorCode::DuplicateContentId,
-                  "ContentId '" + m.content_id + "' appears twice in the manifest", m.line,
-                  "ContentId");
+      errors.push_back(Error{ErrorCode::DuplicateContentId,
+                             "ContentId '" + m.content_id + "' appears twice in the manifest", m.line,
+                             "ContentId"});
     }
   }
   std::set<std::string_view> seen;
   for (const auto& a : attachments) {
     if (a.content_id.empty()) {
-      return fail(ErrorCode::MissingElement, "Attachment has no ContentId", a.line, "Attachment");
+      errors.push_back(Error{ErrorCode::MissingElement, "Attachment has no ContentId", a.line,
+                             "Attachment"});
+      continue;
     }
     if (!seen.insert(a.content_id).second) {
-      return fail(ErrorCode::DuplicateContentId,
-                  "ContentId '" + a.content_id + "' is used by two attachments", a.line,
-                  "ContentId");
+      errors.push_back(Error{ErrorCode::DuplicateContentId,
+                             "ContentId '" + a.content_id + "' is used by two attachments", a.line,
+                             "ContentId"});
+      continue;
     }
     if (!refs.contains(a.content_id)) {
-      return fail(ErrorCode::OrphanAttachment,
-                  "attachment '" + a.content_id + "' is not listed in edXMLManifest", a.line,
-                  "Attachment");
+      errors.push_back(Error{ErrorCode::OrphanAttachment,
+                             "attachment '" + a.content_id + "' is not listed in edXMLManifest",
+                             a.line, "Attachment"});
     }
   }
   for (const auto& m : manifest) {
-    if (!seen.contains(m.content_id)) {
-      return fail(ErrorCode::MissingAttachment,
-                  "manifest entry '" + m.content_id + "' (" + m.attachment_name +
-                      ") has no Attachment in AttachmentEncoded",
-                  m.line, "Reference");
+    if (!m.content_id.empty() && !seen.contains(m.content_id)) {
+      errors.push_back(Error{ErrorCode::MissingAttachment,
+                             "manifest entry '" + m.content_id + "' (" + m.attachment_name +
+                                 ") has no Attachment in AttachmentEncoded",
+                             m.line, "Reference"});
     }
   }
-  return {};
 }
 
 std::string statusCodeText(StatusCode code) {
@@ -208,16 +357,26 @@ std::string_view statusLabel(StatusCode code) {
 }
 
 Result<void> StatusMessage::check() const {
-  if (auto r = checkOrganization(from, "From", from.line); !r) return r;
-  if (response_for.organ_id.empty() || response_for.document_id.empty()) {
-    return fail(ErrorCode::MissingElement,
-                "status message ResponseFor needs the original sender's OrganId and DocumentId",
-                from.line, "ResponseFor");
-  }
-  if (auto id = OrganId::parse(response_for.organ_id); !id) {
-    return fail(ErrorCode::BadOrganId, "ResponseFor: " + id.error().message, from.line, "OrganId");
-  }
+  std::vector<Error> errors;
+  Warnings warnings;
+  checkAll(errors, warnings);
+  if (!errors.empty()) return std::unexpected(errors.front());
   return {};
+}
+
+void StatusMessage::checkAll(std::vector<Error>& errors, Warnings& warnings) const {
+  checkOrganization(from, "From", from.line, true, errors, warnings);
+  if (response_for.organ_id.empty() || response_for.document_id.empty()) {
+    errors.push_back(Error{ErrorCode::MissingElement,
+                           "status message ResponseFor needs the original sender's OrganId and "
+                           "DocumentId: without them the status cannot be routed",
+                           from.line, "ResponseFor"});
+    return;
+  }
+  Organization rf;
+  rf.organ_id = response_for.organ_id;
+  rf.line = from.line;
+  checkOrganization(rf, "ResponseFor", from.line, true, errors, warnings);
 }
 
 }  // namespace lienthong::schemas

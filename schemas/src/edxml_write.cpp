@@ -9,10 +9,15 @@ class Writer {
  public:
   explicit Writer(std::size_t reserve) { out_.reserve(reserve); }
 
-  void open(std::string_view name) {
+  // `attributes`: already escaped, e.g. version="1.0".
+  void open(std::string_view name, const std::string& attributes = {}) {
     indent();
     out_ += "<edXML:";
     out_ += name;
+    if (!attributes.empty()) {
+      out_ += ' ';
+      out_ += attributes;
+    }
     out_ += ">\n";
     ++depth_;
   }
@@ -181,6 +186,7 @@ std::string Package::serialize(bool with_signature) const {
   w.leaf("TyperNotation", o.typer_notation);
   w.leaf("PromulgationAmount", o.promulgation_amount);
   w.leaf("PageAmount", o.page_amount);
+  w.leaf("Direction", o.direction);
   w.leaf("SecurityLevel", o.security_level);
   if (!o.appendixes.empty()) {
     w.open("Appendixes");
@@ -199,7 +205,13 @@ std::string Package::serialize(bool with_signature) const {
   if (with_signature) w.raw(signature_xml);
   w.close("edXMLHeader");
   w.open("edXMLBody");
-  w.open("edXMLManifest");
+  std::string manifest_attr;
+  if (!manifest_version.empty()) {
+    manifest_attr = "version=\"";
+    xml::appendEscaped(manifest_attr, manifest_version);
+    manifest_attr += '"';
+  }
+  w.open("edXMLManifest", manifest_attr);
   for (const auto& m : manifest) {
     w.open("Reference");
     w.leafAlways("ContentId", m.content_id);

@@ -65,6 +65,7 @@ Package package(const PackageSpec& spec) {
   h.other_info.typer_notation = "TH";
   h.other_info.promulgation_amount = "5";
   h.other_info.page_amount = "2";
+  h.other_info.direction = "false";  // written by the vendor SDK into every package
   h.steering_type = "1";
   h.document_id = spec.from + "," + spec.date + "," + h.code.str();
   p.traces.push_back({spec.from, spec.date + " 08:30:00"});
@@ -73,6 +74,7 @@ Package package(const PackageSpec& spec) {
   b.staff_info = StaffInfo{"Văn phòng", "Trần Thị Hoa", "0912 345 678", "hoa@example.gov.vn", {}};
   p.business = std::move(b);
 
+  p.manifest_version = "1.0";  // as the vendor SDK writes it
   const std::string title = std::to_string(spec.number) + "/" + spec.notation;
   auto add = [&](std::string cid, std::string name, std::string type, std::string desc,
                  const std::string& bytes) {
@@ -105,6 +107,54 @@ StatusMessage status(const Package& original, const std::string& reporter, Statu
   s.description = std::string("Trạng thái: ") + std::string(statusLabel(code));
   s.timestamp = "2026/11/20 09:00:00";
   return s;
+}
+
+Package actOn(const Package& target, BusinessDocType type, int number,
+              const std::vector<std::string>& at) {
+  Package p = target;
+  p.signature_xml.clear();
+  Business b = target.business.value_or(Business{});
+  b.doc_type = type;
+  b.document_id.clear();
+  b.details.clear();
+  b.replacements.clear();
+  const std::string target_id = target.documentId();
+  if (type != BusinessDocType::Revoke) {
+    p.header.code.number = std::to_string(number);
+    p.header.document_id = p.header.from.organ_id + "," + p.header.promulgation_date + "," +
+                           p.header.code.str();
+  }
+  switch (type) {
+    case BusinessDocType::New: b.reason = "Văn bản điện tử mới"; break;
+    case BusinessDocType::Revoke: b.reason = "Thu hồi văn bản điện tử"; break;
+    case BusinessDocType::Update:
+      b.reason = "Cập nhật văn bản điện tử";
+      b.document_id = target_id;
+      break;
+    case BusinessDocType::Replace: {
+      b.reason = "Văn bản thay thế";
+      Replacement r;
+      r.document_id = target_id;
+      r.organ_ids = at;
+      if (r.organ_ids.empty()) {
+        for (const auto& to : target.header.to) r.organ_ids.push_back(to.organ_id);
+      }
+      std::string list = "<edXML:ReplacementInfoList><edXML:ReplacementInfo><edXML:DocumentId>";
+      xml::appendEscaped(list, r.document_id);
+      list += "</edXML:DocumentId><edXML:OrganIdList>";
+      for (const auto& o : r.organ_ids) {
+        list += "<edXML:OrganId>";
+        xml::appendEscaped(list, o);
+        list += "</edXML:OrganId>";
+      }
+      list += "</edXML:OrganIdList></edXML:ReplacementInfo></edXML:ReplacementInfoList>";
+      b.details.push_back(std::move(list));
+      b.replacements.push_back(std::move(r));
+      break;
+    }
+  }
+  p.business = std::move(b);
+  return p;
 }
 
 }  // namespace lienthong::schemas::sample

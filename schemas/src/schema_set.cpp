@@ -56,6 +56,21 @@ Result<SchemaPtr> compile(std::string_view text, const char* name) {
   }
   return schema;
 }
+struct AllErrors {
+  std::vector<Error>* out = nullptr;
+  std::size_t seen = 0;
+};
+
+void collectAll(void* ctx, xmlError* err) {
+  auto* all = static_cast<AllErrors*>(ctx);
+  if (!err) return;
+  ++all->seen;
+  if (all->seen > 100) return;
+  FirstError one;
+  collect(&one, err);
+  all->out->push_back(std::move(one.error));
+}
+
 }  // namespace
 
 struct SchemaSet::Impl {
@@ -87,6 +102,28 @@ Result<void> SchemaSet::validate(const XmlDocument& doc, SchemaKind kind) const 
   if (rc == 0) return {};
   if (first.set) return std::unexpected(first.error);
   return fail(ErrorCode::SchemaViolation, "schema: document does not match the XSD");
+}
+
+void SchemaSet::validateAll(const XmlDocument& doc, SchemaKind kind,
+                            std::vector<Error>& errors) const {
+  xmlSchema* schema = impl_->schemas[static_cast<std::size_t>(kind)].get();
+  std::unique_ptr<xmlSchemaValidCtxt, ValidCtxtFree> vctxt(xmlSchemaNewValidCtxt(schema));
+  if (!vctxt) {
+    errors.push_back(Error{ErrorCode::Internal, "cannot allocate a schema validation context", 0, {}});
+    return;
+  }
+  AllErrors all{&errors, 0};
+  const std::size_t before = errors.size();
+  xmlSchemaSetValidStructuredErrors(vctxt.get(), collectAll, &all);
+  const int rc = xmlSchemaValidateDoc(vctxt.get(), doc.get());
+  if (all.seen > 100) {
+    errors.push_back(Error{ErrorCode::SchemaViolation,
+                           "schema: " + std::to_string(all.seen - 100) + " more problems not listed",
+                           0, {}});
+  }
+  if (rc != 0 && errors.size() == before) {
+    errors.push_back(Error{ErrorCode::SchemaViolation, "schema: document does not match the XSD", 0, {}});
+  }
 }
 
 }  // namespace lienthong::schemas

@@ -30,6 +30,7 @@ struct Guard {
   std::size_t text_run = 0;
   bool failed = false;
   Error error;
+  Error first_ns_error;  // the first namespace error (unbound prefix), reported as the reason
 };
 
 Guard& guardOf(void* ctx) {
@@ -130,8 +131,18 @@ xmlEntity* onGetEntity(void* ctx, const xmlChar* name) {
   return nullptr;
 }
 
-void onStructuredError(void*, xmlError*) {
-  // Errors are read from the context after the parse; nothing is printed.
+void onStructuredError(void* ctx, xmlError* err) {
+  // Errors are read from the context after the parse; nothing is printed. The first namespace
+  // error is kept: libxml2 goes on after it, and the context keeps only the last error.
+  if (!ctx || !err || err->domain != XML_FROM_NAMESPACE) return;
+  auto* ctxt = static_cast<xmlParserCtxt*>(ctx);
+  if (!ctxt->_private) return;
+  Guard& g = guardOf(ctx);
+  if (g.first_ns_error.message.empty()) {
+    std::string msg = err->message ? err->message : "namespace error";
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    g.first_ns_error = Error{ErrorCode::MalformedXml, std::move(msg), err->line, {}};
+  }
 }
 
 void initOnce() {
@@ -230,8 +241,23 @@ Result<XmlDocument> XmlDocument::parse(std::string_view bytes, const XmlLimits& 
     return fail(mapLibxmlError(err->code), "not well-formed XML: " + trimmed(err->message),
                 err->line);
   }
+  if (!ctxt->nsWellFormed) {
+    // An unbound prefix (<x:To> without xmlns:x) or a bad namespace declaration: the element's
+    // namespace, so its meaning, is unknown.
+    if (!guard.first_ns_error.message.empty()) {
+      return fail(ErrorCode::MalformedXml,
+                  "not namespace-well-formed XML: " + guard.first_ns_error.message,
+                  guard.first_ns_error.line);
+    }
+    const xmlError* err = xmlCtxtGetLastError(ctxt.get());
+    return fail(ErrorCode::MalformedXml,
+                "not namespace-well-formed XML: " +
+                    (err && err->message ? trimmed(err->message) : std::string("a namespace error")),
+                err ? err->line : 0);
+  }
   if (raw->encoding != nullptr &&
-      xmlStrcasecmp(raw->encoding, reinterpret_cast<const xmlChar*>("UTF-8")) != 0) {
+      xmlStrcasecmp(raw->encoding, reinterpret_cast<const xmlChar*>("UTF-8")) != 0 &&
+      xmlStrcasecmp(raw->encoding, reinterpret_cast<const xmlChar*>("UTF8")) != 0) {
     return fail(ErrorCode::EncodingRefused,
                 std::string("declared encoding '") + reinterpret_cast<const char*>(raw->encoding) +
                     "' refused: edXML must be UTF-8");

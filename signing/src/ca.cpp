@@ -620,6 +620,11 @@ Result<void> checkSettings(const CaSettings& s) {
   if (s.province_name.empty()) return fail(ErrorCode::Config, "CA settings: province name is empty");
   auto id = schemas::OrganId::parse(s.organ_id);
   if (!id) return fail(ErrorCode::Config, "CA settings: organ id: " + id.error().message);
+  if (id->form() == schemas::OrganId::Form::Other) {
+    // A province's CA is a state body: its code is one of the two government forms.
+    return fail(ErrorCode::Config, "CA settings: organ id '" + s.organ_id +
+                                       "' is not a legacy or Decision 20/2020 code (" + id->note() + ")");
+  }
   if (!validUrl(s.crl_url)) {
     return fail(ErrorCode::Config, "CA settings: CRL URL '" + s.crl_url +
                                        "' must start with http:// or https:// and hold no commas or spaces");

@@ -112,7 +112,8 @@ TEST_CASE("intake refuses a package the schema refuses with 422, the line and th
   const auto a = bytes.find("<edXML:Code>");
   const std::string close = "</edXML:Code>";
   const auto b = bytes.find(close) + close.size();
-  bytes.replace(a, b - a, "<edXML:Bogus>1</edXML:Bogus>");
+  // Issue 14: an unknown element is a warning now; a business type outside 0-3 is still refused.
+  bytes.replace(a, b - a, "<edXML:BussinessDocType>7</edXML:BussinessDocType>");
   auto r = client->request("POST", "/api/v1/documents", bytes);
   REQUIRE(r);
   INFO(r->body);
@@ -295,4 +296,28 @@ TEST_CASE("intake accepts a signed package and reports revocation as not checked
   INFO(r->body);
   CHECK(r->status == 202);
   CHECK(n.messages() == 1);
+}
+
+// Issue 14: codes compare case-insensitively; the delivery is stored under the directory's
+// spelling, once, so the unit's mailbox finds it.
+TEST_CASE("intake routes a recipient written in lower case, once, under the directory's spelling") {
+  OneNode n;
+  auto client = officeClient(n.pki, kProvince, n.node->url());
+  auto r = client->request("POST", "/api/v1/documents",
+                           n.sign(testPackage(kProvince, {"000.00.31.h41", kDistrictA, "h41.31"}, 30)));
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 202);
+  auto obj = parseJson(r->body);
+  CHECK(obj->getValue<int>("deliveries") == 1);
+  auto ds = n.node->store().deliveriesOf(obj->getValue<std::int64_t>("id"));
+  REQUIRE(ds);
+  REQUIRE(ds->size() == 1);
+  CHECK((*ds)[0].recipient == kDistrictA);
+  auto w = obj->getArray("warnings");
+  bool duplicate = false;
+  for (std::size_t i = 0; i < w->size(); ++i) {
+    duplicate = duplicate || w->getObject(static_cast<unsigned>(i))->getValue<std::string>("code") == "duplicate_recipient";
+  }
+  CHECK(duplicate);
 }

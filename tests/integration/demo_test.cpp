@@ -30,6 +30,8 @@ TEST_CASE("lienthong demo --once --docs 20 delivers everything and prints the ex
   CHECK(out.find("  paper:           4 recipients recorded as paper\n") != std::string::npos);
   CHECK(out.find("  statuses back:   01 arrived 28, 03 accepted 28, 06 completed 28\n") != std::string::npos);
   CHECK(out.find("  failures:        0 (") != std::string::npos);
+  // Issue 14: the vendor SDK's business types act on earlier documents at every recipient.
+  CHECK(out.find("  business acts:   3 of 3 accepted; earlier copies acted on: 4 of 4\n") != std::string::npos);
   CHECK(out.find("/healthz") != std::string::npos);
   CHECK(out.find("Authorization: Bearer ") != std::string::npos);
   CHECK(out.find("    lienthong directory reload --node https://127.0.0.1:") != std::string::npos);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lienthong/schemas/edxml.h"
 
@@ -16,6 +17,9 @@ namespace lienthong::gateway {
 struct EnvelopeContext {
   std::string from;        // From/OrganId of the package or status
   bool is_status = false;  // a status message (may be signed by the node hosting `from`)
+  // When given, a checker that lets a message pass without a verified signature (the policy
+  // allows unsigned messages) says why here; intake keeps it as a warning with the message.
+  std::vector<std::string>* warnings = nullptr;
 };
 
 class EnvelopeChecker {
@@ -36,7 +40,9 @@ class MessageSigner {
 };
 
 // Unsigned messages pass only when `allow_unsigned`; signed ones go to `verifier`, and are
-// refused when there is none.
+// refused when there is none. With `allow_unsigned`, a signature that does not verify (the
+// vendor SDK's samples carry a truncated placeholder certificate) does not make the message worse
+// than an unsigned one: it passes as unverified, with a warning naming the verifier's reason.
 std::unique_ptr<EnvelopeChecker> makePolicyChecker(bool allow_unsigned,
                                                    std::shared_ptr<const EnvelopeChecker> verifier);
 // Serializes without a signature: for nodes whose policy accepts unsigned statuses.

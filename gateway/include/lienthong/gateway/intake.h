@@ -11,12 +11,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lienthong/gateway/auth.h"
 #include "lienthong/gateway/envelope.h"
 #include "lienthong/gateway/metrics.h"
 #include "lienthong/gateway/routing.h"
 #include "lienthong/gateway/store.h"
+#include "lienthong/schemas/edxml.h"
 #include "lienthong/schemas/schema_set.h"
 
 namespace lienthong::gateway {
@@ -29,6 +31,7 @@ struct IntakeOutcome {
   std::string sender;
   int deliveries = 0;
   int paper = 0;
+  std::vector<schemas::Warning> warnings;  // what intake tolerated (kept with the message)
 };
 
 struct IntakeRefusal {

@@ -1,10 +1,14 @@
 // Counters and a latency histogram for /metrics (Prometheus text format 0.0.4). Thread-safe:
-// every value is an atomic; the queue depth is read from a callback at render time.
+// every value is an atomic (warning counts by code under a mutex); the queue depth is read from a callback at render time.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
 #include <functional>
 #include <string>
 
@@ -21,6 +25,8 @@ class Metrics {
   void retried() { retries_.fetch_add(1, std::memory_order_relaxed); }
   void failed() { failures_.fetch_add(1, std::memory_order_relaxed); }
   void paper() { paper_.fetch_add(1, std::memory_order_relaxed); }
+  // An accepted message with tolerated oddities: one per warning, by warning code.
+  void warnings(const std::vector<std::string>& codes);
 
   // `queue_depth` gives the number of deliveries waiting (pending) when called.
   std::string render(const std::function<std::int64_t()>& queue_depth) const;
@@ -37,6 +43,9 @@ class Metrics {
   std::atomic<std::uint64_t> delivered_{0}, retries_{0}, failures_{0}, paper_{0};
   std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size()> buckets_{};
   std::atomic<std::uint64_t> latency_sum_us_{0};
+  std::atomic<std::uint64_t> with_warnings_{0};
+  mutable std::mutex warnings_mutex_;
+  std::map<std::string, std::uint64_t> warnings_;  // by warning code (a small, fixed set)
 };
 
 }  // namespace lienthong::gateway

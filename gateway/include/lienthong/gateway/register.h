@@ -75,6 +75,11 @@ struct RegisterEntry {
   int pdf_both_valid = 0;
   std::string recorded_by;
   std::int64_t recorded_ms = 0;
+  // A revocation, update or replacement that came through the gateway: the DocumentIds it acts
+  // on. Indexing notes the act on the earlier entries (same direction, unit and sender) instead
+  // of adding a line; only when no earlier entry is in the register is this one added, so the
+  // act is never lost.
+  std::vector<std::string> acts_on;
 
   std::string numberNotation() const;  // "123/QĐ-UBND", or the one that is set
   IssueChannel channel() const;        // the union over recipients, see above

@@ -37,7 +37,8 @@ inline constexpr std::string_view kFailed = "failed";
 inline constexpr std::string_view kAcknowledged = "acknowledged";
 
 struct NewDelivery {
-  std::string recipient;  // OrganId as written in the message
+  std::string recipient;  // OrganId as written in the message (the directory's spelling when
+                          // the two differ only in letter case)
   RouteKind route = RouteKind::Local;
   std::string next_node;  // the peer node for RouteKind::Peer
 };
@@ -53,12 +54,13 @@ struct NewMessage {
   std::string hops;             // hop traces, "node@time;node@time"
   std::string subject;
   int business_type = 0;        // BussinessDocType
-  std::string target_document;  // for update/replace/revoke: the earlier DocumentId
+  std::string target_document;  // for update/replace/revoke: the earlier DocumentId(s), one a line
   std::string received_from;    // credential that handed it over ("office:...", "node:..."): the
                                 // actor of the audit record
   int status_code = 0;          // for a status
   std::vector<NewDelivery> deliveries;
   std::string audit_detail;
+  std::string warnings;         // what intake tolerated: a JSON array of {code,message,line,element}
 };
 
 struct Accepted {
@@ -80,6 +82,7 @@ struct StoredMessage {
   std::string target_document;
   int status_code = 0;
   std::int64_t received_ms = 0;
+  std::string warnings;  // JSON array, "" when none (or stored before warnings were kept)
 };
 
 struct Delivery {

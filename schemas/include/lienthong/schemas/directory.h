@@ -55,7 +55,7 @@ class Directory {
   const std::vector<Unit>& units() const { return units_; }
   const std::vector<NodeInfo>& nodes() const { return nodes_; }
 
-  // The unit with this current or legacy code, exactly as recorded (closed or not).
+  // The unit with this current or legacy code (compared case-insensitively), closed or not.
   const Unit* find(std::string_view code) const;
   // The unit that receives for this code on `date` (yyyy-mm-dd): closed codes follow their
   // successors. UnknownUnit when the code is not in the directory.
@@ -71,7 +71,7 @@ class Directory {
   std::string version_;
   std::vector<NodeInfo> nodes_;
   std::vector<Unit> units_;
-  std::map<std::string, std::size_t, std::less<>> by_code_;  // current and legacy codes
+  std::map<std::string, std::size_t, std::less<>> by_code_;  // organKey of current and legacy codes
 };
 
 }  // namespace lienthong::schemas

@@ -27,6 +27,29 @@ inline constexpr std::string_view kDsigNs = "http://www.w3.org/2000/09/xmldsig#"
 // end of that container.
 using Extras = std::vector<std::string>;
 
+// A tolerated oddity of a message: accepted and kept byte-exact, reported with line and element,
+// stored beside the message. `code` is a stable identifier: unknown_element, unknown_attribute,
+// placeholder, organ_id_other, date_format, business_target, stray_text, ...
+struct Warning {
+  std::string code;
+  std::string message;
+  int line = 0;
+  std::string element;
+  // "line 14: element 'Direction': ... [unknown_element]"
+  std::string describe() const;
+};
+using Warnings = std::vector<Warning>;
+
+// Everything one reading of a message found: what could be read (also when refused, so that an
+// operator can see who sent it), every error and every warning, in document order.
+template <typename T>
+struct Analysis {
+  std::optional<T> value;
+  std::vector<Error> errors;
+  Warnings warnings;
+  bool ok() const { return value.has_value() && errors.empty(); }
+};
+
 struct Organization {
   std::string organ_id;
   std::string organization_in_charge;
@@ -62,6 +85,7 @@ struct OtherInfo {
   std::string typer_notation;
   std::string promulgation_amount;
   std::string page_amount;
+  std::string direction;       // the vendor SDK writes "false" in every package
   std::string security_level;  // Mật / Tối mật / Tuyệt mật when a producer marks it; intake refuses
   Extras appendixes;           // children of Appendixes, kept as fragments
   Extras extras;
@@ -89,14 +113,28 @@ struct TraceHeader {
 
 // "Bussiness" (sic) in the standard: what the package does to an earlier document.
 enum class BusinessDocType { New = 0, Revoke = 1, Update = 2, Replace = 3 };
+std::string_view businessLabel(BusinessDocType t);  // "new", "revoke", "update", "replace"
 
+// One entry of Bussiness/ReplacementInfoList: the document replaced and the recipients whose copy
+// it replaces (OrganIdList; empty = every recipient).
+struct Replacement {
+  std::string document_id;
+  std::vector<std::string> organ_ids;
+  int line = 0;
+};
+
+// As the vendor SDK means it: an update names its target in Bussiness/DocumentId; a replacement in
+// ReplacementInfoList/ReplacementInfo (read into `replacements`, written back from `details`); a
+// revocation names none, its target is the package's own DocumentId.
 struct Business {
   BusinessDocType doc_type = BusinessDocType::New;
   std::string reason;
-  std::string document_id;  // the target document
+  std::string document_id;  // Bussiness/DocumentId: the target of an update
   bool paper = false;       // a paper copy is also sent
   std::optional<StaffInfo> staff_info;
+  std::vector<Replacement> replacements;  // read from ReplacementInfoList (kept in details)
   Extras details;  // BussinessDocumentInfo, ReplacementInfoList, ... as fragments
+  int line = 0;
 };
 
 struct MessageHeader {
@@ -163,22 +201,35 @@ class Package {
  public:
   // Safe parse, root namespace, schema check (when schemas are given) and model rules, in order;
   // each refusal with its own ErrorCode, line and element.
+  // On success the package's `warnings` list what was tolerated.
   static Result<Package> parse(std::string_view bytes, const SchemaSet* schemas,
                                const XmlLimits& limits = {});
+  // Every error and warning in one run, and what could be read (value is empty only when the
+  // bytes are not safe, well-formed edXML).
+  static Analysis<Package> analyze(std::string_view bytes, const SchemaSet* schemas,
+                                   const XmlLimits& limits = {});
 
   MessageHeader header;
   std::vector<TraceHeader> traces;
   std::optional<Business> business;
   std::string signature_xml;  // the Signature element as found, "" when unsigned
   std::vector<ManifestReference> manifest;
+  std::string manifest_version;  // edXMLManifest@version ("1.0" from the vendor SDK), "" when absent
   std::vector<Attachment> attachments;
   Extras header_extras;    // unknown children of edXMLHeader
   Extras envelope_extras;  // unknown children of edXMLEnvelope and edXMLBody
   Extras root_extras;      // unknown children of edXML
+  Warnings warnings;       // what parse tolerated (not serialized)
 
   // The identity the gateway deduplicates on: DocumentId when present, else
   // "<From OrganId>,<PromulgationDate>,<number/notation>".
   std::string documentId() const;
+  // The earlier documents this package acts on: update: Bussiness/DocumentId; replace: each
+  // ReplacementInfo DocumentId (once each, else Bussiness/DocumentId); revoke: Bussiness/DocumentId
+  // when given, else the package's own DocumentId. Empty for a new document.
+  std::vector<std::string> businessTargets() const;
+  // For a replacement: the recipients that a target's ReplacementInfo names (empty: all of them).
+  std::vector<std::string> replacedAt(std::string_view target) const;
   bool isSigned() const { return !signature_xml.empty(); }
   const Attachment* attachment(std::string_view content_id) const;
 
@@ -188,6 +239,8 @@ class Package {
   // Checks the rules the gateway relies on (From, To, identity, codes, attachments); used by
   // parse and before serializing a package built in code.
   Result<void> check() const;
+  // The same rules, every finding: errors the gateway cannot pass, warnings it tolerates.
+  void checkAll(std::vector<Error>& errors, Warnings& warnings) const;
 };
 
 enum class StatusCode {
@@ -209,6 +262,8 @@ std::string_view statusLabel(StatusCode code);  // "arrived", "rejected", ...
 struct StatusMessage {
   static Result<StatusMessage> parse(std::string_view bytes, const SchemaSet* schemas,
                                      const XmlLimits& limits = {});
+  static Analysis<StatusMessage> analyze(std::string_view bytes, const SchemaSet* schemas,
+                                         const XmlLimits& limits = {});
 
   Organization from;         // the unit reporting the status
   ResponseFor response_for;  // the original document: its sender OrganId and DocumentId
@@ -219,8 +274,10 @@ struct StatusMessage {
   std::vector<TraceHeader> traces;
   std::string signature_xml;
   Extras extras;
+  Warnings warnings;  // what parse tolerated (not serialized)
 
   Result<void> check() const;
+  void checkAll(std::vector<Error>& errors, Warnings& warnings) const;
   std::string serialize(bool with_signature = true) const;
 };
 

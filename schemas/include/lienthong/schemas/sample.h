@@ -1,5 +1,7 @@
 // Realistic sample edXML packages and status messages for the demo, the tests and the
-// benchmarks: Vietnamese text with diacritics, two recipients, a PDF and a zipped appendix.
+// benchmarks: Vietnamese text with diacritics, two recipients, a PDF and a zipped appendix, and
+// the variances real producers write (the vendor SDK's OtherInfo/Direction and
+// edXMLManifest@version; updates, replacements and revocations in the SDK's form).
 // Pure functions of their arguments.
 #pragma once
 
@@ -26,5 +28,11 @@ struct PackageSpec {
 std::string pdf(const std::string& title, std::size_t bytes);
 Package package(const PackageSpec& spec = {});
 StatusMessage status(const Package& original, const std::string& reporter, StatusCode code);
+// An update, replacement or revocation of `target` as the vendor SDK writes it: an update names
+// the target in Bussiness/DocumentId, a replacement in ReplacementInfoList/ReplacementInfo (with
+// OrganIdList: `at`, or every recipient of the target), both under a new number; a revocation
+// names none and carries the target's own DocumentId.
+Package actOn(const Package& target, BusinessDocType type, int number,
+              const std::vector<std::string>& at = {});
 
 }  // namespace lienthong::schemas::sample

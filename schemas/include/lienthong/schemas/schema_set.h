@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "lienthong/schemas/error.h"
 #include "lienthong/schemas/xml.h"
@@ -21,6 +22,9 @@ class SchemaSet {
 
   // SchemaViolation with the line, the element and libxml2's reason for the first problem.
   Result<void> validate(const XmlDocument& doc, SchemaKind kind) const;
+  // Every problem libxml2 reports, each with its line, element and reason, appended to `errors`
+  // (at most 100, then one saying how many more).
+  void validateAll(const XmlDocument& doc, SchemaKind kind, std::vector<Error>& errors) const;
 
  private:
   struct Impl;
