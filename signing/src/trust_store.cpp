@@ -229,6 +229,8 @@ Result<void> TrustStore::addCrl(std::string_view pem_or_der, std::string origin)
 }
 
 void TrustStore::setHttpFetch(HttpFetch fetch) { state_->fetch = std::move(fetch); }
+void TrustStore::setVersion(std::string version) { state_->version = std::move(version); }
+const std::string& TrustStore::version() const { return state_->version; }
 std::size_t TrustStore::anchorCount() const { return state_->anchors.size(); }
 std::size_t TrustStore::intermediateCount() const { return state_->intermediates.size(); }
 std::size_t TrustStore::crlCount() const { return state_->crls.size(); }

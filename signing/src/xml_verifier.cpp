@@ -309,6 +309,7 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
   }
   if (actual->size() != expected->size() ||
       CRYPTO_memcmp(actual->data(), expected->data(), actual->size()) != 0) {
+    report.integrity = "broken";
     report.setFailure(SubIndication::HashFailure,
                       "the digest of the document does not match the Reference DigestValue");
     return report;
@@ -353,10 +354,12 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
                               canonical->size()) == 1;
   if (!verified) {
     ERR_clear_error();
+    report.integrity = "broken";
     report.setFailure(SubIndication::SigCryptoFailure,
                       "the SignatureValue does not verify with the certificate's public key");
     return report;
   }
+  report.integrity = "intact";
 
   if (p.ref_digest == DigestAlgorithm::Sha1 || p.method.digest == DigestAlgorithm::Sha1) {
     if (!validator_.policy().allow_sha1) {
@@ -367,9 +370,22 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
     report.warnings.push_back("SHA-1 is weak; accepted by policy");
   }
 
-  // The time the certificate is checked at.
+  // The time the certificate is checked at: a verified time-stamp over the SignatureValue, or
+  // now. A SigningTime sits in an Object that the one Reference (URI="", enveloped) leaves out:
+  // the signature does not cover it, so it is shown as claimed and never used, whatever the
+  // policy.
   Clock::time_point at = Clock::now();
   report.signing_time_source = "validation";
+  if (!p.signing_time.empty()) {
+    if (auto t = parseIso(p.signing_time)) {
+      report.claimed_time = *t;
+      report.claimed_time_signed = false;
+      report.warnings.push_back("SigningTime " + p.signing_time +
+                                " is not covered by the signature: shown, not used");
+    } else {
+      report.warnings.push_back("SigningTime \"" + p.signing_time + "\" is not ISO 8601 UTC");
+    }
+  }
   if (!p.timestamp_token.empty()) {
     auto ts = verifyTimeStampToken(p.timestamp_token, *value, validator_.store());
     if (ts) {
@@ -377,14 +393,6 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
       report.signing_time_source = "timestamp";
     } else {
       report.warnings.push_back("signature time-stamp ignored: " + ts.error().message);
-    }
-  }
-  if (report.signing_time_source == "validation" && !p.signing_time.empty()) {
-    if (auto t = parseIso(p.signing_time)) {
-      at = *t;
-      report.signing_time_source = "claimed";
-    } else {
-      report.warnings.push_back("SigningTime \"" + p.signing_time + "\" is not ISO 8601 UTC");
     }
   }
   report.signing_time = at;

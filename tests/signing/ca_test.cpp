@@ -203,7 +203,7 @@ TEST_CASE("ca: a signer certificate issued from a request verifies against the c
   CHECK(issued->organ_id == "000.00.31.H41");
   CHECK(issued->key == "EC P-256");
   CHECK(issued->subject ==
-        "CN=Nguyen Van An,serialNumber=CCCD:001099000123,title=Pho Chu tich,"
+        "CN=Nguyen Van An,UID=CCCD:001099000123,title=Pho Chu tich,"
         "organizationIdentifier=000.00.31.H41,C=VN");
   CHECK(issued->not_after - issued->not_before == std::chrono::days(730));
   auto root = dir.file("root.pem", authority().rootCertPem());
@@ -382,7 +382,8 @@ TEST_CASE("ca: refuses a subject that does not fit the profile, saying why") {
     auto r = authority().generate(CertProfile::PersonalSigner, s, KeyType::P256, "p12 passphrase");
     REQUIRE_FALSE(r);
     CHECK(r.error().message ==
-          "subject does not fit profile 'signer': serialNumber (the personal identifier) is missing");
+          "subject does not fit profile 'signer': UID (the personal identifier, e.g. "
+          "CCCD:001099000123) is missing");
   }
 }
 

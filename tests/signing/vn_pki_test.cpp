@@ -1,0 +1,399 @@
+// Vietnamese PKI as it is (issue 16): roles from the real certificate profiles (UID prefixes,
+// organizationIdentifier, public-duty certificates without UID matched with the sending agency
+// or the seal registry), legacy PDF signatures (adbe.pkcs7.detached, adbe.pkcs7.sha1) signed as
+// Vietnamese tools do and judged like pdfsig, and signing times that cannot be forged.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <string>
+
+#include "lienthong/schemas/sample.h"
+#include "lienthong/signing/cms.h"
+#include "lienthong/signing/pdf_sample.h"
+#include "lienthong/signing/pdf_signer.h"
+#include "lienthong/signing/pdf_verifier.h"
+#include "lienthong/signing/xml_signer.h"
+#include "lienthong/signing/xml_verifier.h"
+#include "pki.h"
+
+using namespace lienthong;
+using namespace lienthong::signing;
+using namespace lienthong::signing::test;
+using Clock = std::chrono::system_clock;
+
+namespace {
+
+// The key usage real CAs give persons and organisations alike.
+constexpr const char* kRealKeyUsage = "critical,digitalSignature,nonRepudiation,keyEncipherment";
+
+// VNPT-CA-like person: UID=CCCD:, title, employer O, province ST; EKU clientAuth+emailProtection.
+CertSpec vnptPerson(const std::string& cn, const std::string& cccd) {
+  CertSpec s;
+  s.cn = cn;
+  s.organization = "CÔNG TY CỔ PHẦN THƯƠNG MẠI SÔNG HỒNG";
+  s.key_usage = kRealKeyUsage;
+  s.ext_key_usage = "clientAuth,emailProtection";
+  s.subject = {{"ST", "Hà Nội"}, {"title", "Giám đốc"}, {"UID", "CCCD:" + cccd}};
+  return s;
+}
+
+// An employee: the company's MST with a suffix beside the CCCD (the personal prefix wins).
+CertSpec employee() {
+  CertSpec s = vnptPerson("Trần Thị Bích Ngọc", "001199004567");
+  s.subject = {{"UID", "MST:0100686209-199"}, {"UID", "CCCD:001199004567"}};
+  return s;
+}
+
+// Viettel-CA-like organisation: UID=MST:, CN the company name, no EKU, the same key usage.
+CertSpec viettelOrganisation() {
+  CertSpec s;
+  s.cn = "CÔNG TY CỔ PHẦN THƯƠNG MẠI SÔNG HỒNG";
+  s.organization = "";
+  s.key_usage = kRealKeyUsage;
+  s.subject = {{"L", "Hoàn Kiếm"}, {"UID", "MST:0100109106"}};
+  return s;
+}
+
+// VGCA-like (public-duty CA): no UID; CN the agency's or person's name, O the parent body.
+CertSpec vgca(const std::string& cn, const std::string& parent) {
+  CertSpec s;
+  s.cn = cn;
+  s.organization = parent;
+  s.key_usage = kRealKeyUsage;
+  s.ext_key_usage = "clientAuth,emailProtection";
+  return s;
+}
+
+SigningKey keyOf(const TestCert& c) {
+  auto k = SigningKey::fromPem(c.keyPem(""), "", c.certPem() + pki().root.certPem());
+  REQUIRE(k);
+  return std::move(*k);
+}
+
+TrustStore rootTrust() {
+  TrustStore ts;
+  REQUIRE(ts.addAnchorsPem(pki().root.certPem()));
+  REQUIRE(ts.addCrl(pki().crl, "test"));
+  ts.setHttpFetch([](const HttpRequest& r) -> Result<std::string> {
+    return fail(ErrorCode::Network, "tests do not use the network: " + r.url);
+  });
+  return ts;
+}
+
+ValidationPolicy crlOnly() {
+  ValidationPolicy p;
+  p.revocation.use_ocsp = false;
+  return p;
+}
+
+PdfVerifier legacyVerifier() { return PdfVerifier(rootTrust(), crlOnly()); }
+
+std::string signPdf(const std::string& pdf, const TestCert& cert, PdfSignOptions o = {}) {
+  if (o.format == PdfSignOptions::Format::Pades) o.format = PdfSignOptions::Format::Pkcs7Detached;
+  auto r = PdfSigner(keyOf(cert), legacyVerifier(), o).sign(pdf);
+  INFO((r ? std::string() : r.error().describe()));
+  REQUIRE(r);
+  return *r;
+}
+
+std::size_t count(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1))
+    ++n;
+  return n;
+}
+
+bool hasWarning(const ValidationReport& r, const std::string& text) {
+  for (const auto& w : r.warnings)
+    if (w.find(text) != std::string::npos) return true;
+  return false;
+}
+
+// pdfsig's output for a file, with the test root in an NSS database (integrity: "Signature
+// Validation: Signature is Valid." or a mismatch).
+std::string pdfsig(const TempDir& dir, const std::string& pdf) {
+  const auto file = dir.write("doc.pdf", pdf);
+  const auto nss = dir.path / "nss";
+  if (!std::filesystem::exists(nss)) {
+    std::filesystem::create_directories(nss);
+    const auto root = dir.write("root.pem", pki().root.certPem());
+    REQUIRE(run("certutil -N -d sql:" + nss.string() + " --empty-password").status == 0);
+    REQUIRE(run("certutil -A -d sql:" + nss.string() + " -n test-root -t CT,C,C -a -i " +
+                root.string())
+                .status == 0);
+  }
+  return run("pdfsig -nssdir sql:" + nss.string() + " -no-ocsp " + file.string()).output;
+}
+
+}  // namespace
+
+TEST_CASE("vn-pki: roles come from UID prefixes and organizationIdentifier, never key usage") {
+  const auto& root = pki().root;
+  const auto person = makeCert(vnptPerson("Nguyễn Văn An", "001099000123"), &root);
+  const auto staff = makeCert(employee(), &root);
+  const auto company = makeCert(viettelOrganisation(), &root);
+  CertSpec org_id;
+  org_id.organ_id = "000.00.00.H41";
+  org_id.key_usage = kRealKeyUsage;
+  const auto agency = makeCert(org_id, &root);
+  for (const char* prefix : {"CMND:", "HC:", "PID:", "PPID:", "BHXH:"}) {
+    CertSpec s = vnptPerson("Lê Văn Cường", "1");
+    s.subject = {{"UID", std::string(prefix) + "012345678"}};
+    INFO(prefix);
+    CHECK(signerRole(makeCert(s, &root).cert.get()) == SignerRole::Personal);
+  }
+  CertSpec mns = viettelOrganisation();
+  mns.subject = {{"UID", "MNS:1012345"}};
+
+  CHECK(signerRole(person.cert.get()) == SignerRole::Personal);
+  CHECK(classifySigner(person.cert.get()).basis == "personal identifier CCCD: in the subject");
+  CHECK(signerRole(staff.cert.get()) == SignerRole::Personal);  // CCCD wins over MST
+  CHECK(signerRole(company.cert.get()) == SignerRole::Agency);
+  CHECK(signerRole(makeCert(mns, &root).cert.get()) == SignerRole::Agency);
+  CHECK(signerRole(agency.cert.get()) == SignerRole::Agency);
+  // Same key usage, no EKU, or an EKU of emailProtection: the identifier decides, not these.
+  CertSpec company_eku = viettelOrganisation();
+  company_eku.ext_key_usage = "clientAuth,emailProtection";
+  CHECK(signerRole(makeCert(company_eku, &root).cert.get()) == SignerRole::Agency);
+  CertSpec person_no_eku = vnptPerson("Phạm Thu Hà", "001188000999");
+  person_no_eku.ext_key_usage.clear();
+  CHECK(signerRole(makeCert(person_no_eku, &root).cert.get()) == SignerRole::Personal);
+  // A TLS server certificate is neither, whatever its subject.
+  CertSpec tls = viettelOrganisation();
+  tls.ext_key_usage = "serverAuth";
+  CHECK(signerRole(makeCert(tls, &root).cert.get()) == SignerRole::Unknown);
+}
+
+TEST_CASE("vn-pki: a public-duty certificate without UID is matched with the sending agency or "
+          "the seal registry") {
+  const auto& root = pki().root;
+  const auto seal = makeCert(vgca("Ủy ban nhân dân tỉnh Nghệ An", "Văn phòng Chính phủ"), &root);
+  const auto official = makeCert(vgca("Hoàng Minh Đức", "Ủy ban nhân dân tỉnh Nghệ An"), &root);
+  CHECK(signerRole(seal.cert.get()) == SignerRole::Unknown);
+  CHECK(signerRole(official.cert.get()) == SignerRole::Unknown);
+
+  RoleContext sender;
+  sender.sender_name = "ỦY BAN NHÂN DÂN  TỈNH NGHỆ AN";  // case and spacing differ
+  sender.sender_parent = "Văn phòng Chính phủ";
+  CHECK(signerRole(seal.cert.get(), sender) == SignerRole::Agency);
+  CHECK(classifySigner(seal.cert.get(), sender).basis == "CN is the sending agency's name");
+  CHECK(signerRole(official.cert.get(), sender) == SignerRole::Personal);
+  RoleContext other = sender;
+  other.sender_parent = "Bộ Tài chính";  // the same name under another parent is not the agency
+  CHECK(signerRole(seal.cert.get(), other) == SignerRole::Personal);
+
+  SealRegistry registry;
+  REQUIRE(registry.addPem(seal.certPem()));
+  RoleContext by_registry;
+  by_registry.seals = &registry;
+  CHECK(signerRole(seal.cert.get(), by_registry) == SignerRole::Agency);
+  CHECK(signerRole(official.cert.get(), by_registry) == SignerRole::Personal);
+  CHECK_FALSE(registry.addPem("not a certificate"));
+}
+
+TEST_CASE("vn-pki: two persons then the seal, PKCS#7 detached with incremental updates, give "
+          "the Decree 30 verdict valid; pdfsig agrees on integrity") {
+  const auto& root = pki().root;
+  const auto first = makeCert(vnptPerson("Nguyễn Văn An", "001099000123"), &root);
+  const auto second = makeCert(employee(), &root);
+  const auto seal = makeCert(viettelOrganisation(), &root);
+  auto sample = makeSamplePdf();
+  REQUIRE(sample);
+  PdfSignOptions at;
+  at.signing_time = Clock::now() - std::chrono::seconds(4);
+  const std::string one = signPdf(*sample, first, at);
+  at.signing_time = Clock::now() - std::chrono::seconds(2);
+  const std::string two = signPdf(one, second, at);
+  const std::string three = signPdf(two, seal);
+  REQUIRE(three.starts_with(two));
+  REQUIRE(two.starts_with(one));
+
+  auto v = legacyVerifier().verify(three);
+  REQUIRE(v);
+  INFO(v->toJson());
+  REQUIRE(v->signatures.size() == 3);
+  CHECK(v->verdict == PdfVerdict::Valid);
+  CHECK(v->signatures[0].role == SignerRole::Personal);
+  CHECK(v->signatures[1].role == SignerRole::Personal);
+  CHECK(v->signatures[2].role == SignerRole::Agency);
+  for (const auto& s : v->signatures) {
+    CHECK(s.sub_filter == "adbe.pkcs7.detached");
+    CHECK(s.report.passed());
+    CHECK(s.report.integrity == "intact");
+    CHECK(s.report.format == "PKCS#7 detached (PDF)");
+    CHECK(hasWarning(s.report, "not PAdES baseline"));
+    CHECK(hasWarning(s.report, "no signing-certificate attribute"));
+    // The claimed time is shown (signed, inside the SignerInfo) but the certificate is judged now.
+    CHECK(s.report.claimed_time.has_value());
+    CHECK(s.report.claimed_time_signed);
+    CHECK(s.report.signing_time_source == "validation");
+  }
+  CHECK(v->signatures[0].report.signer->common_name == "Nguyễn Văn An");
+  CHECK(v->signatures[1].report.signer->common_name == "Trần Thị Bích Ngọc");
+  CHECK(v->signatures[2].report.signer->common_name == "CÔNG TY CỔ PHẦN THƯƠNG MẠI SÔNG HỒNG");
+  CHECK(v->textVi().find("Nguyễn Văn An") != std::string::npos);
+
+  TempDir dir;
+  const std::string out = pdfsig(dir, three);
+  INFO(out);
+  CHECK(count(out, "Signature Validation: Signature is Valid.") == 3);
+  CHECK(count(out, "Signature Type: adbe.pkcs7.detached") == 3);
+  CHECK(out.find("Signer Certificate Common Name: Trần Thị Bích Ngọc") != std::string::npos);
+
+  SECTION("a byte changed in the page content: both agree the signatures are broken") {
+    std::string bad = three;
+    const auto pos = bad.find("BT");
+    REQUIRE(pos != std::string::npos);
+    bad[pos + 3] = bad[pos + 3] == '1' ? '2' : '1';
+    auto b = legacyVerifier().verify(bad);
+    REQUIRE(b);
+    INFO(b->toJson());
+    CHECK(b->verdict == PdfVerdict::SignatureInvalid);
+    for (const auto& s : b->signatures) {
+      CHECK(s.report.sub_indication == SubIndication::HashFailure);
+      CHECK(s.report.integrity == "broken");
+    }
+    const std::string bad_out = pdfsig(dir, bad);
+    INFO(bad_out);
+    CHECK(count(bad_out, "Signature Validation: Signature is Valid.") == 0);
+  }
+  SECTION("the seal alone after the persons is required: without it the verdict says so") {
+    auto p = legacyVerifier().verify(two);
+    REQUIRE(p);
+    CHECK(p->verdict == PdfVerdict::MissingAgency);
+  }
+}
+
+TEST_CASE("vn-pki: a VGCA seal without UID counts as the agency when it is the sender") {
+  const auto& root = pki().root;
+  const auto official = makeCert(vgca("Hoàng Minh Đức", "Ủy ban nhân dân tỉnh Nghệ An"), &root);
+  const auto seal = makeCert(vgca("Ủy ban nhân dân tỉnh Nghệ An", "Văn phòng Chính phủ"), &root);
+  RoleContext sender;
+  sender.sender_name = "Ủy ban nhân dân tỉnh Nghệ An";
+  PdfSignOptions o;
+  o.roles = sender;
+  auto sample = makeSamplePdf();
+  REQUIRE(sample);
+  const std::string signed_pdf = signPdf(signPdf(*sample, official, o), seal, o);
+  auto with = legacyVerifier().verify(signed_pdf, sender);
+  REQUIRE(with);
+  INFO(with->toJson());
+  CHECK(with->verdict == PdfVerdict::Valid);
+  auto without = legacyVerifier().verify(signed_pdf);
+  REQUIRE(without);
+  CHECK(without->verdict == PdfVerdict::MissingPersonal);
+  CHECK(without->signatures[1].role == SignerRole::Unknown);
+}
+
+TEST_CASE("vn-pki: adbe.pkcs7.sha1 is verified (SHA-1 by policy), a changed byte breaks it") {
+  const auto& root = pki().root;
+  const auto person = makeCert(vnptPerson("Nguyễn Văn An", "001099000123"), &root);
+  auto sample = makeSamplePdf();
+  REQUIRE(sample);
+  PdfSignOptions o;
+  o.format = PdfSignOptions::Format::Pkcs7Sha1;
+  const std::string pdf = signPdf(*sample, person, o);
+  ValidationPolicy weak = crlOnly();
+  weak.allow_sha1 = true;
+  auto v = PdfVerifier(rootTrust(), weak).verify(pdf);
+  REQUIRE(v);
+  INFO(v->toJson());
+  REQUIRE(v->signatures.size() == 1);
+  CHECK(v->signatures[0].sub_filter == "adbe.pkcs7.sha1");
+  CHECK(v->signatures[0].report.passed());
+  CHECK(v->signatures[0].report.format == "PKCS#7 SHA-1 (PDF)");
+  CHECK(hasWarning(v->signatures[0].report, "not PAdES baseline"));
+  CHECK(v->signatures[0].role == SignerRole::Personal);
+  // SHA-1 refused by the default policy.
+  auto strict = legacyVerifier().verify(pdf);
+  REQUIRE(strict);
+  CHECK(strict->signatures[0].report.sub_indication == SubIndication::CryptoConstraintsFailure);
+  std::string bad = pdf;
+  const auto pos = bad.find("BT");
+  bad[pos + 3] = bad[pos + 3] == '1' ? '2' : '1';
+  auto b = PdfVerifier(rootTrust(), weak).verify(bad);
+  REQUIRE(b);
+  CHECK(b->signatures[0].report.sub_indication == SubIndication::HashFailure);
+}
+
+TEST_CASE("vn-pki: an expired seal whose claimed signing time was moved into its validity is "
+          "INDETERMINATE OUT_OF_BOUNDS_NO_POE, never valid") {
+  CertSpec s = viettelOrganisation();
+  s.not_before_days = -30;
+  s.not_after_days = -1;
+  const auto expired = makeCert(s, &pki().root);
+  const auto moved = Clock::now() - std::chrono::hours(24 * 10);
+
+  SECTION("XML: SigningTime lies outside what the signature covers") {
+    XmlSignOptions o;
+    o.at = moved;
+    auto doc = XmlSigner(keyOf(expired), o).sign(schemas::sample::package().serialize());
+    REQUIRE(doc);
+    auto r = XmlVerifier(rootTrust(), crlOnly()).verify(*doc);
+    INFO(r.toJson());
+    CHECK(r.indication == Indication::Indeterminate);
+    CHECK(r.sub_indication == SubIndication::OutOfBoundsNoPoe);
+    CHECK(r.integrity == "intact");
+    REQUIRE(r.claimed_time);
+    CHECK(isoTime(*r.claimed_time) == isoTime(moved));
+    CHECK_FALSE(r.claimed_time_signed);
+    CHECK(r.detail.find("claimed signing time " + isoTime(moved)) != std::string::npos);
+    // Not even a policy that trusts claimed times uses a time the signature does not cover.
+    ValidationPolicy trusting = crlOnly();
+    trusting.trust_claimed_signing_time = true;
+    auto t = XmlVerifier(rootTrust(), trusting).verify(*doc);
+    CHECK(t.sub_indication == SubIndication::OutOfBoundsNoPoe);
+  }
+  SECTION("CMS: a signed signing-time is only claimed; the policy may accept it") {
+    CmsSignOptions o;
+    o.signing_time = moved;
+    const std::string content = "Quyết định số 123/QĐ-UBND";
+    auto p7s = CmsSigner(keyOf(expired), o).sign(content);
+    REQUIRE(p7s);
+    auto r = CmsVerifier(rootTrust(), crlOnly()).verify(content, *p7s);
+    INFO(r.toJson());
+    CHECK(r.sub_indication == SubIndication::OutOfBoundsNoPoe);
+    CHECK(r.claimed_time_signed);
+    ValidationPolicy trusting = crlOnly();
+    trusting.trust_claimed_signing_time = true;
+    auto t = CmsVerifier(rootTrust(), trusting).verify(content, *p7s);
+    INFO(t.toJson());
+    CHECK(t.passed());
+    CHECK(t.signing_time_source == "claimed");
+  }
+}
+
+TEST_CASE("vn-pki: a not-yet-valid seal with its SigningTime moved after notBefore is "
+          "NOT_YET_VALID") {
+  CertSpec s = viettelOrganisation();
+  s.not_before_days = 2;
+  s.not_after_days = 30;
+  const auto early = makeCert(s, &pki().root);
+  XmlSignOptions o;
+  o.at = Clock::now() + std::chrono::hours(24 * 5);
+  auto doc = XmlSigner(keyOf(early), o).sign(schemas::sample::package().serialize());
+  REQUIRE(doc);
+  auto r = XmlVerifier(rootTrust(), crlOnly()).verify(*doc);
+  INFO(r.toJson());
+  CHECK(r.indication == Indication::TotalFailed);
+  CHECK(r.sub_indication == SubIndication::NotYetValid);
+}
+
+TEST_CASE("vn-pki: revoked now without a time-stamp is INDETERMINATE REVOKED_NO_POE, with the "
+          "claimed time shown") {
+  const auto person = makeCert(vnptPerson("Nguyễn Văn An", "001099000123"), &pki().root);
+  TrustStore ts;
+  REQUIRE(ts.addAnchorsPem(pki().root.certPem()));
+  REQUIRE(ts.addCrl(makeCrl(pki().root, {&person}), "test"));
+  const std::string content = "Công văn 7816/VPCP-TTĐT";
+  CmsSignOptions o;
+  o.signing_time = Clock::now() - std::chrono::hours(24 * 3);
+  auto p7s = CmsSigner(keyOf(person), o).sign(content);
+  REQUIRE(p7s);
+  auto r = CmsVerifier(ts, crlOnly()).verify(content, *p7s);
+  INFO(r.toJson());
+  CHECK(r.indication == Indication::Indeterminate);
+  CHECK(r.sub_indication == SubIndication::RevokedNoPoe);
+  CHECK(r.revocation.status == RevocationStatus::Revoked);
+  CHECK(r.textEn().find("Claimed signing time (not proven): " + isoTime(*o.signing_time)) !=
+        std::string::npos);
+}
