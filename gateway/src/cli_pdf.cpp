@@ -150,7 +150,7 @@ int runVerify(const Args& a, std::ostream& out, std::ostream& err) {
       auto pem = readFile(f.string());
       if (!pem) return report(err, pem.error());
       if (auto r = seals.addPem(*pem); !r)
-        return report(err, Error{r.error().code, f.string() + ": " + r.error().message});
+        return report(err, Error{r.error().code, f.string() + ": " + r.error().message, 0, {}});
     }
     roles.seals = &seals;
   }

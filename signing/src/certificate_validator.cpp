@@ -23,11 +23,37 @@ std::string nameText(const X509_NAME* name) {
   return bioString(bio.get());
 }
 
+// Whether `s` is well-formed UTF-8 with at least one multi-byte sequence.
+bool multibyteUtf8(std::string_view s) {
+  bool multi = false;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    multi = multi || len > 1;
+    i += len;
+  }
+  return multi;
+}
+
 std::vector<std::string> entries(const X509_NAME* name, int nid) {
   std::vector<std::string> out;
   int pos = -1;
   while ((pos = X509_NAME_get_index_by_NID(name, nid, pos)) >= 0) {
     const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, pos));
+    // Some CAs put UTF-8 bytes in a TeletexString: read as Latin-1 they would lose the
+    // Vietnamese diacritics ("Nguyá»…n"), so valid multi-byte UTF-8 there is taken as it is.
+    const int type = ASN1_STRING_type(s);
+    if (type == V_ASN1_T61STRING || type == V_ASN1_PRINTABLESTRING || type == V_ASN1_IA5STRING) {
+      const std::string_view raw(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                 static_cast<std::size_t>(ASN1_STRING_length(s)));
+      if (multibyteUtf8(raw)) {
+        out.emplace_back(raw);
+        continue;
+      }
+    }
     unsigned char* utf8 = nullptr;
     int n = ASN1_STRING_to_UTF8(&utf8, s);
     if (n >= 0) {

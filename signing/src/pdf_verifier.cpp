@@ -110,6 +110,11 @@ std::optional<std::string> cmsEncapsulated(std::string_view der) {
                      static_cast<std::size_t>(ASN1_STRING_length(*content)));
 }
 
+bool hasWarningText(const ValidationReport& r, std::string_view text) {
+  return std::ranges::any_of(r.warnings,
+                             [&](const std::string& w) { return w.find(text) != std::string::npos; });
+}
+
 int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -787,6 +792,15 @@ Result<PdfVerification> PdfVerifier::verify(std::string_view data, const RoleCon
           c.report.format = pkcs7_sha1 ? "PKCS#7 SHA-1 (PDF)" : "PKCS#7 detached (PDF)";
           c.report.warnings.push_back("SubFilter " + c.sub_filter +
                                       " is a legacy PDF signature, not PAdES baseline");
+        }
+        // adbe.pkcs7.sha1 rests on the SHA-1 of the byte range, whatever the CMS digest.
+        if (pkcs7_sha1 && c.report.indication != Indication::TotalFailed) {
+          if (!policy_.allow_sha1) {
+            c.report.setFailure(SubIndication::CryptoConstraintsFailure,
+                                "adbe.pkcs7.sha1 rests on SHA-1, refused by the validation policy");
+          } else if (!hasWarningText(c.report, "SHA-1 is weak")) {
+            c.report.warnings.push_back("SHA-1 is weak; accepted by policy");
+          }
         }
         if (!c.covers_revision && c.report.indication != Indication::TotalFailed)
           c.report.setFailure(SubIndication::FormatFailure,

@@ -142,7 +142,7 @@ Result<std::string> trustListVersion(const fs::path& local) {
 Result<TrustStore> nationalTrustStore(const fs::path& local) {
   auto entries = trustListEntries(local);  // checks the pins
   if (!entries) return std::unexpected(entries.error());
-  Result<TrustStore> store = local.empty() ? Result<TrustStore>(TrustStore()) : TrustStore::load(local);
+  Result<TrustStore> store = local.empty() ? Result<TrustStore>(TrustStore()) : TrustStore::load(local, false);
   if (!store) return store;
   const auto removed = removedSet(local);
   for (const auto& b : builtinCertificates()) {

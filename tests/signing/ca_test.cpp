@@ -647,3 +647,26 @@ TEST_CASE("ca: settings are checked before anything is made") {
   s.organ_id = "nope";
   CHECK_FALSE(createCa(s, kPass));
 }
+
+TEST_CASE("ca: the personal identifier is written as UID with its prefix, the profile real CAs "
+          "use; a request's serialNumber=CCCD: moves to UID") {
+  TempDir dir;
+  auto [rc, out] = run("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
+                       dir.at("k.pem") +
+                       " -subj '/C=VN/organizationIdentifier=000.00.31.H41/title=Chuyen vien/"
+                       "serialNumber=CCCD:001099000777/CN=Tran Thi B' -out " + dir.at("r.pem"));
+  REQUIRE(rc == 0);
+  auto issued = authority().issue(CertProfile::PersonalSigner, readAll(dir.at("r.pem")));
+  INFO((issued ? std::string() : issued.error().message));
+  REQUIRE(issued);
+  CHECK(issued->subject.find("UID=CCCD:001099000777") != std::string::npos);
+  CHECK(issued->subject.find("serialNumber") == std::string::npos);
+  CHECK(issued->organ_id == "000.00.31.H41");  // signer_must_match still reads the OrganId
+
+  SubjectFields s = signerSubject();
+  s.personal_id = "MST:0100109106";
+  auto wrong = authority().generate(CertProfile::PersonalSigner, s, KeyType::P256, "p12 passphrase");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().message.find("UID 'MST:0100109106' must be CCCD:, CMND:, HC:") !=
+        std::string::npos);
+}

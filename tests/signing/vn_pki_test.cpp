@@ -4,6 +4,8 @@
 // Vietnamese tools do and judged like pdfsig, and signing times that cannot be forged.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <map>
 #include <string>
 
 #include "lienthong/schemas/sample.h"
@@ -11,6 +13,7 @@
 #include "lienthong/signing/pdf_sample.h"
 #include "lienthong/signing/pdf_signer.h"
 #include "lienthong/signing/pdf_verifier.h"
+#include "lienthong/signing/trust_list.h"
 #include "lienthong/signing/xml_signer.h"
 #include "lienthong/signing/xml_verifier.h"
 #include "pki.h"
@@ -396,4 +399,244 @@ TEST_CASE("vn-pki: revoked now without a time-stamp is INDETERMINATE REVOKED_NO_
   CHECK(r.revocation.status == RevocationStatus::Revoked);
   CHECK(r.textEn().find("Claimed signing time (not proven): " + isoTime(*o.signing_time)) !=
         std::string::npos);
+}
+
+namespace {
+
+// A real vendor SDK package with its (placeholder) Signature taken out.
+std::string unsignedVendorPackage() {
+  std::string doc = readFile(std::string(LIENTHONG_SOURCE_DIR) +
+                             "/../shared/real/vxpsdk_edoc_new_original.edxml");
+  // The file has CRLF line ends: the Signature's own line goes, with its line end.
+  const auto a = doc.find("      <Signature>");
+  auto b = doc.find("</Signature>");
+  REQUIRE(a != std::string::npos);
+  REQUIRE(b != std::string::npos);
+  b += std::string("</Signature>").size();
+  while (b < doc.size() && (doc[b] == '\r' || doc[b] == '\n')) ++b;
+  doc.erase(a, b - a);
+  return doc;
+}
+
+ValidationPolicy sha1Allowed() {
+  ValidationPolicy p = crlOnly();
+  p.allow_sha1 = true;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("vn-pki: the vendor SDK's Signature (edXML namespace, rsa-sha1, inclusive C14N) is "
+          "verified as such producers compute it") {
+  const auto person = makeCert(vnptPerson("Nguyễn Thị Ngọc Trâm", "040199000111"), &pki().root);
+  XmlSignOptions o;
+  o.vendor_form = true;
+  o.digest = DigestAlgorithm::Sha1;
+  o.include_chain = false;
+  const std::string plain = unsignedVendorPackage();
+  auto doc = XmlSigner(keyOf(person), o).sign(plain);
+  INFO((doc ? std::string() : doc.error().describe()));
+  REQUIRE(doc);
+  // Written as the SDK writes it.
+  CHECK(doc->find("<Signature>") != std::string::npos);
+  CHECK(doc->find("<SignedInfo>") != std::string::npos);
+  CHECK(doc->find("xmldsig#\"") == std::string::npos);
+  CHECK(doc->find("Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315\"") !=
+        std::string::npos);
+  CHECK(doc->find("xmldsig#rsa-sha1") != std::string::npos);
+  CHECK(doc->find("<Transform Algorithm=\"http://www.w3.org/TR/xml-exc-c14n#\"") !=
+        std::string::npos);
+
+  auto r = XmlVerifier(rootTrust(), sha1Allowed()).verify(*doc);
+  INFO(r.toJson());
+  CHECK(r.passed());
+  CHECK(r.integrity == "intact");
+  CHECK(hasWarning(r, "without the XMLDSig namespace"));
+  CHECK(hasWarning(r, "SHA-1 is weak"));
+  CHECK(r.signer->common_name == "Nguyễn Thị Ngọc Trâm");
+
+  // The default policy refuses SHA-1, and still says the signature is intact.
+  auto strict = XmlVerifier(rootTrust(), crlOnly()).verify(*doc);
+  CHECK(strict.sub_indication == SubIndication::CryptoConstraintsFailure);
+  CHECK(strict.integrity == "intact");
+
+  SECTION("a changed body is HASH_FAILURE") {
+    std::string bad = *doc;
+    const auto pos = bad.find("Văn bản điện tử mới");
+    REQUIRE(pos != std::string::npos);
+    bad.replace(pos, 3, "Vxn");
+    auto b = XmlVerifier(rootTrust(), sha1Allowed()).verify(bad);
+    CHECK(b.sub_indication == SubIndication::HashFailure);
+    CHECK(b.integrity == "broken");
+  }
+  SECTION("a changed SignedInfo is SIG_CRYPTO_FAILURE") {
+    std::string bad = *doc;
+    const auto pos = bad.find("<Reference URI=\"\">");
+    REQUIRE(pos != std::string::npos);
+    bad.insert(pos, "\n          ");
+    auto b = XmlVerifier(rootTrust(), sha1Allowed()).verify(bad);
+    CHECK(b.sub_indication == SubIndication::SigCryptoFailure);
+  }
+  SECTION("the strict profile still holds: a second Reference is FORMAT_FAILURE") {
+    std::string bad = *doc;
+    const auto end = bad.find("</Reference>") + std::string("</Reference>").size();
+    bad.insert(end, "<Reference URI=\"#x\"><DigestMethod Algorithm=\"http://www.w3.org/2000/09/"
+                    "xmldsig#sha1\"/><DigestValue>AA==</DigestValue></Reference>");
+    auto b = XmlVerifier(rootTrust(), sha1Allowed()).verify(bad);
+    CHECK(b.sub_indication == SubIndication::FormatFailure);
+  }
+}
+
+TEST_CASE("vn-pki: a Signature computed in the XMLDSig namespace and written without it verifies") {
+  const auto person = makeCert(vnptPerson("Nguyễn Văn An", "001099000123"), &pki().root);
+  XmlSignOptions o;
+  o.canonicalization = Canonicalization::Inclusive;
+  o.signing_time = false;
+  o.include_chain = false;
+  auto doc = XmlSigner(keyOf(person), o).sign(unsignedVendorPackage());
+  REQUIRE(doc);
+  std::string stripped = *doc;
+  const std::string decl = " xmlns=\"http://www.w3.org/2000/09/xmldsig#\"";
+  const auto pos = stripped.find(decl);
+  REQUIRE(pos != std::string::npos);
+  stripped.erase(pos, decl.size());
+  auto r = XmlVerifier(rootTrust(), crlOnly()).verify(stripped);
+  INFO(r.toJson());
+  CHECK(r.passed());
+  CHECK(hasWarning(r, "computed in the XMLDSig namespace and written without it"));
+}
+
+TEST_CASE("vn-pki: the SDK sample's own placeholder signature is no format failure") {
+  const std::string doc = readFile(std::string(LIENTHONG_SOURCE_DIR) +
+                                   "/../shared/real/vxpsdk_edoc_new_original.edxml");
+  auto r = XmlVerifier(rootTrust(), sha1Allowed()).verify(doc);
+  INFO(r.toJson());
+  // The SDK samples carry one placeholder: the same DigestValue and SignatureValue in all four
+  // edoc samples, and a truncated certificate. The form (edXML namespace, the SDK's transform
+  // URI http://www.w3.org/TR/xml-exc-c14n#) is accepted; the certificate is missing.
+  CHECK(r.sub_indication == SubIndication::NoSigningCertificateFound);
+  CHECK(hasWarning(r, "xml-exc-c14n#"));
+}
+
+TEST_CASE("vn-pki: lienthong verify without a usable anchor says the signature is intact and "
+          "which chain it found") {
+  CertSpec ca;
+  ca.ca = true;
+  ca.cn = "CA không có trong danh sách tin cậy";
+  const auto other = makeCert(ca, nullptr);
+  const auto person = makeCert(vnptPerson("Nguyễn Văn An", "001099000123"), &other);
+  auto k = SigningKey::fromPem(person.keyPem(""), "", person.certPem() + other.certPem());
+  REQUIRE(k);
+  auto doc = XmlSigner(*k).sign(schemas::sample::package().serialize());
+  REQUIRE(doc);
+  TempDir dir;
+  const auto file = dir.write("goi.edxml", *doc);
+  auto r = run(std::string(LIENTHONG_BINARY) + " verify " + file.string() + " --lang en");
+  INFO(r.output);
+  CHECK(r.status == 2);  // INDETERMINATE
+  CHECK(r.output.find("INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND") != std::string::npos);
+  CHECK(r.output.find("integrity: intact") != std::string::npos);
+  CHECK(r.output.find("CN=Nguyễn Văn An") != std::string::npos);
+  CHECK(r.output.find("trust list: VN-TL ") != std::string::npos);
+}
+
+TEST_CASE("vn-pki: the built-in trust list holds the two national roots as anchors, pinned") {
+  const auto& builtin = builtinCertificates();
+  REQUIRE(builtin.size() == 4);
+  auto entries = trustListEntries({});
+  REQUIRE(entries);
+  std::map<std::string, std::string> kinds;
+  for (const auto& e : *entries) kinds[e.sha256] = e.kind;
+  // The fingerprints of ../shared/vn-pki/README.md.
+  CHECK(kinds["bac8bf609ab420a8ee1780d74f4de5c7f7184959d2a7375b0a75e4c29f0908e7"] == "anchor");
+  CHECK(kinds["f04ba4b459a7c9a1b971ad9b1cb833e695a80c79aea63b174b66a70edfe2fdb8"] == "anchor");
+  CHECK(kinds["d8cab7a4aef92e6bb2509d7c61cee7b44f3731b2d21074963530277b366fae4b"] ==
+        "intermediate");
+  CHECK(kinds["7d6ba5245317f9ed5d8bc765a4634d26ac6340d36b9f584df3b52d9c4a81a306"] ==
+        "intermediate");
+  auto store = nationalTrustStore({});
+  REQUIRE(store);
+  CHECK(store->anchorCount() == 2);
+  CHECK(store->intermediateCount() == 2);
+  CHECK(store->version() == builtinTrustListVersion());
+  CHECK(builtinTrustListVersion().starts_with("VN-TL "));
+  // The built-in names keep their diacritics.
+  bool found = false;
+  for (const auto& e : *entries)
+    found = found || e.subject.find("RootCA chuyên dùng Chính phủ G2") != std::string::npos;
+  CHECK(found);
+}
+
+TEST_CASE("vn-pki: the node's CA goes beside the national list; reports name the version; "
+          "add and remove change it") {
+  TempDir dir;
+  const auto local = dir.path / "trust";
+  std::filesystem::create_directories(local);
+  auto added = trustListAdd(local, pki().root.certPem());
+  REQUIRE(added);
+  CHECK(added->kind == "anchor");
+  CHECK_FALSE(trustListAdd(local, pki().root.certPem()));  // listed already
+  auto version = trustListVersion(local);
+  REQUIRE(version);
+  CHECK(version->starts_with(std::string(builtinTrustListVersion()) + " + local "));
+  auto store = nationalTrustStore(local);
+  REQUIRE(store);
+  CHECK(store->anchorCount() == 3);  // beside, not in place of, the national roots
+
+  const auto person = makeCert(vnptPerson("Nguyễn Văn An", "001099000123"), &pki().root);
+  auto doc = XmlSigner(keyOf(person)).sign(schemas::sample::package().serialize());
+  REQUIRE(doc);
+  ValidationPolicy unchecked;
+  unchecked.revocation.check = false;
+  auto r = XmlVerifier(*store, unchecked).verify(*doc);
+  INFO(r.toJson());
+  CHECK(r.passed());
+  CHECK(r.trust_list == *version);
+  CHECK(r.toJson().find("\"trust_list\":\"" + *version + "\"") != std::string::npos);
+
+  // Withdrawing a built-in root is recorded locally and changes the version.
+  auto removed = trustListRemove(local, "bac8bf60");
+  REQUIRE(removed);
+  CHECK(removed->source == "built-in");
+  auto after = nationalTrustStore(local);
+  REQUIRE(after);
+  CHECK(after->anchorCount() == 2);
+  CHECK(after->version() != *version);
+  // Removing the local anchor deletes its file: the signature has no chain any more.
+  REQUIRE(trustListRemove(local, added->sha256.substr(0, 12)));
+  auto none = nationalTrustStore(local);
+  REQUIRE(none);
+  auto r2 = XmlVerifier(*none, unchecked).verify(*doc);
+  CHECK(r2.sub_indication == SubIndication::NoCertificateChainFound);
+  CHECK(r2.integrity == "intact");
+  CHECK_FALSE(trustListRemove(local, "zz"));
+}
+
+TEST_CASE("vn-pki: lienthong trust list, add, show, remove") {
+  TempDir dir;
+  const auto local = dir.path / "trust";
+  std::filesystem::create_directories(local);
+  const auto cert = dir.write("root.pem", pki().root.certPem());
+  const std::string bin = LIENTHONG_BINARY;
+  auto list = run(bin + " trust list");
+  INFO(list.output);
+  CHECK(list.status == 0);
+  CHECK(list.output.find("trust list VN-TL ") != std::string::npos);
+  CHECK(list.output.find("bac8bf609ab420a8  anchor") != std::string::npos);
+  auto add = run(bin + " trust add " + cert.string() + " --dir " + local.string());
+  INFO(add.output);
+  CHECK(add.status == 0);
+  CHECK(add.output.find("added anchor") != std::string::npos);
+  auto listed = run(bin + " trust list --dir " + local.string());
+  CHECK(listed.output.find("local") != std::string::npos);
+  CHECK(listed.output.find(" + local ") != std::string::npos);
+  auto show = run(bin + " trust show f04ba4b4 --dir " + local.string());
+  CHECK(show.status == 0);
+  CHECK(show.output.find("RootCA chuyên dùng Chính phủ G2") != std::string::npos);
+  auto rm = run(bin + " trust remove f04ba4b4 --dir " + local.string());
+  CHECK(rm.status == 0);
+  auto again = run(bin + " trust list --dir " + local.string());
+  CHECK(again.output.find("[removed]") != std::string::npos);
+  auto bad = run(bin + " trust show 12 --dir " + local.string());
+  CHECK(bad.status == 2);
 }

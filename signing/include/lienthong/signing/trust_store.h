@@ -71,10 +71,13 @@ struct ValidationPolicy {
 class TrustStore {
  public:
   TrustStore();
-  static Result<TrustStore> fromFolder(const std::filesystem::path& dir);
-  static Result<TrustStore> fromBundle(const std::filesystem::path& pem_file);
+  // Config error when no anchor is found, unless `require_anchor` is false (a local folder
+  // beside the built-in trust list may hold only intermediates and CRLs).
+  static Result<TrustStore> fromFolder(const std::filesystem::path& dir, bool require_anchor = true);
+  static Result<TrustStore> fromBundle(const std::filesystem::path& pem_file,
+                                       bool require_anchor = true);
   // Loads a folder or a bundle depending on what `path` is.
-  static Result<TrustStore> load(const std::filesystem::path& path);
+  static Result<TrustStore> load(const std::filesystem::path& path, bool require_anchor = true);
 
   Result<void> addAnchorsPem(std::string_view pem);
   Result<void> addIntermediatesPem(std::string_view pem);
