@@ -24,7 +24,7 @@ constexpr const char* kUsage =
     "        [--image PNG --page N --rect x,y,w,h] [--tsa URL] [--reason TEXT] [--location TEXT]\n"
     "        [--agency-name TEXT] [--font TTF] [--offline | --no-revocation]\n"
     "  lienthong pdf verify FILE.pdf [--trust DIR] [--json] [--en] [--offline | --no-revocation]\n"
-    "        [--sender-name NAME [--sender-parent NAME]] [--seals DIR|PEM]\n"
+    "        [--sender-name NAME [--sender-parent NAME]] [--seals DIR|PEM] [--allow-sha1]\n"
     "  lienthong pdf sample OUT.pdf [--size BYTES] [--pages N]\n"
     "\n"
     "sign: adds a PAdES baseline B signature (B-T with --tsa) as an incremental update. The role\n"
@@ -52,6 +52,7 @@ int report(std::ostream& err, const Error& e) {
 
 ValidationPolicy policyFrom(const Args& a) {
   ValidationPolicy p;
+  p.allow_sha1 = a.has("allow-sha1");  // legacy SHA-1 signatures, reported as weak
   if (a.has("no-revocation")) {
     p.revocation.check = false;
   } else if (a.has("offline")) {
@@ -194,7 +195,7 @@ std::vector<Command> pdfCommands() {
   return {Command{"pdf",
                   "PAdES signatures on PDFs: sign, verify, sample",
                   kUsage,
-                  {"json", "en", "offline", "no-revocation"},
+                  {"json", "en", "offline", "no-revocation", "allow-sha1"},
                   runPdf}};
 }
 

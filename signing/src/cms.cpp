@@ -157,6 +157,8 @@ ValidationReport CmsVerifier::verify(std::string_view content, std::string_view 
     report.signature_algorithm =
         EVP_PKEY_get_base_id(X509_get0_pubkey(signer)) == EVP_PKEY_EC ? "ECDSA" : "RSA";
     if (!ok) {
+      // One certificate named: it is the signer shown, the signature being broken.
+      if (candidates.size() == 1) report.signer = certificateInfo(signer);
       report.integrity = "broken";
       report.setFailure(SubIndication::HashFailure,
                         "the signature over the content's digest does not verify (no signed "
@@ -181,11 +183,13 @@ ValidationReport CmsVerifier::verify(std::string_view content, std::string_view 
   report.signature_algorithm =
       EVP_PKEY_get_base_id(X509_get0_pubkey(signer)) == EVP_PKEY_EC ? "ECDSA" : "RSA";
   if (!verified) {
+    if (candidates.size() == 1) report.signer = certificateInfo(signer);
     report.integrity = "broken";
     report.setFailure(SubIndication::SigCryptoFailure,
                       "the signature does not verify with the certificate's public key");
     return report;
   }
+  report.signer = certificateInfo(signer);  // its key verified the signed attributes
   const ASN1_OCTET_STRING* expected = nullptr;
   int md_idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_messageDigest, -1);
   if (md_idx >= 0) {

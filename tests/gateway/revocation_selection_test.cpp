@@ -93,7 +93,8 @@ TEST_CASE("gateway: revocation is checked on the verified signer, whatever the K
   const std::string reordered = swapCertificates(*doc);
   REQUIRE(reordered != *doc);
 
-  for (const std::string* bytes : {&*doc, &reordered}) {
+  const std::string original = *doc;
+  for (const std::string* bytes : {&original, &reordered}) {
     std::string report;
     auto r = (*checker)->check(*bytes, true, {}, report);
     INFO(report);

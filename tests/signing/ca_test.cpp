@@ -355,7 +355,7 @@ TEST_CASE("ca: refuses a subject that does not fit the profile, saying why") {
     CHECK(r.error().code == ErrorCode::InvalidArgument);
     CHECK(r.error().message ==
           "subject does not fit profile 'seal': attribute 'title' is not allowed (allowed: C, ST, L, O, OU, "
-          "CN, organizationIdentifier)");
+          "CN, organizationIdentifier, UID)");
   }
   SECTION("a signer needs a title") {
     SubjectFields s = signerSubject();

@@ -640,3 +640,30 @@ TEST_CASE("vn-pki: lienthong trust list, add, show, remove") {
   auto bad = run(bin + " trust show 12 --dir " + local.string());
   CHECK(bad.status == 2);
 }
+
+TEST_CASE("vn-pki: lienthong pdf verify reads legacy signatures; --allow-sha1 for adbe.pkcs7.sha1") {
+  const auto person = makeCert(vnptPerson("Nguyễn Văn An", "001099000123"), &pki().root);
+  auto sample = makeSamplePdf();
+  REQUIRE(sample);
+  PdfSignOptions o;
+  o.format = PdfSignOptions::Format::Pkcs7Sha1;
+  TempDir dir;
+  const auto trust = dir.path / "trust";
+  std::filesystem::create_directories(trust);
+  dir.write("trust/root.pem", pki().root.certPem());
+  dir.write("trust/root.crl", pki().crl);
+  const auto file = dir.write("qd.pdf", signPdf(*sample, person, o));
+  const std::string cmd = std::string(LIENTHONG_BINARY) + " pdf verify " + file.string() +
+                          " --trust " + trust.string() + " --offline --json";
+  auto strict = run(cmd);
+  INFO(strict.output);
+  CHECK(strict.status == 1);
+  CHECK(strict.output.find("CRYPTO_CONSTRAINTS_FAILURE") != std::string::npos);
+  CHECK(strict.output.find("\"integrity\":\"intact\"") != std::string::npos);
+  auto weak = run(cmd + " --allow-sha1");
+  INFO(weak.output);
+  CHECK(weak.output.find("\"indication\":\"TOTAL_PASSED\"") != std::string::npos);
+  CHECK(weak.output.find("\"role\":\"personal\"") != std::string::npos);
+  CHECK(weak.output.find("\"trust_list\":\"VN-TL ") != std::string::npos);
+  CHECK(weak.output.find("Nguyễn Văn An") != std::string::npos);
+}
