@@ -667,3 +667,26 @@ TEST_CASE("vn-pki: lienthong pdf verify reads legacy signatures; --allow-sha1 fo
   CHECK(weak.output.find("\"trust_list\":\"VN-TL ") != std::string::npos);
   CHECK(weak.output.find("Nguyễn Văn An") != std::string::npos);
 }
+
+TEST_CASE("vn-pki: offline, a legacy PDF whose revocation source cannot be reached is TRY_LATER, "
+          "intact, never valid") {
+  CertSpec s = vnptPerson("Nguyễn Văn An", "001099000123");
+  s.crl_url = "http://crl.vnpt-ca.invalid/vnpt.crl";
+  const auto person = makeCert(s, &pki().root);
+  auto sample = makeSamplePdf();
+  REQUIRE(sample);
+  const std::string pdf = signPdf(*sample, person);
+  TrustStore offline;
+  REQUIRE(offline.addAnchorsPem(pki().root.certPem()));  // no CRL, no network
+  offline.setHttpFetch([](const HttpRequest& r) -> Result<std::string> {
+    return fail(ErrorCode::Network, "offline: " + r.url);
+  });
+  auto v = PdfVerifier(offline, crlOnly()).verify(pdf);
+  REQUIRE(v);
+  INFO(v->toJson());
+  REQUIRE(v->signatures.size() == 1);
+  CHECK(v->signatures[0].report.sub_indication == SubIndication::TryLater);
+  CHECK(v->signatures[0].report.integrity == "intact");
+  CHECK(v->signatures[0].report.revocation.status == RevocationStatus::Unknown);
+  CHECK(v->verdict == PdfVerdict::SignatureIndeterminate);
+}
