@@ -7,6 +7,7 @@
 
 #include "lienthong/schemas/codec.h"
 #include "lienthong/signing/cms.h"
+#include "lienthong/signing/pdf_verifier.h"
 #include "lienthong/signing/signing_key.h"
 #include "lienthong/signing/trust_list.h"
 #include "lienthong/signing/trust_store.h"
@@ -77,7 +78,7 @@ class XmlChecker final : public EnvelopeChecker {
     }
     if (policy_.signer_must_match) {
       const std::string signer = report.signer ? report.signer->organ_id : std::string();
-      if (!signerMayAct(signer, ctx)) {
+      if (!signerMayAct(signer, ctx) && !(report.signer && realProfileMatches(*report.signer, ctx))) {
         report_json = "{\"report\":" + report.toJson() + "}";
         return fail(ErrorCode::CertificateInvalid,
                     "the message is From " + ctx.from + " but signed by " +
@@ -106,6 +107,26 @@ class XmlChecker final : public EnvelopeChecker {
     schemas::XmlLimits l;
     l.max_bytes = max_bytes;
     return l;
+  }
+
+  // Real Vietnamese certificates carry no OrganId: an organisation's UID MST:<tax code> matches
+  // an enterprise sender coded "02" + that tax code (or the code itself); a certificate with no
+  // identifier at all (the public-duty CA's seals) matches when its CN is the sender's name in
+  // the directory. A personal certificate (CCCD:, CMND:, ...) never acts for the unit.
+  bool realProfileMatches(const signing::CertificateInfo& signer, const EnvelopeContext& ctx) const {
+    if (!signer.organ_id.empty() || ctx.from.empty()) return false;
+    bool any_uid = false;
+    for (const auto& uid : signer.uids) {
+      any_uid = true;
+      if (uid.rfind("MST:", 0) == 0 || uid.rfind("MNS:", 0) == 0) {
+        const std::string code = uid.substr(4);
+        if (!code.empty() && (ctx.from == code || ctx.from == "02" + code)) return true;
+      }
+    }
+    if (any_uid || !routing_) return false;
+    const auto dir = routing_->directory();
+    const schemas::Unit* unit = dir ? dir->find(ctx.from) : nullptr;
+    return unit != nullptr && signing::sameAgencyName(signer.common_name, unit->name);
   }
 
   bool signerMayAct(const std::string& signer, const EnvelopeContext& ctx) const {

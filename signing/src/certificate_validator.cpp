@@ -82,6 +82,7 @@ CertificateInfo certificateInfo(X509* cert) {
     auto more = entries(subject, nid);
     candidates.insert(candidates.end(), more.begin(), more.end());
   }
+  info.uids = entries(subject, NID_userId);
   for (const auto& c : candidates) {
     if (auto id = schemas::OrganId::parse(c)) {
       info.organ_id = id->str();

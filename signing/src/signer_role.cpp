@@ -246,4 +246,6 @@ RoleDecision classifySigner(X509* cert, const RoleContext& ctx) {
 
 SignerRole signerRole(X509* cert, const RoleContext& ctx) { return classifySigner(cert, ctx).role; }
 
+bool sameAgencyName(std::string_view a, std::string_view b) { return sameName(a, b) && !normalName(b).empty(); }
+
 }  // namespace lienthong::signing

@@ -114,6 +114,12 @@ std::string certJson(const CertificateInfo& c) {
   field(out, "common_name", c.common_name, first);
   field(out, "organization", c.organization, first);
   field(out, "organ_id", c.organ_id, first);
+  out += ",\"uid\":[";
+  for (std::size_t i = 0; i < c.uids.size(); ++i) {
+    if (i) out += ',';
+    jsonString(out, c.uids[i]);
+  }
+  out += ']';
   field(out, "serial", c.serial, first);
   field(out, "issuer", c.issuer, first);
   field(out, "not_before", c.not_before, first);

@@ -67,6 +67,10 @@ struct RoleDecision {
   SignerRole role = SignerRole::Unknown;
   std::string basis;  // English: what decided it ("personal identifier CCCD: in the subject")
 };
+// Whether two agency names are the same: Vietnamese letters compared without case, spaces
+// collapsed ("ỦY BAN NHÂN DÂN  TỈNH" = "Ủy ban nhân dân tỉnh"); false when either is empty.
+bool sameAgencyName(std::string_view a, std::string_view b);
+
 // The rule described above, applied to one certificate.
 RoleDecision classifySigner(X509* cert, const RoleContext& ctx = {});
 SignerRole signerRole(X509* cert, const RoleContext& ctx = {});

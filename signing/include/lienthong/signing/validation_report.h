@@ -51,6 +51,7 @@ struct CertificateInfo {
   std::string common_name;
   std::string organization;  // O
   std::string organ_id;      // organizationIdentifier / UID / OU that parses as an OrganId, or ""
+  std::vector<std::string> uids;  // the subject's UID values ("CCCD:...", "MST:..."), in order
   std::string serial;        // hex, upper case
   std::string issuer;        // RFC 2253 form
   std::string not_before;    // ISO 8601 UTC
