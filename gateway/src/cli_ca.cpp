@@ -34,6 +34,8 @@ constexpr const char* kUsage =
     "  issue --profile PROFILE --generate --p12 OUT.p12 --p12-passphrase-file FILE\n"
     "        [--cn NAME] [--org NAME] [--unit ORGANID] [--title TITLE] [--personal-id ID]\n"
     "        [--key-type p256|p384|rsa2048|rsa3072]\n"
+    "      signer: --personal-id is written as UID with its prefix, as real CAs do\n"
+    "      (CCCD:001099000123, CMND:, HC:, PID:, PPID:, BHXH:); seal: UID MST:/MNS: optional\n"
     "      tls only: [--dns NAME,NAME] [--ip ADDR,ADDR]\n"
     "  revoke SERIAL --reason keyCompromise|affiliationChanged|superseded|cessationOfOperation|...\n"
     "  crl [--out FILE.crl]           publishes a new CRL of the issuing CA (DER);\n"

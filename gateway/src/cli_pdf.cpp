@@ -9,6 +9,7 @@
 #include "lienthong/signing/pdf_signer.h"
 #include "lienthong/signing/pdf_verifier.h"
 #include "lienthong/signing/timestamp.h"
+#include "lienthong/signing/trust_list.h"
 
 namespace lienthong::gateway::cli {
 
@@ -22,7 +23,8 @@ constexpr const char* kUsage =
     "  lienthong pdf sign IN.pdf OUT.pdf --key KEY --cert CERT.pem [--trust DIR]\n"
     "        [--image PNG --page N --rect x,y,w,h] [--tsa URL] [--reason TEXT] [--location TEXT]\n"
     "        [--agency-name TEXT] [--font TTF] [--offline | --no-revocation]\n"
-    "  lienthong pdf verify FILE.pdf --trust DIR [--json] [--en] [--offline | --no-revocation]\n"
+    "  lienthong pdf verify FILE.pdf [--trust DIR] [--json] [--en] [--offline | --no-revocation]\n"
+    "        [--sender-name NAME [--sender-parent NAME]] [--seals DIR|PEM] [--allow-sha1]\n"
     "  lienthong pdf sample OUT.pdf [--size BYTES] [--pages N]\n"
     "\n"
     "sign: adds a PAdES baseline B signature (B-T with --tsa) as an incremental update. The role\n"
@@ -34,8 +36,12 @@ constexpr const char* kUsage =
     "  the lower-left corner of page N, default 1); the agency's appearance shows its name and\n"
     "  the signing time.\n"
     "verify: checks every signature (byte range, what was added after it, CMS, certificate path\n"
-    "  and revocation) and the Decree 30 verdict. --trust DIR holds the trusted CA certificates\n"
-    "  (*.pem, *.crt) and CRLs (*.crl). --offline uses only the CRLs in DIR and checks only the\n"
+    "  and revocation) and the Decree 30 verdict; legacy adbe.pkcs7.detached and adbe.pkcs7.sha1\n"
+    "  signatures too, with a warning. The built-in Vietnamese trust list is used, and --trust DIR\n"
+    "  (CA certificates *.pem, *.crt and CRLs *.crl) beside it. Roles: UID CCCD:/CMND:/HC:/...\n"
+    "  a person, MST:/MNS: or organizationIdentifier an organisation; a certificate without an\n"
+    "  identifier (public-duty CA) is the agency when --seals lists it or its CN is --sender-name.\n"
+    "  --offline uses only the CRLs in DIR and checks only the\n"
     "  signer's certificate; --no-revocation skips revocation (reported as NOT_CHECKED).\n"
     "  Exit status: 0 valid, 1 not valid, 2 usage or unreadable input.\n";
 
@@ -46,6 +52,7 @@ int report(std::ostream& err, const Error& e) {
 
 ValidationPolicy policyFrom(const Args& a) {
   ValidationPolicy p;
+  p.allow_sha1 = a.has("allow-sha1");  // legacy SHA-1 signatures, reported as weak
   if (a.has("no-revocation")) {
     p.revocation.check = false;
   } else if (a.has("offline")) {
@@ -55,9 +62,9 @@ ValidationPolicy policyFrom(const Args& a) {
   return p;
 }
 
+// The built-in Vietnamese trust list with --trust beside it.
 Result<TrustStore> trustFrom(const Args& a) {
-  if (!a.has("trust")) return TrustStore();
-  auto t = TrustStore::load(a.get("trust"));
+  auto t = nationalTrustStore(a.get("trust"));
   if (!t) return t;
   if (a.has("offline")) {
     t->setHttpFetch([](const HttpRequest& r) -> Result<std::string> {
@@ -127,7 +134,28 @@ int runVerify(const Args& a, std::ostream& out, std::ostream& err) {
   if (!trust) return report(err, trust.error());
   auto input = readFile(a.positional[1]);
   if (!input) return report(err, input.error());
-  auto result = PdfVerifier(std::move(*trust), policyFrom(a)).verify(*input);
+  RoleContext roles;
+  roles.sender_name = a.get("sender-name");
+  roles.sender_parent = a.get("sender-parent");
+  SealRegistry seals;
+  if (a.has("seals")) {
+    std::vector<std::filesystem::path> files;
+    const std::filesystem::path p = a.get("seals");
+    if (std::filesystem::is_directory(p)) {
+      for (const auto& e : std::filesystem::directory_iterator(p))
+        if (e.is_regular_file()) files.push_back(e.path());
+    } else {
+      files.push_back(p);
+    }
+    for (const auto& f : files) {
+      auto pem = readFile(f.string());
+      if (!pem) return report(err, pem.error());
+      if (auto r = seals.addPem(*pem); !r)
+        return report(err, Error{r.error().code, f.string() + ": " + r.error().message, 0, {}});
+    }
+    roles.seals = &seals;
+  }
+  auto result = PdfVerifier(std::move(*trust), policyFrom(a)).verify(*input, roles);
   if (!result) return report(err, result.error());
   if (a.has("json"))
     out << result->toJson() << "\n";
@@ -167,7 +195,7 @@ std::vector<Command> pdfCommands() {
   return {Command{"pdf",
                   "PAdES signatures on PDFs: sign, verify, sample",
                   kUsage,
-                  {"json", "en", "offline", "no-revocation"},
+                  {"json", "en", "offline", "no-revocation", "allow-sha1"},
                   runPdf}};
 }
 

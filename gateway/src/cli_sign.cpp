@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli_support.h"
+#include "lienthong/signing/trust_list.h"
 #include "lienthong/signing/cms.h"
 #include "lienthong/signing/xml_signer.h"
 #include "lienthong/signing/xml_verifier.h"
@@ -74,13 +75,15 @@ int runSign(const Args& a, std::ostream& out, std::ostream& err) {
 }
 
 int runVerify(const Args& a, std::ostream& out, std::ostream& err) {
-  if (a.positional.size() != 1 || !a.has("trust")) {
-    err << "usage: lienthong verify FILE --trust DIR|BUNDLE [--p7s SIG.p7s] [--json] "
+  if (a.positional.size() != 1) {
+    err << "usage: lienthong verify FILE [--trust DIR|BUNDLE] [--p7s SIG.p7s] [--json] "
            "[--allow-sha1] [--no-revocation] [--lang vi|en]\n";
     return 3;
   }
   const std::string file = a.positional[0];
-  auto trust = signing::TrustStore::load(a.get("trust"));
+  // The built-in Vietnamese trust list, with --trust beside it. Without a usable anchor the
+  // report still says whether the signature is intact and which chain it found.
+  auto trust = signing::nationalTrustStore(a.get("trust"));
   if (!trust) {
     printError(err, a.get("trust"), trust.error());
     return 3;
@@ -119,6 +122,13 @@ int runVerify(const Args& a, std::ostream& out, std::ostream& err) {
       out << " / " << signing::subIndicationName(report.sub_indication) << ": " << report.detail;
     }
     out << "\n";
+    if (!report.integrity.empty()) out << "integrity: " << report.integrity << "\n";
+    if (!report.chain.empty()) {
+      out << "chain:";
+      for (const auto& c : report.chain) out << "\n  " << c.subject;
+      out << "\n";
+    }
+    if (!report.trust_list.empty()) out << "trust list: " << report.trust_list << "\n";
   }
   return exitFor(report.indication);
 }
@@ -135,8 +145,10 @@ std::vector<Command> signingCommands() {
               "  Writes FILE.signed.edxml, or FILE.p7s with --cms.",
               {"cms"}, runSign},
       Command{"verify", "verify a signed edXML file or a .p7s against a trust store",
-              "lienthong verify FILE --trust DIR|BUNDLE [--p7s SIG] [--json] [--lang vi|en]\n"
+              "lienthong verify FILE [--trust DIR|BUNDLE] [--p7s SIG] [--json] [--lang vi|en]\n"
               "                 [--allow-sha1] [--no-revocation]\n"
+              "  Trusts the built-in Vietnamese trust list (lienthong trust list) and --trust beside it.\n"
+              "  Integrity (intact/broken) is reported apart from trust in the certificate.\n"
               "  Exit status: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 usage or input error.",
               {"json", "allow-sha1", "no-revocation"}, runVerify},
   };

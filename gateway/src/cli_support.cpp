@@ -81,7 +81,7 @@ std::vector<Command> commands() {
   std::vector<Command> all;
   for (auto group : {cli::documentCommands, cli::signingCommands, cli::gatewayCommands,
                      cli::caCommands, cli::pdfCommands, cli::auditCommands, cli::registerCommands,
-                     cli::reportCommands}) {
+                     cli::reportCommands, cli::trustCommands}) {
     for (auto& c : group()) all.push_back(std::move(c));
   }
   return all;

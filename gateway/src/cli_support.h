@@ -44,6 +44,7 @@ std::vector<Command> pdfCommands();       // pdf sign, verify, sample (cli_pdf.c
 std::vector<Command> auditCommands();     // audit verify, checkpoint (cli_audit.cpp)
 std::vector<Command> registerCommands();  // register paper, import, export, index (cli_register.cpp)
 std::vector<Command> reportCommands();    // report issuance, deliveries (cli_report.cpp)
+std::vector<Command> trustCommands();     // trust list, show, add, remove (cli_trust.cpp)
 // `directory reload --node URL ...`: asks a running node to read its directory again
 // (cli_gateway.cpp, where the node client lives; the `directory` command is in cli_documents.cpp).
 int runDirectoryReload(const Args& a, std::ostream& out, std::ostream& err);

@@ -4,6 +4,7 @@
 
 #include "lienthong/gateway/dev_pki.h"
 #include "lienthong/schemas/schema_set.h"
+#include "lienthong/signing/trust_list.h"
 #include "lienthong/signing/pdf_verifier.h"
 #include "lienthong/signing/trust_store.h"
 
@@ -37,7 +38,7 @@ Result<std::shared_ptr<const schemas::Directory>> loadNodeDirectory(const NodeCo
 
 Result<std::shared_ptr<const signing::PdfVerifier>> makePdfVerifier(const std::string& trust,
                                                                     const SignaturePolicy& policy) {
-  auto store = signing::TrustStore::load(trust);
+  auto store = signing::nationalTrustStore(trust);  // the node's CA beside the national list
   if (!store) return fail(ErrorCode::Config, "trust.dir: '" + trust + "': " + store.error().message);
   signing::ValidationPolicy v;
   v.allow_sha1 = policy.allow_sha1;

@@ -11,7 +11,9 @@
 #include "lienthong/gateway/auth.h"
 #include "lienthong/schemas/codec.h"
 #include "lienthong/signing/cms.h"
+#include "lienthong/signing/pdf_verifier.h"
 #include "lienthong/signing/signing_key.h"
+#include "lienthong/signing/trust_list.h"
 #include "lienthong/signing/trust_store.h"
 #include "lienthong/signing/validation_report.h"
 #include "lienthong/signing/xml_signer.h"
@@ -23,66 +25,6 @@ namespace {
 
 using signing::SubIndication;
 using signing::ValidationReport;
-using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
-
-// What one DER certificate says about revocation: whether it names an OCSP responder or a CRL
-// distribution point, and whether it is self-signed (a trust anchor, never checked).
-struct CertSources {
-  bool readable = false;
-  bool names_source = false;
-  bool self_signed = false;
-};
-
-CertSources inspect(const std::string& der) {
-  CertSources out;
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())), &X509_free);
-  if (!cert) return out;
-  out.readable = true;
-  out.self_signed = X509_check_issued(cert.get(), cert.get()) == X509_V_OK;
-  STACK_OF(OPENSSL_STRING)* urls = X509_get1_ocsp(cert.get());
-  out.names_source = urls != nullptr && sk_OPENSSL_STRING_num(urls) > 0;
-  X509_email_free(urls);
-  if (out.names_source) return out;
-  auto* dps = static_cast<STACK_OF(DIST_POINT)*>(
-      X509_get_ext_d2i(cert.get(), NID_crl_distribution_points, nullptr, nullptr));
-  out.names_source = dps != nullptr && sk_DIST_POINT_num(dps) > 0;
-  sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-  return out;
-}
-
-// Which revocation sources the certificates carried in the signature's KeyInfo name: the signer's
-// (the first certificate, as XmlSigner writes it) and those of the CA certificates after it.
-// A certificate that cannot be read here counts as naming one, so the checking verifier decides.
-struct SignatureSources {
-  bool signer = false;
-  bool all_cas = true;
-};
-
-SignatureSources signatureSources(std::string_view bytes) {
-  static constexpr std::string_view kTag = "X509Certificate>";
-  SignatureSources out;
-  bool first = true;
-  std::size_t pos = 0;
-  while ((pos = bytes.find(kTag, pos)) != std::string_view::npos) {
-    const std::size_t start = pos + kTag.size();
-    pos = start;
-    if (start < kTag.size() + 1 || bytes[start - kTag.size() - 1] == '/') continue;  // a close tag
-    const std::size_t end = bytes.find('<', start);
-    if (end == std::string_view::npos) break;
-    auto der = schemas::codec::decodeBase64(bytes.substr(start, end - start));
-    const CertSources c = der ? inspect(*der) : CertSources{};
-    const bool names = !c.readable || c.names_source;
-    if (first) {
-      out.signer = names;
-      first = false;
-    } else if (!c.self_signed && !names) {
-      out.all_cas = false;
-    }
-    pos = end;
-  }
-  return out;
-}
 
 bool certificateProblem(SubIndication s) {
   switch (s) {
@@ -94,6 +36,8 @@ bool certificateProblem(SubIndication s) {
     case SubIndication::ChainConstraintsFailure:
     case SubIndication::CertificateChainGeneralFailure:
     case SubIndication::TryLater:
+    case SubIndication::OutOfBoundsNoPoe:
+    case SubIndication::RevokedNoPoe:
       return true;
     default:
       return false;
@@ -106,31 +50,17 @@ class XmlChecker final : public EnvelopeChecker {
              std::shared_ptr<const RoutingTable> routing, std::size_t max_bytes)
       : policy_(policy),
         routing_(std::move(routing)),
-        trust_has_crls_(trust.crlCount() > 0),
-        checking_(trust, validationPolicy(policy, true, true), limits(max_bytes)),
-        signer_only_(trust, validationPolicy(policy, true, false), limits(max_bytes)),
-        unchecked_(trust, validationPolicy(policy, false, false), limits(max_bytes)) {}
+        checking_(trust, validationPolicy(policy, true), limits(max_bytes)),
+        unchecked_(trust, validationPolicy(policy, false), limits(max_bytes)) {}
 
   Result<void> check(std::string_view bytes, bool /*is_signed*/, const EnvelopeContext& ctx,
                      std::string& report_json) const override {
-    const signing::XmlVerifier* verifier = &checking_;
-    std::string note;
-    if (policy_.revocation == RevocationMode::Off) {
-      verifier = &unchecked_;
-    } else if (policy_.revocation == RevocationMode::Auto && !trust_has_crls_) {
-      const SignatureSources sources = signatureSources(bytes);
-      if (!sources.signer) {
-        verifier = &unchecked_;
-        note = "revocation not checked: the signer's certificate names no OCSP responder or CRL "
-               "and the trust store holds no CRL (policy: check when a source is given)";
-      } else if (!sources.all_cas) {
-        verifier = &signer_only_;
-        note = "revocation of the CA certificates not checked: they name no OCSP responder or CRL "
-               "(policy: check when a source is given)";
-      }
-    }
+    // Which certificates are checked for revocation (policy auto: those that name a source) is
+    // decided by the validator on the path built from the verified signer, never from the order
+    // of the certificates in KeyInfo.
+    const signing::XmlVerifier* verifier =
+        policy_.revocation == RevocationMode::Off ? &unchecked_ : &checking_;
     ValidationReport report = verifier->verify(bytes);
-    if (!note.empty() && report.passed()) report.warnings.push_back(note);
     if (!report.passed() && report.sub_indication == SubIndication::TryLater &&
         policy_.accept_unknown_revocation) {
       ValidationReport again = unchecked_.verify(bytes);
@@ -152,7 +82,7 @@ class XmlChecker final : public EnvelopeChecker {
     }
     if (policy_.signer_must_match) {
       const std::string signer = report.signer ? report.signer->organ_id : std::string();
-      if (!signerMayAct(signer, ctx)) {
+      if (!signerMayAct(signer, ctx) && !(report.signer && realProfileMatches(*report.signer, ctx))) {
         report_json = "{\"report\":" + report.toJson() + "}";
         return fail(ErrorCode::CertificateInvalid,
                     "the message is From " + ctx.from + " but signed by " +
@@ -169,12 +99,11 @@ class XmlChecker final : public EnvelopeChecker {
   }
 
  private:
-  static signing::ValidationPolicy validationPolicy(const SignaturePolicy& p, bool check,
-                                                   bool intermediates) {
+  static signing::ValidationPolicy validationPolicy(const SignaturePolicy& p, bool check) {
     signing::ValidationPolicy v;
     v.allow_sha1 = p.allow_sha1;
     v.revocation.check = check && p.revocation != RevocationMode::Off;
-    v.revocation.check_intermediates = intermediates;
+    v.revocation.only_when_named = p.revocation == RevocationMode::Auto;
     v.revocation.timeout = std::chrono::milliseconds(p.revocation_timeout_ms);
     return v;
   }
@@ -182,6 +111,26 @@ class XmlChecker final : public EnvelopeChecker {
     schemas::XmlLimits l;
     l.max_bytes = max_bytes;
     return l;
+  }
+
+  // Real Vietnamese certificates carry no OrganId: an organisation's UID MST:<tax code> matches
+  // an enterprise sender coded "02" + that tax code (or the code itself); a certificate with no
+  // identifier at all (the public-duty CA's seals) matches when its CN is the sender's name in
+  // the directory. A personal certificate (CCCD:, CMND:, ...) never acts for the unit.
+  bool realProfileMatches(const signing::CertificateInfo& signer, const EnvelopeContext& ctx) const {
+    if (!signer.organ_id.empty() || ctx.from.empty()) return false;
+    bool any_uid = false;
+    for (const auto& uid : signer.uids) {
+      any_uid = true;
+      if (uid.rfind("MST:", 0) == 0 || uid.rfind("MNS:", 0) == 0) {
+        const std::string code = uid.substr(4);
+        if (!code.empty() && (ctx.from == code || ctx.from == "02" + code)) return true;
+      }
+    }
+    if (any_uid || !routing_) return false;
+    const auto dir = routing_->directory();
+    const schemas::Unit* unit = dir ? dir->find(ctx.from) : nullptr;
+    return unit != nullptr && signing::sameAgencyName(signer.common_name, unit->name);
   }
 
   bool signerMayAct(const std::string& signer, const EnvelopeContext& ctx) const {
@@ -212,12 +161,10 @@ class XmlChecker final : public EnvelopeChecker {
 
   SignaturePolicy policy_;
   std::shared_ptr<const RoutingTable> routing_;
-  bool trust_has_crls_;
   mutable std::mutex seals_mu_;  // guards seals_of_ and seals_
   mutable std::shared_ptr<const schemas::Directory> seals_of_;
   mutable std::shared_ptr<const std::vector<std::string>> seals_;
-  signing::XmlVerifier checking_;     // signer and CA certificates
-  signing::XmlVerifier signer_only_;  // the signer's certificate only
+  signing::XmlVerifier checking_;  // revocation checked (auto: where a source is named)
   signing::XmlVerifier unchecked_;
 };
 
@@ -247,12 +194,17 @@ std::string_view revocationModeName(RevocationMode m) {
 Result<std::shared_ptr<const EnvelopeChecker>> makeXmlChecker(
     const std::string& trust, const SignaturePolicy& policy,
     std::shared_ptr<const RoutingTable> routing, std::size_t max_bytes) {
-  auto store = signing::TrustStore::load(trust);
+  auto local = signing::TrustStore::load(trust);
+  if (!local) {
+    return fail(ErrorCode::Config, "trust.dir: '" + trust + "': " + local.error().message);
+  }
+  if (local->anchorCount() == 0) {
+    return fail(ErrorCode::Config, "trust.dir: '" + trust + "' holds no trust anchor (a self-signed CA certificate)");
+  }
+  // The node's CA beside the built-in Vietnamese trust list, never in its place.
+  auto store = signing::nationalTrustStore(trust);
   if (!store) {
     return fail(ErrorCode::Config, "trust.dir: '" + trust + "': " + store.error().message);
-  }
-  if (store->anchorCount() == 0) {
-    return fail(ErrorCode::Config, "trust.dir: '" + trust + "' holds no trust anchor (a self-signed CA certificate)");
   }
   return std::shared_ptr<const EnvelopeChecker>(
       std::make_shared<XmlChecker>(*store, policy, std::move(routing), max_bytes));

@@ -229,7 +229,8 @@ std::string attributeMeaning(std::string_view sn) {
   if (sn == "CN") return "CN (full name or agency/host name)";
   if (sn == "O") return "O (organization name)";
   if (sn == "title") return "title (the official's position)";
-  if (sn == "serialNumber") return "serialNumber (the personal identifier)";
+  if (sn == "serialNumber") return "serialNumber";
+  if (sn == "UID") return "UID (the personal identifier, e.g. CCCD:001099000123)";
   if (sn == "organizationIdentifier") return "organizationIdentifier (the unit's OrganId)";
   return std::string(sn);
 }
@@ -261,6 +262,18 @@ Result<void> checkSubject(const ProfileSpec& spec, const X509_NAME* name) {
                     prefix + "organizationIdentifier is not an OrganId (" + id.error().message + ")");
       }
     }
+    if (sn == "UID") {
+      const auto colon = value.find(':');
+      const std::string prefix_text = colon == std::string::npos ? std::string() : value.substr(0, colon);
+      const bool person = spec.profile == CertProfile::PersonalSigner;
+      const std::vector<std::string> ok = person ? std::vector<std::string>{"CCCD", "CMND", "HC", "PID", "PPID", "BHXH"}
+                                                 : std::vector<std::string>{"MST", "MNS"};
+      if (!contains(ok, prefix_text) || colon + 1 >= value.size()) {
+        return fail(ErrorCode::InvalidArgument,
+                    prefix + "UID '" + value + "' must be " + join(ok, ":, ") + ": followed by the " +
+                        (person ? "personal identifier" : "tax or budget-unit code"));
+      }
+    }
     if (sn == "C" && (value.size() != 2 || !std::isupper(static_cast<unsigned char>(value[0])) ||
                       !std::isupper(static_cast<unsigned char>(value[1])))) {
       return fail(ErrorCode::InvalidArgument, prefix + "C '" + value + "' is not a two-letter country code");
@@ -272,6 +285,32 @@ Result<void> checkSubject(const ProfileSpec& spec, const X509_NAME* name) {
     }
   }
   return {};
+}
+
+// A signer request that carries its personal identifier as serialNumber=CCCD:... (and no UID)
+// gets it as UID in the same place, the profile real CAs use; nullptr when nothing moves.
+X509NamePtr personalIdInUid(const ProfileSpec& spec, const X509_NAME* name) {
+  if (spec.profile != CertProfile::PersonalSigner ||
+      X509_NAME_get_index_by_NID(name, NID_userId, -1) >= 0)
+    return X509NamePtr(nullptr, X509_NAME_free);
+  const int idx = X509_NAME_get_index_by_NID(name, NID_serialNumber, -1);
+  if (idx < 0) return X509NamePtr(nullptr, X509_NAME_free);
+  const std::string value = asn1Utf8(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
+  const auto colon = value.find(':');
+  const std::string p = colon == std::string::npos ? std::string() : value.substr(0, colon);
+  if (!contains(std::vector<std::string>{"CCCD", "CMND", "HC", "PID", "PPID", "BHXH"}, p))
+    return X509NamePtr(nullptr, X509_NAME_free);
+  X509NamePtr out(X509_NAME_new(), X509_NAME_free);
+  for (int i = 0; out && i < X509_NAME_entry_count(name); ++i) {
+    const X509_NAME_ENTRY* e = X509_NAME_get_entry(name, i);
+    const bool ok = i == idx
+                        ? X509_NAME_add_entry_by_NID(out.get(), NID_userId, MBSTRING_UTF8,
+                                                     reinterpret_cast<const unsigned char*>(value.data()),
+                                                     static_cast<int>(value.size()), -1, 0) == 1
+                        : X509_NAME_add_entry(out.get(), e, -1, 0) == 1;
+    if (!ok) return X509NamePtr(nullptr, X509_NAME_free);
+  }
+  return out;
 }
 
 Result<X509NamePtr> buildName(const SubjectFields& s) {
@@ -286,7 +325,7 @@ Result<X509NamePtr> buildName(const SubjectFields& s) {
             add(NID_organizationName, s.organization) &&
             add(NID_organizationalUnitName, s.organizational_unit) &&
             add(NID_organizationIdentifier, s.organ_id) && add(NID_title, s.title) &&
-            add(NID_serialNumber, s.personal_id) && add(NID_commonName, s.common_name);
+            add(NID_userId, s.personal_id) && add(NID_commonName, s.common_name);
   if (!ok) {
     std::string reason = opensslReason();
     return fail(ErrorCode::InvalidArgument, "subject cannot be encoded: " + reason);
@@ -665,15 +704,18 @@ ProfileSpec profileSpec(CertProfile profile, const CaSettings& settings) {
       s.validity_days = 1095;
       s.policy_oid = settings.policy_arc + ".1";
       s.required_subject = {"O", "organizationIdentifier"};
+      s.allowed_subject.push_back("UID");  // MST:<tax code> or MNS:<budget unit code>
       break;
     case CertProfile::PersonalSigner:
       s.key_usage = {"digitalSignature", "nonRepudiation"};
       s.extended_key_usage = {std::string(kDocumentSigning), std::string(kEmailProtection)};
       s.validity_days = 730;
       s.policy_oid = settings.policy_arc + ".2";
-      s.required_subject = {"CN", "title", "organizationIdentifier", "serialNumber"};
+      // The personal identifier goes in UID with its prefix (CCCD:, CMND:, HC:, ...), as real
+      // CAs write it; a request's serialNumber=CCCD:... is moved to UID.
+      s.required_subject = {"CN", "title", "organizationIdentifier", "UID"};
       s.allowed_subject.push_back("title");
-      s.allowed_subject.push_back("serialNumber");
+      s.allowed_subject.push_back("UID");
       break;
     case CertProfile::NodeTls:
       s.key_usage = {"digitalSignature", "keyEncipherment"};
@@ -855,7 +897,8 @@ Result<IssuedCertificate> CertificateAuthority::issue(CertProfile profile, std::
   }
   if (auto ok = checkKeyStrength(pub); !ok) return std::unexpected(ok.error());
   const ProfileSpec spec = profileSpec(profile, impl_->settings);
-  const X509_NAME* subject = X509_REQ_get_subject_name(req.get());
+  X509NamePtr moved = personalIdInUid(spec, X509_REQ_get_subject_name(req.get()));
+  const X509_NAME* subject = moved ? moved.get() : X509_REQ_get_subject_name(req.get());
   if (auto ok = checkSubject(spec, subject); !ok) return std::unexpected(ok.error());
   std::string san;
   if (spec.subject_alt_name) {

@@ -23,11 +23,37 @@ std::string nameText(const X509_NAME* name) {
   return bioString(bio.get());
 }
 
+// Whether `s` is well-formed UTF-8 with at least one multi-byte sequence.
+bool multibyteUtf8(std::string_view s) {
+  bool multi = false;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    multi = multi || len > 1;
+    i += len;
+  }
+  return multi;
+}
+
 std::vector<std::string> entries(const X509_NAME* name, int nid) {
   std::vector<std::string> out;
   int pos = -1;
   while ((pos = X509_NAME_get_index_by_NID(name, nid, pos)) >= 0) {
     const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, pos));
+    // Some CAs put UTF-8 bytes in a TeletexString: read as Latin-1 they would lose the
+    // Vietnamese diacritics ("Nguyá»…n"), so valid multi-byte UTF-8 there is taken as it is.
+    const int type = ASN1_STRING_type(s);
+    if (type == V_ASN1_T61STRING || type == V_ASN1_PRINTABLESTRING || type == V_ASN1_IA5STRING) {
+      const std::string_view raw(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                 static_cast<std::size_t>(ASN1_STRING_length(s)));
+      if (multibyteUtf8(raw)) {
+        out.emplace_back(raw);
+        continue;
+      }
+    }
     unsigned char* utf8 = nullptr;
     int n = ASN1_STRING_to_UTF8(&utf8, s);
     if (n >= 0) {
@@ -56,6 +82,7 @@ CertificateInfo certificateInfo(X509* cert) {
     auto more = entries(subject, nid);
     candidates.insert(candidates.end(), more.begin(), more.end());
   }
+  info.uids = entries(subject, NID_userId);
   for (const auto& c : candidates) {
     if (auto id = schemas::OrganId::parse(c)) {
       info.organ_id = id->str();
@@ -72,6 +99,21 @@ CertificateInfo certificateInfo(X509* cert) {
   info.not_after = isoTime(fromAsn1Time(X509_get0_notAfter(cert)));
   info.sha256 = hex(digest(certificateDer(cert), EVP_sha256()));
   return info;
+}
+
+void applyClaimedTime(ValidationReport& report, const ValidationPolicy& policy,
+                      Clock::time_point& at) {
+  if (report.signing_time_source != "validation" || !report.claimed_time) return;
+  if (*report.claimed_time > Clock::now() + policy.revocation.clock_skew) {
+    report.warnings.push_back("the claimed signing time " + isoTime(*report.claimed_time) +
+                              " lies in the future");
+    return;
+  }
+  if (!report.claimed_time_signed || !policy.trust_claimed_signing_time) return;
+  at = *report.claimed_time;
+  report.signing_time_source = "claimed";
+  report.warnings.push_back("the claimed signing time " + isoTime(at) +
+                            " is used as the signing time (policy trusts claimed times)");
 }
 
 CertificateValidator::CertificateValidator(TrustStore store, ValidationPolicy policy)
@@ -343,6 +385,28 @@ std::optional<Clock::time_point> provenSigningTime(const ValidationReport& repor
   return std::nullopt;
 }
 
+// Whether `at` comes from something other than the wall clock: a verified time-stamp, a signed
+// claimed time the policy trusts, or a validation time the caller fixed.
+bool hasProofOfExistence(const ValidationReport& report, const ValidationPolicy& policy) {
+  if (policy.validation_time) return true;
+  return report.signing_time_source == "timestamp" ||
+         (report.signing_time_source == "claimed" && policy.trust_claimed_signing_time);
+}
+
+// Whether a certificate names a revocation source of its own (OCSP in AIA, a CRL distribution
+// point).
+bool namesRevocationSource(X509* cert) {
+  STACK_OF(OPENSSL_STRING)* urls = X509_get1_ocsp(cert);
+  const bool ocsp = urls != nullptr && sk_OPENSSL_STRING_num(urls) > 0;
+  X509_email_free(urls);
+  if (ocsp) return true;
+  auto* dps = static_cast<STACK_OF(DIST_POINT)*>(
+      X509_get_ext_d2i(cert, NID_crl_distribution_points, nullptr, nullptr));
+  const bool crl = dps != nullptr && sk_DIST_POINT_num(dps) > 0;
+  sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+  return crl;
+}
+
 }  // namespace
 
 bool CertificateValidator::validate(X509* signer, const std::vector<X509*>& extra_certs,
@@ -354,6 +418,7 @@ bool CertificateValidator::validate(X509* signer, const std::vector<X509*>& extr
   if (!key.empty()) path = st.findPath(key, at_seconds);
 
   report.signer = path ? path->infos.front() : certificateInfo(signer);
+  report.trust_list = st.version;
   report.key_bits = EVP_PKEY_get_bits(X509_get0_pubkey(signer));
   if (EVP_PKEY_get_base_id(X509_get0_pubkey(signer)) == EVP_PKEY_RSA &&
       report.key_bits < policy_.min_rsa_bits) {
@@ -384,9 +449,17 @@ bool CertificateValidator::validate(X509* signer, const std::vector<X509*>& extr
       int depth = X509_STORE_CTX_get_error_depth(ctx.get());
       ERR_clear_error();
       report.chain = std::move(infos);
-      report.setFailure(chainFailure(err), std::string("certificate path: ") +
-                                               X509_verify_cert_error_string(err) + " (depth " +
-                                               std::to_string(depth) + ", at " + isoTime(at) + ")");
+      std::string why = std::string("certificate path: ") + X509_verify_cert_error_string(err) +
+                        " (depth " + std::to_string(depth) + ", at " + isoTime(at) + ")";
+      SubIndication sub = chainFailure(err);
+      // Expired now, and nothing but the signature's own claim says it was made earlier: the
+      // signature cannot be judged (ETSI EN 319 102-1 OUT_OF_BOUNDS_NO_POE), never valid.
+      if (sub == SubIndication::Expired && !hasProofOfExistence(report, policy_)) {
+        sub = SubIndication::OutOfBoundsNoPoe;
+        why += "; no time-stamp proves the signature was made before the expiry";
+        if (report.claimed_time) why += " (claimed signing time " + isoTime(*report.claimed_time) + ")";
+      }
+      report.setFailure(sub, std::move(why));
       return false;
     }
     auto fresh = std::make_shared<TrustStore::State::CachedPath>();
@@ -435,9 +508,19 @@ bool CertificateValidator::validate(X509* signer, const std::vector<X509*>& extr
   for (int i = 0; i < last; ++i) {
     X509* cert = sk_X509_value(chain.get(), i);
     X509* issuer = sk_X509_value(chain.get(), i + 1);
+    std::string who = i == 0 ? "the signer certificate" : "CA certificate " + report.chain[i].subject;
+    // Which certificates are checked comes from the path built from the verified signer, never
+    // from the order or content of what the signature carries.
+    if (policy_.revocation.only_when_named && st.crls.empty() && policy_.revocation.ocsp_url.empty() &&
+        !namesRevocationSource(cert)) {
+      report.warnings.push_back("revocation of " + who +
+                                " not checked: it names no OCSP responder or CRL and the trust "
+                                "store holds no CRL (policy: check when a source is given)");
+      if (i == 0) report.revocation.status = RevocationStatus::NotChecked;
+      continue;
+    }
     RevocationInfo info = checker.check(cert, issuer, path->infos[static_cast<std::size_t>(i) + 1].sha256);
     if (i == 0) report.revocation = info;
-    std::string who = i == 0 ? "the signer certificate" : "CA certificate " + report.chain[i].subject;
     if (info.status == RevocationStatus::Revoked) {
       const auto proven = provenSigningTime(report, policy_);
       const auto revoked_at = parseIsoTime(info.revoked_at);
@@ -449,10 +532,18 @@ bool CertificateValidator::validate(X509* signer, const std::vector<X509*>& extr
                                                        : "the claimed signing time (policy)"));
         continue;
       }
-      report.setFailure(SubIndication::Revoked,
-                        who + " is revoked since " + info.revoked_at + " (" + info.source + ")" +
-                            (proven ? ", before the signing time " + isoTime(*proven)
-                                    : "; no time-stamp proves the signature older"));
+      if (!proven) {
+        report.setFailure(SubIndication::RevokedNoPoe,
+                          who + " is revoked since " + info.revoked_at + " (" + info.source +
+                              "); no time-stamp proves the signature older" +
+                              (report.claimed_time
+                                   ? " (claimed signing time " + isoTime(*report.claimed_time) + ")"
+                                   : std::string()));
+        return false;
+      }
+      report.setFailure(SubIndication::Revoked, who + " is revoked since " + info.revoked_at + " (" +
+                                                    info.source + "), before the signing time " +
+                                                    isoTime(*proven));
       return false;
     }
     if (info.status != RevocationStatus::Good) {

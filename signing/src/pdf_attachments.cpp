@@ -18,8 +18,9 @@ bool looksPdf(std::string_view content_type, std::string_view name, std::string_
   return content_type == "application/pdf" || endsWithPdf(name) || bytes.starts_with("%PDF-");
 }
 
-PdfAttachmentStatus check(const PdfVerifier& verifier, std::string content_id, std::string name,
-                          std::string_view bytes, std::size_t max_bytes) {
+PdfAttachmentStatus check(const PdfVerifier& verifier, const RoleContext& roles,
+                          std::string content_id, std::string name, std::string_view bytes,
+                          std::size_t max_bytes) {
   PdfAttachmentStatus s;
   s.content_id = std::move(content_id);
   s.name = std::move(name);
@@ -31,7 +32,7 @@ PdfAttachmentStatus check(const PdfVerifier& verifier, std::string content_id, s
     s.reason_vi = "Tệp PDF vượt quá kích thước cho phép; chưa kiểm tra chữ ký.";
     return s;
   }
-  auto v = verifier.verify(bytes);
+  auto v = verifier.verify(bytes, roles);
   if (!v) {
     s.reason = v.error().message;
     s.reason_vi = "Không đọc được tệp PDF: " + v.error().message;
@@ -51,6 +52,12 @@ std::vector<PdfAttachmentStatus> checkPdfAttachments(const schemas::Package& pac
                                                      const PdfVerifier& verifier,
                                                      std::size_t max_pdf_bytes) {
   std::vector<PdfAttachmentStatus> out;
+  // A public-duty seal without an identifier is the agency when its CN is the sender's name.
+  RoleContext roles;
+  roles.sender_name = package.header.from.organ_name;
+  // OrganizationInCharge is the parent body only when it differs from the name.
+  if (package.header.from.organization_in_charge != package.header.from.organ_name)
+    roles.sender_parent = package.header.from.organization_in_charge;
   for (const auto& a : package.attachments) {
     const bool named_pdf = a.content_type == "application/pdf" || endsWithPdf(a.attachment_name);
     if (a.isZip()) {
@@ -59,7 +66,8 @@ std::vector<PdfAttachmentStatus> checkPdfAttachments(const schemas::Package& pac
       for (const auto& e : *entries) {
         if (!looksPdf("", e.name, e.data)) continue;
         out.push_back(
-            check(verifier, a.content_id, a.attachment_name + "/" + e.name, e.data, max_pdf_bytes));
+            check(verifier, roles, a.content_id, a.attachment_name + "/" + e.name, e.data,
+                  max_pdf_bytes));
       }
       continue;
     }
@@ -77,7 +85,8 @@ std::vector<PdfAttachmentStatus> checkPdfAttachments(const schemas::Package& pac
       continue;
     }
     if (!looksPdf(a.content_type, a.attachment_name, *bytes)) continue;
-    out.push_back(check(verifier, a.content_id, a.attachment_name, *bytes, max_pdf_bytes));
+    out.push_back(
+        check(verifier, roles, a.content_id, a.attachment_name, *bytes, max_pdf_bytes));
   }
   return out;
 }

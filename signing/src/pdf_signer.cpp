@@ -1,5 +1,7 @@
 #include "lienthong/signing/pdf_signer.h"
 
+#include <openssl/sha.h>
+
 #include <openssl/x509.h>
 
 #include <cstdarg>
@@ -140,7 +142,7 @@ PdfSigner::PdfSigner(SigningKey key, PdfVerifier verifier, PdfSignOptions option
     : key_(std::move(key)),
       verifier_(std::move(verifier)),
       options_(std::move(options)),
-      role_(signerRole(key_.certificate())) {}
+      role_(signerRole(key_.certificate(), options_.roles)) {}
 
 Result<std::string> PdfSigner::sign(std::string_view pdf) const {
   if (!pdf.starts_with("%PDF-"))
@@ -149,16 +151,17 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
   if (role_ == SignerRole::Unknown)
     return fail(ErrorCode::InvalidArgument,
                 "pdf: the certificate '" + subjectField(cert, NID_commonName) +
-                    "' is neither a personal signer certificate (person's serialNumber/title and "
-                    "nonRepudiation) nor an agency seal certificate (organizationIdentifier, no "
-                    "person attributes)");
+                    "' is neither a personal certificate (UID CCCD:/CMND:/HC:/PID:/PPID:/BHXH:, "
+                    "or title) nor an organisation's (UID MST:/MNS:, organizationIdentifier, or a "
+                    "registered seal or the sending agency's name), or its extendedKeyUsage "
+                    "allows no document signing");
   if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0)
     return fail(ErrorCode::CertificateInvalid, "pdf: the signing certificate is not yet valid");
   if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0)
     return fail(ErrorCode::CertificateInvalid, "pdf: the signing certificate has expired");
 
   if (role_ == SignerRole::Agency) {
-    auto existing = verifier_.verify(pdf);
+    auto existing = verifier_.verify(pdf, options_.roles);
     if (!existing) return std::unexpected(existing.error());
     if (!existing->hasValidPersonal())
       return fail(ErrorCode::SignatureInvalid,
@@ -280,7 +283,10 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
     PdfDictionary& sig = field.GetSignatureObject()->GetDictionary();
     sig.AddKey(PdfName("Type"), PdfName("Sig"));
     sig.AddKey(PdfName("Filter"), PdfName("Adobe.PPKLite"));
-    sig.AddKey(PdfName("SubFilter"), PdfName("ETSI.CAdES.detached"));
+    sig.AddKey(PdfName("SubFilter"),
+               PdfName(options_.format == PdfSignOptions::Format::Pkcs7Detached ? "adbe.pkcs7.detached"
+                       : options_.format == PdfSignOptions::Format::Pkcs7Sha1   ? "adbe.pkcs7.sha1"
+                                                                                : "ETSI.CAdES.detached"));
     sig.AddKey(PdfName("M"), PdfString(pdfDateVietnam(when)));
     if (!options_.reason.empty()) sig.AddKey(PdfName("Reason"), utf8String(options_.reason));
     if (!options_.location.empty()) sig.AddKey(PdfName("Location"), utf8String(options_.location));
@@ -327,9 +333,24 @@ Result<std::string> PdfSigner::sign(std::string_view pdf) const {
   out.append(update.tail, update.contents_pos + update.contents_len);
   update.tail = std::string();
 
-  auto cades = CmsSigner(key_).sign(out);
+  const bool legacy = options_.format != PdfSignOptions::Format::Pades;
+  CmsSignOptions cms_options;
+  cms_options.signing_certificate = !legacy;
+  if (legacy) {
+    cms_options.tsa = options_.tsa;
+    cms_options.signing_time = when;
+  }
+  Result<std::string> cades;
+  if (options_.format == PdfSignOptions::Format::Pkcs7Sha1) {
+    cms_options.detached = false;
+    unsigned char md[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(out.data()), out.size(), md);
+    cades = CmsSigner(key_, cms_options).sign(std::string_view(reinterpret_cast<const char*>(md), sizeof md));
+  } else {
+    cades = CmsSigner(key_, cms_options).sign(out);
+  }
   if (!cades) return std::unexpected(cades.error());
-  auto cms = pdf::toPades(*cades, key_, options_.tsa.get());
+  auto cms = legacy ? std::move(cades) : pdf::toPades(*cades, key_, options_.tsa.get());
   if (!cms) return std::unexpected(cms.error());
   std::string hex = hexUpper(*cms);
   if (hex.size() > update.contents_len - 2)

@@ -1,6 +1,8 @@
 #include "lienthong/signing/pdf_verifier.h"
 
 #include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -8,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -67,24 +70,49 @@ std::string jsonString(std::string_view s) {
   return out + "\"";
 }
 
-// The signer's certificate of the first SignerInfo, from the certificates the CMS carries.
-X509Ptr cmsSignerCertificate(std::string_view der) {
+// The certificate of the CMS whose SHA-256 is `sha256` (the verified signer's).
+X509Ptr cmsCertificate(std::string_view der, std::string_view sha256) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())), CMS_ContentInfo_free);
   if (!cms) return X509Ptr(nullptr, X509_free);
-  STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
-  if (!infos || sk_CMS_SignerInfo_num(infos) < 1) return X509Ptr(nullptr, X509_free);
-  CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
   X509StackPtr certs(CMS_get1_certs(cms.get()));
-  if (!certs) return X509Ptr(nullptr, X509_free);
-  for (int i = 0; i < sk_X509_num(certs.get()); ++i) {
+  for (int i = 0; certs && i < sk_X509_num(certs.get()); ++i) {
     X509* c = sk_X509_value(certs.get(), i);
-    if (CMS_SignerInfo_cert_cmp(si, c) == 0) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (X509_digest(c, EVP_sha256(), md, &n) != 1) continue;
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned int k = 0; k < n; ++k) {
+      hex += kHex[md[k] >> 4];
+      hex += kHex[md[k] & 15];
+    }
+    if (hex == sha256) {
       X509_up_ref(c);
       return X509Ptr(c, X509_free);
     }
   }
   return X509Ptr(nullptr, X509_free);
+}
+
+// The encapsulated content of a SignedData (adbe.pkcs7.sha1 carries the SHA-1 of the byte range
+// there), nullopt when it is detached or unreadable.
+std::optional<std::string> cmsEncapsulated(std::string_view der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())), CMS_ContentInfo_free);
+  if (!cms) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  ASN1_OCTET_STRING** content = CMS_get0_content(cms.get());
+  if (content == nullptr || *content == nullptr) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(*content)),
+                     static_cast<std::size_t>(ASN1_STRING_length(*content)));
+}
+
+bool hasWarningText(const ValidationReport& r, std::string_view text) {
+  return std::ranges::any_of(r.warnings,
+                             [&](const std::string& w) { return w.find(text) != std::string::npos; });
 }
 
 int hexValue(char c) {
@@ -497,29 +525,6 @@ void decide(PdfVerification& v) {
           signerName(*agency) + ") đều hợp lệ.");
 }
 
-// No extendedKeyUsage, or one that allows signing documents: id-kp-documentSigning (RFC 9336),
-// Microsoft document signing, emailProtection (what CAs issue for S/MIME and documents alike) or
-// anyExtendedKeyUsage. Keeps TLS, OCSP and time-stamping certificates out of both roles.
-bool allowsDocumentSigning(X509* cert) {
-  const int idx = X509_get_ext_by_NID(cert, NID_ext_key_usage, -1);
-  if (idx < 0) return true;
-  struct EkuFree {
-    void operator()(EXTENDED_KEY_USAGE* e) const { EXTENDED_KEY_USAGE_free(e); }
-  };
-  std::unique_ptr<EXTENDED_KEY_USAGE, EkuFree> eku(static_cast<EXTENDED_KEY_USAGE*>(
-      X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
-  if (!eku) return false;
-  for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
-    char oid[80];
-    OBJ_obj2txt(oid, sizeof oid, sk_ASN1_OBJECT_value(eku.get(), i), 1);
-    const std::string_view o(oid);
-    if (o == "1.3.6.1.5.5.7.3.36" || o == "1.3.6.1.4.1.311.10.3.12" || o == "1.3.6.1.5.5.7.3.4" ||
-        o == "2.5.29.37.0")
-      return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string_view signerRoleName(SignerRole role) {
@@ -532,23 +537,6 @@ std::string_view signerRoleName(SignerRole role) {
       break;
   }
   return "unknown";
-}
-
-SignerRole signerRole(X509* cert) {
-  if (!cert) return SignerRole::Unknown;
-  const X509_NAME* subject = X509_get_subject_name(cert);
-  auto has = [&](int nid) { return X509_NAME_get_index_by_NID(subject, nid, -1) >= 0; };
-  const bool person = has(NID_serialNumber) || has(NID_title) || has(NID_givenName) ||
-                      has(NID_surname) || has(NID_pseudonym);
-  const uint32_t ku = X509_get_key_usage(cert);
-  const bool has_ku = (X509_get_extension_flags(cert) & EXFLAG_KUSAGE) != 0;
-  if (!allowsDocumentSigning(cert)) return SignerRole::Unknown;
-  if (person)
-    return has_ku && (ku & KU_NON_REPUDIATION) ? SignerRole::Personal : SignerRole::Unknown;
-  if (has(NID_organizationIdentifier) && has_ku &&
-      (ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)))
-    return SignerRole::Agency;
-  return SignerRole::Unknown;
 }
 
 std::string_view modificationName(PdfModification m) {
@@ -600,6 +588,7 @@ std::string PdfVerification::toJson() const {
     if (i) o << ",";
     o << "{\"index\":" << s.index << ",\"field\":" << jsonString(s.field_name)
       << ",\"role\":" << jsonString(signerRoleName(s.role))
+      << ",\"role_basis\":" << jsonString(s.role_basis)
       << ",\"sub_filter\":" << jsonString(s.sub_filter) << ",\"byte_range\":[";
     for (std::size_t j = 0; j < s.byte_range.size(); ++j) o << (j ? "," : "") << s.byte_range[j];
     o << "],\"revision_end\":" << s.revision_end
@@ -639,7 +628,7 @@ std::string PdfVerification::textEn() const {
 PdfVerifier::PdfVerifier(TrustStore trust, ValidationPolicy policy)
     : trust_(trust), policy_(policy), cms_(std::move(trust), std::move(policy)) {}
 
-Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
+Result<PdfVerification> PdfVerifier::verify(std::string_view data, const RoleContext& roles) const {
   if (!data.starts_with("%PDF-"))
     return fail(ErrorCode::InvalidArgument, "pdf: the file does not start with %PDF-");
   PdfVerification result;
@@ -714,13 +703,29 @@ Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
       PdfSignatureCheck& c = item.check;
       c.index = ++index;
       if (!item.der.empty()) {
-        X509Ptr signer = cmsSignerCertificate(item.der);
-        c.role = signerRole(signer.get());
         const auto& r = c.byte_range;
         content.clear();
         content.reserve(static_cast<std::size_t>(r[1] + r[3]));  // one allocation, no growth
         content.append(data.substr(0, static_cast<std::size_t>(r[1])));
         content.append(data.substr(static_cast<std::size_t>(r[2]), static_cast<std::size_t>(r[3])));
+        const bool pades = c.sub_filter == "ETSI.CAdES.detached";
+        const bool pkcs7_detached = c.sub_filter == "adbe.pkcs7.detached";
+        const bool pkcs7_sha1 = c.sub_filter == "adbe.pkcs7.sha1";
+        const CmsProfile profile = pades ? CmsProfile::CadesBes : CmsProfile::Pkcs7;
+        // adbe.pkcs7.sha1: the SignedData encapsulates the SHA-1 of the byte range and signs that.
+        std::optional<std::string> encapsulated;
+        bool sha1_mismatch = false;
+        if (pkcs7_sha1) {
+          encapsulated = cmsEncapsulated(item.der);
+          if (encapsulated) {
+            unsigned char md[20];
+            SHA1(reinterpret_cast<const unsigned char*>(content.data()), content.size(), md);
+            sha1_mismatch = encapsulated->size() != sizeof md ||
+                            std::memcmp(encapsulated->data(), md, sizeof md) != 0;
+          }
+        }
+        const std::string_view signed_content =
+            pkcs7_sha1 && encapsulated ? std::string_view(*encapsulated) : std::string_view(content);
         // A valid signature time-stamp proves the signature existed then: the certificate is
         // checked as of that time (PAdES-T), unless the policy fixes the validation time.
         const auto parts = pdf::cmsParts(item.der);
@@ -731,36 +736,71 @@ Result<PdfVerification> PdfVerifier::verify(std::string_view data) const {
           if (ts) stamp = *ts;
           else stamp_problem = "signature time-stamp not valid: " + ts.error().message;
         }
-        if (stamp && !policy_.validation_time) {
-          ValidationPolicy at_stamp = policy_;
-          at_stamp.validation_time = stamp->time;
-          c.report = CmsVerifier(trust_, at_stamp).verify(content, item.der);
+        // /M is inside the byte range: a signed, claimed time. It is used only when the policy
+        // trusts claimed times and the CMS carries neither a time-stamp nor a signing-time.
+        const auto m_time = parsePdfDate(c.claimed_time);
+        const bool use_m = !stamp && m_time && c.covers_revision && policy_.trust_claimed_signing_time &&
+                           !policy_.validation_time && parts && !parts->has_signing_time &&
+                           *m_time <= std::chrono::system_clock::now() + policy_.revocation.clock_skew;
+        if (!c.sub_filter.empty() && !pades && !pkcs7_detached && !pkcs7_sha1) {
+          c.report.setFailure(SubIndication::FormatFailure,
+                              "SubFilter /" + c.sub_filter + " is not supported");
+        } else if (pkcs7_sha1 && !encapsulated) {
+          c.report.setFailure(SubIndication::FormatFailure,
+                              "adbe.pkcs7.sha1 without the encapsulated SHA-1 of the byte range");
+        } else if (sha1_mismatch) {
+          c.report.integrity = "broken";
+          c.report.setFailure(SubIndication::HashFailure,
+                              "the SHA-1 the adbe.pkcs7.sha1 signature encapsulates is not the "
+                              "SHA-1 of the byte range: the file changed");
+        } else if ((stamp || use_m) && !policy_.validation_time) {
+          ValidationPolicy at_time = policy_;
+          at_time.validation_time = stamp ? stamp->time : *m_time;
+          c.report = CmsVerifier(trust_, at_time).verify(signed_content, item.der, profile);
         } else {
-          c.report = cms_.verify(content, item.der);
+          c.report = cms_.verify(signed_content, item.der, profile);
+        }
+        if (c.report.signer) {
+          X509Ptr signer = cmsCertificate(item.der, c.report.signer->sha256);
+          RoleDecision role = classifySigner(signer.get(), roles);
+          c.role = role.role;
+          c.role_basis = std::move(role.basis);
+        } else {
+          c.role_basis = "the signer certificate could not be established";
         }
         const bool timestamped = stamp.has_value();
         if (stamp) {
           c.report.signing_time = stamp->time;
           c.report.signing_time_source = "timestamp";
+        } else if (use_m && (c.report.passed() || c.report.signer)) {
+          c.report.signing_time = *m_time;
+          c.report.signing_time_source = "claimed";
+          c.report.warnings.push_back("the claimed signing time /M " + c.claimed_time +
+                                      " is used as the signing time (policy trusts claimed times)");
+        }
+        if (!c.report.claimed_time && m_time) {
+          c.report.claimed_time = *m_time;
+          c.report.claimed_time_signed = c.covers_revision;
         }
         if (!stamp_problem.empty()) c.report.warnings.push_back(stamp_problem);
-        if (parts && parts->has_signing_time && c.sub_filter == "ETSI.CAdES.detached")
+        if (parts && parts->has_signing_time && pades)
           c.report.warnings.push_back(
               "signing-time signed attribute present: not PAdES baseline (the time belongs in /M)");
-        if (!timestamped && c.report.signing_time_source != "claimed") {
-          if (auto m = parsePdfDate(c.claimed_time)) {
-            c.report.signing_time = *m;
-            c.report.signing_time_source = "claimed";
-          }
-        }
-        if (c.sub_filter == "ETSI.CAdES.detached") {
+        if (pades) {
           c.report.format = timestamped ? "PAdES-B-T" : "PAdES-B-B";
-        } else if (c.sub_filter == "adbe.pkcs7.detached") {
-          c.report.format = "PKCS#7 detached (PDF)";
-          c.report.warnings.push_back("SubFilter adbe.pkcs7.detached is not PAdES");
-        } else if (c.report.passed() || c.report.indication == Indication::Indeterminate) {
-          c.report.setFailure(SubIndication::FormatFailure,
-                              "SubFilter /" + c.sub_filter + " is not supported");
+        } else if (pkcs7_detached || pkcs7_sha1) {
+          c.report.format = pkcs7_sha1 ? "PKCS#7 SHA-1 (PDF)" : "PKCS#7 detached (PDF)";
+          c.report.warnings.push_back("SubFilter " + c.sub_filter +
+                                      " is a legacy PDF signature, not PAdES baseline");
+        }
+        // adbe.pkcs7.sha1 rests on the SHA-1 of the byte range, whatever the CMS digest.
+        if (pkcs7_sha1 && c.report.indication != Indication::TotalFailed) {
+          if (!policy_.allow_sha1) {
+            c.report.setFailure(SubIndication::CryptoConstraintsFailure,
+                                "adbe.pkcs7.sha1 rests on SHA-1, refused by the validation policy");
+          } else if (!hasWarningText(c.report, "SHA-1 is weak")) {
+            c.report.warnings.push_back("SHA-1 is weak; accepted by policy");
+          }
         }
         if (!c.covers_revision && c.report.indication != Indication::TotalFailed)
           c.report.setFailure(SubIndication::FormatFailure,

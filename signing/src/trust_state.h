@@ -45,6 +45,7 @@ struct TrustStore::State {
   };
   std::vector<Crl> crls;  // loaded with the store; immutable afterwards
   HttpFetch fetch;
+  std::string version;  // the trust list version named in every report, "" when unversioned
 
   struct CachedCrl {
     ossl::X509CrlPtr crl{nullptr, X509_CRL_free};

@@ -229,11 +229,13 @@ Result<void> TrustStore::addCrl(std::string_view pem_or_der, std::string origin)
 }
 
 void TrustStore::setHttpFetch(HttpFetch fetch) { state_->fetch = std::move(fetch); }
+void TrustStore::setVersion(std::string version) { state_->version = std::move(version); }
+const std::string& TrustStore::version() const { return state_->version; }
 std::size_t TrustStore::anchorCount() const { return state_->anchors.size(); }
 std::size_t TrustStore::intermediateCount() const { return state_->intermediates.size(); }
 std::size_t TrustStore::crlCount() const { return state_->crls.size(); }
 
-Result<TrustStore> TrustStore::fromFolder(const std::filesystem::path& dir) {
+Result<TrustStore> TrustStore::fromFolder(const std::filesystem::path& dir, bool require_anchor) {
   TrustStore ts;
   std::error_code ec;
   std::vector<std::filesystem::path> files;
@@ -270,13 +272,14 @@ Result<TrustStore> TrustStore::fromFolder(const std::filesystem::path& dir) {
       return std::unexpected(e);
     }
   }
-  if (ts.anchorCount() == 0) {
+  if (require_anchor && ts.anchorCount() == 0) {
     return fail(ErrorCode::Config, "no trust anchor (self-signed certificate) in " + dir.string());
   }
   return ts;
 }
 
-Result<TrustStore> TrustStore::fromBundle(const std::filesystem::path& pem_file) {
+Result<TrustStore> TrustStore::fromBundle(const std::filesystem::path& pem_file,
+                                          bool require_anchor) {
   auto bytes = slurp(pem_file);
   if (!bytes) return std::unexpected(bytes.error());
   TrustStore ts;
@@ -289,15 +292,15 @@ Result<TrustStore> TrustStore::fromBundle(const std::filesystem::path& pem_file)
   }
   ts.state_->changed();
   ERR_clear_error();
-  if (ts.anchorCount() == 0) {
+  if (require_anchor && ts.anchorCount() == 0) {
     return fail(ErrorCode::Config, "no trust anchor (self-signed certificate) in " + pem_file.string());
   }
   return ts;
 }
 
-Result<TrustStore> TrustStore::load(const std::filesystem::path& path) {
-  if (std::filesystem::is_directory(path)) return fromFolder(path);
-  return fromBundle(path);
+Result<TrustStore> TrustStore::load(const std::filesystem::path& path, bool require_anchor) {
+  if (std::filesystem::is_directory(path)) return fromFolder(path, require_anchor);
+  return fromBundle(path, require_anchor);
 }
 
 bool CrlSignatureChecks::verified(const std::string& issuer_sha256) const {

@@ -43,6 +43,8 @@ std::string_view subIndicationName(SubIndication s) {
     case SubIndication::CertificateChainGeneralFailure: return "CERTIFICATE_CHAIN_GENERAL_FAILURE";
     case SubIndication::CryptoConstraintsFailure: return "CRYPTO_CONSTRAINTS_FAILURE";
     case SubIndication::TryLater: return "TRY_LATER";
+    case SubIndication::OutOfBoundsNoPoe: return "OUT_OF_BOUNDS_NO_POE";
+    case SubIndication::RevokedNoPoe: return "REVOKED_NO_POE";
     case SubIndication::SignedDataNotFound: return "SIGNED_DATA_NOT_FOUND";
   }
   return "?";
@@ -112,6 +114,12 @@ std::string certJson(const CertificateInfo& c) {
   field(out, "common_name", c.common_name, first);
   field(out, "organization", c.organization, first);
   field(out, "organ_id", c.organ_id, first);
+  out += ",\"uid\":[";
+  for (std::size_t i = 0; i < c.uids.size(); ++i) {
+    if (i) out += ',';
+    jsonString(out, c.uids[i]);
+  }
+  out += ']';
   field(out, "serial", c.serial, first);
   field(out, "issuer", c.issuer, first);
   field(out, "not_before", c.not_before, first);
@@ -146,6 +154,10 @@ std::string_view reasonVi(SubIndication s) {
     case SubIndication::CertificateChainGeneralFailure: return "không kiểm tra được chuỗi chứng thư số";
     case SubIndication::CryptoConstraintsFailure: return "thuật toán không còn được chấp nhận";
     case SubIndication::TryLater: return "chưa xác định được tình trạng thu hồi, hãy thử lại sau";
+    case SubIndication::OutOfBoundsNoPoe:
+      return "chứng thư số đã hết hạn và không có dấu thời gian chứng minh chữ ký được tạo trước đó";
+    case SubIndication::RevokedNoPoe:
+      return "chứng thư số đã bị thu hồi và không có dấu thời gian chứng minh chữ ký được tạo trước đó";
     case SubIndication::SignedDataNotFound: return "văn bản không có chữ ký số";
   }
   return "";
@@ -166,6 +178,10 @@ std::string_view reasonEn(SubIndication s) {
     case SubIndication::CertificateChainGeneralFailure: return "the certificate chain could not be checked";
     case SubIndication::CryptoConstraintsFailure: return "an algorithm is no longer accepted";
     case SubIndication::TryLater: return "the revocation status is unknown; try again later";
+    case SubIndication::OutOfBoundsNoPoe:
+      return "the certificate has expired and no time-stamp proves the signature older";
+    case SubIndication::RevokedNoPoe:
+      return "the certificate is revoked and no time-stamp proves the signature older";
     case SubIndication::SignedDataNotFound: return "the document is not signed";
   }
   return "";
@@ -190,6 +206,10 @@ std::string ValidationReport::toJson() const {
   out += ']';
   field(out, "signing_time", signing_time ? isoTime(*signing_time) : "", first);
   field(out, "signing_time_source", signing_time_source, first);
+  field(out, "claimed_time", claimed_time ? isoTime(*claimed_time) : "", first);
+  out += std::string(",\"claimed_time_signed\":") + (claimed_time_signed ? "true" : "false");
+  field(out, "integrity", integrity, first);
+  field(out, "trust_list", trust_list, first);
   field(out, "digest_algorithm", digest_algorithm, first);
   field(out, "signature_algorithm", signature_algorithm, first);
   field(out, "canonicalization", canonicalization, first);
@@ -224,7 +244,13 @@ std::string ValidationReport::textVi() const {
     if (!signer->organ_id.empty()) out += " (mã định danh " + signer->organ_id + ")";
     out += ", số hiệu chứng thư " + signer->serial + ".";
   }
-  if (signing_time) out += " Thời điểm ký: " + localTime(*signing_time) + " (giờ Việt Nam).";
+  if (signing_time && signing_time_source != "validation")
+    out += " Thời điểm ký: " + localTime(*signing_time) + " (giờ Việt Nam).";
+  if (claimed_time && signing_time_source != "claimed")
+    out += " Thời điểm ký tự khai (chưa được chứng minh): " + localTime(*claimed_time) +
+           " (giờ Việt Nam).";
+  if (integrity == "intact" && !passed()) out += " Chữ ký còn nguyên vẹn (nội dung không bị sửa).";
+  if (!trust_list.empty()) out += " Danh sách tin cậy: " + trust_list + ".";
   if (!warnings.empty()) out += " Lưu ý: " + std::to_string(warnings.size()) + " cảnh báo.";
   return out;
 }
@@ -243,7 +269,12 @@ std::string ValidationReport::textEn() const {
     if (!signer->organ_id.empty()) out += " (OrganId " + signer->organ_id + ")";
     out += ", certificate serial " + signer->serial + ".";
   }
-  if (signing_time) out += " Signed at " + isoTime(*signing_time) + ".";
+  if (signing_time && signing_time_source != "validation")
+    out += " Signed at " + isoTime(*signing_time) + " (" + signing_time_source + ").";
+  if (claimed_time && signing_time_source != "claimed")
+    out += " Claimed signing time (not proven): " + isoTime(*claimed_time) + ".";
+  if (integrity == "intact" && !passed()) out += " The signature is intact (content unchanged).";
+  if (!trust_list.empty()) out += " Trust list: " + trust_list + ".";
   for (const auto& w : warnings) out += " Warning: " + w + ".";
   return out;
 }

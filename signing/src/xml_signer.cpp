@@ -27,7 +27,7 @@ xmlNode* child(xmlNode* parent, xmlNs* ns, const char* name, const std::string& 
 bool containsSignature(const xmlNode* n) {
   for (const xmlNode* c = n; c != nullptr; c = c->next) {
     if (c->type != XML_ELEMENT_NODE) continue;
-    if (sx::is(c, kDsigNs, "Signature")) return true;
+    if (sx::is(c, kDsigNs, "Signature") || sx::is(c, schemas::kEdxmlNs, "Signature")) return true;
     if (containsSignature(c->children)) return true;
   }
   return false;
@@ -110,14 +110,30 @@ Result<std::string> XmlSigner::sign(std::string_view edxml) const {
       "sig-" + ossl::hex(std::string_view(reinterpret_cast<char*>(rnd), sizeof rnd));
 
   xmlNode* sig = xmlNewDocNode(doc, nullptr, X("Signature"), nullptr);
-  xmlNs* ds = xmlNewNs(sig, X(std::string(kDsigNs)), nullptr);
-  xmlSetNs(sig, ds);
-  xmlNewProp(sig, X("Id"), X(sig_id));
+  xmlNs* ds = nullptr;
+  // The vendor SDK's form: Signature without a namespace declaration, so in the document's
+  // default namespace (edXML); SignedInfo in inclusive C14N, canonicalized where it stands.
+  const Canonicalization si_c14n = options_.vendor_form ? Canonicalization::Inclusive : c14n;
+  if (options_.vendor_form) {
+    ds = xmlSearchNs(doc, header, nullptr);
+    if (ds == nullptr || ds->href == nullptr ||
+        std::string_view(reinterpret_cast<const char*>(ds->href)) != schemas::kEdxmlNs) {
+      xmlFreeNode(sig);
+      return fail(ErrorCode::InvalidArgument,
+                  "the vendor SDK form needs the edXML namespace as the default namespace at "
+                  "edXMLHeader");
+    }
+    xmlSetNs(sig, ds);
+  } else {
+    ds = xmlNewNs(sig, X(std::string(kDsigNs)), nullptr);
+    xmlSetNs(sig, ds);
+    xmlNewProp(sig, X("Id"), X(sig_id));
+  }
   xmlAddChild(header, sig);
 
   xmlNode* signed_info = child(sig, ds, "SignedInfo");
   xmlNewProp(child(signed_info, ds, "CanonicalizationMethod"), X("Algorithm"),
-             X(std::string(canonicalizationUri(c14n))));
+             X(std::string(canonicalizationUri(si_c14n))));
   xmlNewProp(child(signed_info, ds, "SignatureMethod"), X("Algorithm"),
              X(std::string(signatureUri(scheme, digest))));
   xmlNode* ref = child(signed_info, ds, "Reference");
@@ -125,12 +141,15 @@ Result<std::string> XmlSigner::sign(std::string_view edxml) const {
   xmlNode* transforms = child(ref, ds, "Transforms");
   xmlNewProp(child(transforms, ds, "Transform"), X("Algorithm"),
              X(std::string(kEnvelopedTransformUri)));
+  // The vendor SDK writes exclusive C14N with a URI of its own.
   xmlNewProp(child(transforms, ds, "Transform"), X("Algorithm"),
-             X(std::string(canonicalizationUri(c14n))));
+             X(options_.vendor_form && c14n == Canonicalization::Exclusive
+                   ? std::string("http://www.w3.org/TR/xml-exc-c14n#")
+                   : std::string(canonicalizationUri(c14n))));
   xmlNewProp(child(ref, ds, "DigestMethod"), X("Algorithm"), X(std::string(digestUri(digest))));
   child(ref, ds, "DigestValue", schemas::codec::encodeBase64(*doc_digest, 0));
 
-  auto canonical = xmldsig::canonicalizeSubtree(doc, signed_info, c14n);
+  auto canonical = xmldsig::canonicalizeSubtree(doc, signed_info, si_c14n);
   if (!canonical) return std::unexpected(canonical.error());
   auto value = key_.sign(*canonical, digest, scheme);
   if (!value) return std::unexpected(value.error());
@@ -144,7 +163,7 @@ Result<std::string> XmlSigner::sign(std::string_view edxml) const {
   xmlNode* x509_data = child(key_info, ds, "X509Data");
   for (const auto& b64 : certificates_base64_) child(x509_data, ds, "X509Certificate", b64);
 
-  if (options_.signing_time || options_.tsa) {
+  if (!options_.vendor_form && (options_.signing_time || options_.tsa)) {
     xmlNode* object = child(sig, ds, "Object");
     xmlNode* props = child(object, ds, "SignatureProperties");
     xmlNode* prop = child(props, ds, "SignatureProperty");

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rsa.h>
 
+#include <functional>
 #include <set>
 
 #include "lienthong/schemas/codec.h"
@@ -22,6 +23,10 @@ using Clock = std::chrono::system_clock;
 
 namespace {
 
+// Exclusive C14N as the vendor SDK names it (the standard URI is
+// http://www.w3.org/2001/10/xml-exc-c14n#).
+constexpr std::string_view kVendorExcC14nUri = "http://www.w3.org/TR/xml-exc-c14n#";
+
 struct Scan {
   std::vector<xmlNode*> signatures;
   std::set<std::string> ids;
@@ -31,7 +36,10 @@ struct Scan {
 void scan(xmlNode* n, Scan& s) {
   for (xmlNode* c = n; c != nullptr; c = c->next) {
     if (c->type != XML_ELEMENT_NODE) continue;
-    if (sx::is(c, kDsigNs, "Signature")) s.signatures.push_back(c);
+    // XMLDSig's Signature, or the vendor SDK's: a Signature written without the XMLDSig
+    // namespace, which lands in the edXML default namespace.
+    if (sx::is(c, kDsigNs, "Signature") || sx::is(c, schemas::kEdxmlNs, "Signature"))
+      s.signatures.push_back(c);
     for (xmlAttr* a = c->properties; a != nullptr; a = a->next) {
       std::string_view name(reinterpret_cast<const char*>(a->name));
       if (name == "Id" || name == "ID" || name == "id") {
@@ -75,7 +83,13 @@ std::optional<std::vector<xmlNode*>> elementChildren(const xmlNode* n) {
   return out;
 }
 
-bool isDs(const xmlNode* n, const char* name) { return sx::is(n, kDsigNs, name); }
+// The namespace the Signature's elements are in: XMLDSig's, or the edXML one (vendor SDK).
+// Set once per verification by checkProfile's caller; every element of the signature must be
+// in the same namespace as the Signature element itself.
+struct SigNs {
+  std::string_view ns = kDsigNs;
+  bool is(const xmlNode* n, const char* name) const { return sx::is(n, ns, name); }
+};
 
 std::optional<Clock::time_point> parseIso(const std::string& s) {
   struct tm tm {};
@@ -96,13 +110,16 @@ struct Profile {
   X509* signer = nullptr;
   std::string signing_time;
   std::string timestamp_token;
+  bool vendor_transform = false;  // the SDK's own exclusive C14N URI
 };
 
 // The profile check; on a violation returns the reason (FORMAT_FAILURE or no certificate).
 // Certificates are parsed through the trust store's cache (`trust`).
 std::optional<std::pair<SubIndication, std::string>> checkProfile(xmlNode* sig, Profile& p,
                                                                    ValidationReport& report,
-                                                                   const TrustStore::State& trust) {
+                                                                   const TrustStore::State& trust,
+                                                                   const SigNs& ds) {
+  auto isDs = [&ds](const xmlNode* n, const char* name) { return ds.is(n, name); };
   auto format = [](std::string why) {
     return std::make_optional(std::make_pair(SubIndication::FormatFailure, std::move(why)));
   };
@@ -171,6 +188,14 @@ std::optional<std::pair<SubIndication, std::string>> checkProfile(xmlNode* sig, 
   }
   if (transforms->size() == 2) {
     auto tc = canonicalizationFromUri(sx::attribute((*transforms)[1], "Algorithm"));
+    // The vendor SDK names exclusive C14N by a URI of its own; only in its Signature form.
+    if (!tc && ds.ns != kDsigNs &&
+        sx::attribute((*transforms)[1], "Algorithm") == kVendorExcC14nUri) {
+      tc = Canonicalization::Exclusive;
+      p.vendor_transform = true;
+      report.warnings.push_back(std::string("Transform ") + std::string(kVendorExcC14nUri) +
+                                " (the vendor SDK's URI) read as exclusive C14N");
+    }
     if (!tc) {
       return format("Transform " + sx::attribute((*transforms)[1], "Algorithm") +
                     " is not allowed");
@@ -290,7 +315,14 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
     return report;
   }
   Profile p;
-  if (auto bad = checkProfile(sig, p, report, validator_.store().state())) {
+  SigNs ds;
+  if (!sx::is(sig, kDsigNs, "Signature")) {
+    ds.ns = schemas::kEdxmlNs;
+    report.warnings.push_back(
+        "Signature without the XMLDSig namespace (in the edXML namespace, as the vendor SDK "
+        "writes it)");
+  }
+  if (auto bad = checkProfile(sig, p, report, validator_.store().state(), ds)) {
     report.setFailure(bad->first, bad->second);
     return report;
   }
@@ -307,16 +339,29 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
     report.setFailure(SubIndication::FormatFailure, actual.error().message);
     return report;
   }
-  if (actual->size() != expected->size() ||
-      CRYPTO_memcmp(actual->data(), expected->data(), actual->size()) != 0) {
+  auto differs = [&](const std::string& d) {
+    return d.size() != expected->size() ||
+           CRYPTO_memcmp(d.data(), expected->data(), d.size()) != 0;
+  };
+  if (differs(*actual) && p.vendor_transform) {
+    // A producer that does not know its own URI canonicalizes inclusively: that one exact
+    // alternative is tried too.
+    auto inclusive =
+        xmldsig::digestDocument(parsed->get(), sig, Canonicalization::Inclusive, ref_md);
+    if (inclusive && !differs(*inclusive)) {
+      actual = std::move(inclusive);
+      report.warnings.push_back("the Reference digest was computed with inclusive C14N");
+    }
+  }
+  if (differs(*actual)) {
+    report.integrity = "broken";
     report.setFailure(SubIndication::HashFailure,
                       "the digest of the document does not match the Reference DigestValue");
     return report;
   }
 
-  auto canonical = xmldsig::canonicalizeSubtree(parsed->get(), p.signed_info, p.si_c14n);
   auto value = schemas::codec::decodeBase64(sx::text(p.signature_value));
-  if (!canonical || !value) {
+  if (!value) {
     report.setFailure(SubIndication::FormatFailure, "SignedInfo or SignatureValue unreadable");
     return report;
   }
@@ -337,26 +382,61 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
     }
     sig_bytes = std::move(*der);
   }
-  ossl::EvpMdCtxPtr ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_PKEY_CTX* pctx = nullptr;
-  bool verified =
-      ctx && EVP_DigestVerifyInit(ctx.get(), &pctx, ossl::md(static_cast<int>(p.method.digest)),
-                                  nullptr, pub) == 1;
-  if (verified && p.method.scheme == SignatureScheme::RsaPss) {
-    verified = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-               EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1;
-  }
-  verified = verified &&
-             EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig_bytes.data()),
-                              sig_bytes.size(),
-                              reinterpret_cast<const unsigned char*>(canonical->data()),
-                              canonical->size()) == 1;
-  if (!verified) {
+  auto verifies = [&](const std::string& canonical) {
+    ossl::EvpMdCtxPtr ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    EVP_PKEY_CTX* pctx = nullptr;
+    bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), &pctx,
+                                          ossl::md(static_cast<int>(p.method.digest)), nullptr,
+                                          pub) == 1;
+    if (ok && p.method.scheme == SignatureScheme::RsaPss) {
+      ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1;
+    }
+    ok = ok && EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig_bytes.data()),
+                                sig_bytes.size(),
+                                reinterpret_cast<const unsigned char*>(canonical.data()),
+                                canonical.size()) == 1;
     ERR_clear_error();
+    return ok;
+  };
+  // SignedInfo canonicalized where it stands (its namespace as written: for the vendor SDK's
+  // form, the edXML default namespace, which is how a DOM signer without namespaces computes
+  // it). A vendor Signature may also have been computed in the XMLDSig namespace and written
+  // without its declaration afterwards: that exact form is tried second. Nothing else.
+  auto canonical = xmldsig::canonicalizeSubtree(parsed->get(), p.signed_info, p.si_c14n);
+  if (!canonical) {
+    report.setFailure(SubIndication::FormatFailure, "SignedInfo or SignatureValue unreadable");
+    return report;
+  }
+  bool verified = verifies(*canonical);
+  if (!verified && ds.ns != kDsigNs) {
+    xmlNs* dsig = xmlNewNs(sig, reinterpret_cast<const xmlChar*>(std::string(kDsigNs).c_str()), nullptr);
+    std::function<void(xmlNode*)> renamespace = [&](xmlNode* n) {
+      for (; n != nullptr; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) continue;
+        if (n->ns != nullptr && sx::is(n, schemas::kEdxmlNs, reinterpret_cast<const char*>(n->name)))
+          xmlSetNs(n, dsig);
+        renamespace(n->children);
+      }
+    };
+    if (dsig != nullptr) {
+      xmlSetNs(sig, dsig);
+      renamespace(sig->children);
+      auto again = xmldsig::canonicalizeSubtree(parsed->get(), p.signed_info, p.si_c14n);
+      if (again && verifies(*again)) {
+        verified = true;
+        report.warnings.push_back(
+            "SignedInfo was computed in the XMLDSig namespace and written without it");
+      }
+    }
+  }
+  if (!verified) {
+    report.integrity = "broken";
     report.setFailure(SubIndication::SigCryptoFailure,
                       "the SignatureValue does not verify with the certificate's public key");
     return report;
   }
+  report.integrity = "intact";
 
   if (p.ref_digest == DigestAlgorithm::Sha1 || p.method.digest == DigestAlgorithm::Sha1) {
     if (!validator_.policy().allow_sha1) {
@@ -367,9 +447,24 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
     report.warnings.push_back("SHA-1 is weak; accepted by policy");
   }
 
-  // The time the certificate is checked at.
+  // The time the certificate is checked at: a verified time-stamp over the SignatureValue, or
+  // now. A SigningTime sits in an Object that the one Reference (URI="", enveloped) leaves out:
+  // the signature does not cover it, so it is shown as claimed and never used, whatever the
+  // policy.
   Clock::time_point at = Clock::now();
   report.signing_time_source = "validation";
+  if (!p.signing_time.empty()) {
+    if (auto t = parseIso(p.signing_time)) {
+      report.claimed_time = *t;
+      report.claimed_time_signed = false;
+      if (validator_.policy().trust_claimed_signing_time)
+        report.warnings.push_back("SigningTime " + p.signing_time +
+                                  " is not covered by the signature: shown, not used (the policy "
+                                  "trusts only signed claimed times)");
+    } else {
+      report.warnings.push_back("SigningTime \"" + p.signing_time + "\" is not ISO 8601 UTC");
+    }
+  }
   if (!p.timestamp_token.empty()) {
     auto ts = verifyTimeStampToken(p.timestamp_token, *value, validator_.store());
     if (ts) {
@@ -377,14 +472,6 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
       report.signing_time_source = "timestamp";
     } else {
       report.warnings.push_back("signature time-stamp ignored: " + ts.error().message);
-    }
-  }
-  if (report.signing_time_source == "validation" && !p.signing_time.empty()) {
-    if (auto t = parseIso(p.signing_time)) {
-      at = *t;
-      report.signing_time_source = "claimed";
-    } else {
-      report.warnings.push_back("SigningTime \"" + p.signing_time + "\" is not ISO 8601 UTC");
     }
   }
   report.signing_time = at;

@@ -203,7 +203,7 @@ TEST_CASE("ca: a signer certificate issued from a request verifies against the c
   CHECK(issued->organ_id == "000.00.31.H41");
   CHECK(issued->key == "EC P-256");
   CHECK(issued->subject ==
-        "CN=Nguyen Van An,serialNumber=CCCD:001099000123,title=Pho Chu tich,"
+        "CN=Nguyen Van An,UID=CCCD:001099000123,title=Pho Chu tich,"
         "organizationIdentifier=000.00.31.H41,C=VN");
   CHECK(issued->not_after - issued->not_before == std::chrono::days(730));
   auto root = dir.file("root.pem", authority().rootCertPem());
@@ -355,7 +355,7 @@ TEST_CASE("ca: refuses a subject that does not fit the profile, saying why") {
     CHECK(r.error().code == ErrorCode::InvalidArgument);
     CHECK(r.error().message ==
           "subject does not fit profile 'seal': attribute 'title' is not allowed (allowed: C, ST, L, O, OU, "
-          "CN, organizationIdentifier)");
+          "CN, organizationIdentifier, UID)");
   }
   SECTION("a signer needs a title") {
     SubjectFields s = signerSubject();
@@ -382,7 +382,8 @@ TEST_CASE("ca: refuses a subject that does not fit the profile, saying why") {
     auto r = authority().generate(CertProfile::PersonalSigner, s, KeyType::P256, "p12 passphrase");
     REQUIRE_FALSE(r);
     CHECK(r.error().message ==
-          "subject does not fit profile 'signer': serialNumber (the personal identifier) is missing");
+          "subject does not fit profile 'signer': UID (the personal identifier, e.g. "
+          "CCCD:001099000123) is missing");
   }
 }
 
@@ -645,4 +646,27 @@ TEST_CASE("ca: settings are checked before anything is made") {
   s = settings();
   s.organ_id = "nope";
   CHECK_FALSE(createCa(s, kPass));
+}
+
+TEST_CASE("ca: the personal identifier is written as UID with its prefix, the profile real CAs "
+          "use; a request's serialNumber=CCCD: moves to UID") {
+  TempDir dir;
+  auto [rc, out] = run("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
+                       dir.at("k.pem") +
+                       " -subj '/C=VN/organizationIdentifier=000.00.31.H41/title=Chuyen vien/"
+                       "serialNumber=CCCD:001099000777/CN=Tran Thi B' -out " + dir.at("r.pem"));
+  REQUIRE(rc == 0);
+  auto issued = authority().issue(CertProfile::PersonalSigner, readAll(dir.at("r.pem")));
+  INFO((issued ? std::string() : issued.error().message));
+  REQUIRE(issued);
+  CHECK(issued->subject.find("UID=CCCD:001099000777") != std::string::npos);
+  CHECK(issued->subject.find("serialNumber") == std::string::npos);
+  CHECK(issued->organ_id == "000.00.31.H41");  // signer_must_match still reads the OrganId
+
+  SubjectFields s = signerSubject();
+  s.personal_id = "MST:0100109106";
+  auto wrong = authority().generate(CertProfile::PersonalSigner, s, KeyType::P256, "p12 passphrase");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().message.find("UID 'MST:0100109106' must be CCCD:, CMND:, HC:") !=
+        std::string::npos);
 }

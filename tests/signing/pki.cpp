@@ -112,11 +112,17 @@ TestCert makeCert(const CertSpec& spec, const TestCert* issuer) {
   X509_gmtime_adj(X509_getm_notAfter(c), spec.not_after_days * 86400L);
   X509_NAME* name = X509_get_subject_name(c);
   X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("VN"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>("Ủy ban nhân dân tỉnh Nghệ An"), -1, -1, 0);
+  if (!spec.organization.empty())
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(spec.organization.c_str()), -1, -1, 0);
   if (!spec.organ_id.empty()) {
     X509_NAME_add_entry_by_NID(name, NID_organizationIdentifier, MBSTRING_UTF8,
                                reinterpret_cast<const unsigned char*>(spec.organ_id.c_str()), -1, -1, 0);
+  }
+  for (const auto& [sn, value] : spec.subject) {
+    if (X509_NAME_add_entry_by_txt(name, sn.c_str(), MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0) != 1)
+      throw std::runtime_error("subject attribute " + sn);
   }
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(spec.cn.c_str()), -1, -1, 0);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lienthong::signing::test {
@@ -18,6 +19,9 @@ enum class KeyKind { Rsa2048, Rsa1024, P256, P384 };
 struct CertSpec {
   std::string cn = "Nguyễn Văn An";
   std::string organ_id;  // organizationIdentifier
+  std::string organization = "Ủy ban nhân dân tỉnh Nghệ An";  // O, left out when empty
+  // Further subject attributes by short name, before CN: {"UID", "CCCD:..."}, {"title", ...}.
+  std::vector<std::pair<std::string, std::string>> subject;
   bool ca = false;
   KeyKind key = KeyKind::Rsa2048;
   long not_before_days = -1;  // relative to now

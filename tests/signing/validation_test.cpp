@@ -56,11 +56,12 @@ int freePort() {
 
 TEST_CASE("each certificate problem gives its own sub-indication") {
   const auto& p = pki();
-  SECTION("expired at the signing time") {
+  SECTION("expired now, no time-stamp: OUT_OF_BOUNDS_NO_POE (issue 16; was EXPIRED)") {
     CertSpec s;
     s.not_before_days = -30;
     s.not_after_days = -1;
-    expect(XmlVerifier(trustWith(p.crl)).verify(sign(makeCert(s, &p.root))), SubIndication::Expired);
+    expect(XmlVerifier(trustWith(p.crl)).verify(sign(makeCert(s, &p.root))),
+           SubIndication::OutOfBoundsNoPoe);
   }
   SECTION("not yet valid at the signing time") {
     CertSpec s;
@@ -69,21 +70,23 @@ TEST_CASE("each certificate problem gives its own sub-indication") {
     expect(XmlVerifier(trustWith(p.crl)).verify(sign(makeCert(s, &p.root))),
            SubIndication::NotYetValid);
   }
-  SECTION("a claimed signing time inside the validity window passes after expiry") {
+  SECTION("a claimed signing time inside the validity window proves nothing after expiry") {
+    // Issue 16: the SigningTime is outside what the signature covers; it was the validation
+    // time before, which let anyone move it into the validity window.
     CertSpec s;
     s.not_before_days = -30;
     s.not_after_days = -1;
     XmlSignOptions o;
     o.at = std::chrono::system_clock::now() - std::chrono::hours(24 * 10);
     auto r = XmlVerifier(trustWith(p.crl)).verify(sign(makeCert(s, &p.root), o));
-    expect(r, SubIndication::None);
-    CHECK(r.warnings.size() == 1);
+    expect(r, SubIndication::OutOfBoundsNoPoe);
+    CHECK(r.claimed_time.has_value());
   }
   SECTION("revoked by CRL") {
     auto leaf = makeCert(CertSpec{}, &p.root);
     auto crl = makeCrl(p.root, {&leaf});
     auto r = XmlVerifier(trustWith(crl)).verify(sign(leaf));
-    expect(r, SubIndication::Revoked);
+    expect(r, SubIndication::RevokedNoPoe);  // no time-stamp (issue 16; was REVOKED)
     CHECK(r.revocation.status == RevocationStatus::Revoked);
   }
   SECTION("untrusted issuer") {
@@ -127,8 +130,8 @@ TEST_CASE("each certificate problem gives its own sub-indication") {
     });
     XmlVerifier v(ts);
     auto doc = sign(leaf);
-    expect(v.verify(doc), SubIndication::Revoked);
-    expect(v.verify(doc), SubIndication::Revoked);
+    expect(v.verify(doc), SubIndication::RevokedNoPoe);
+    expect(v.verify(doc), SubIndication::RevokedNoPoe);
     CHECK(fetches == 1);
   }
   SECTION("SHA-1 only when the policy allows it, and reported as weak") {
@@ -218,7 +221,7 @@ TEST_CASE("OCSP: good, revoked, missing nonce, unreachable; CRL not needed when 
   CHECK(r1.revocation.status == RevocationStatus::Good);
   CHECK(r1.revocation.source == "OCSP " + s.ocsp_url);
   auto r2 = v.verify(sign(revoked));
-  expect(r2, SubIndication::Revoked);
+  expect(r2, SubIndication::RevokedNoPoe);
   CHECK(r2.revocation.source == "OCSP " + s.ocsp_url);
   CHECK(responder.requests == 2);
   responder.echo_nonce = false;

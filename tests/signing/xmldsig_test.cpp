@@ -69,7 +69,10 @@ TEST_CASE("a package signed with RSA-SHA256 and exclusive C14N verifies TOTAL_PA
   CHECK(r.signer->organ_id == "000.00.00.H41");
   CHECK(r.signer->common_name == "Nguyễn Văn An");
   CHECK(r.signature_algorithm == "RSA-SHA-256");
-  CHECK(r.signing_time_source == "claimed");
+  // SigningTime lies outside the signed data: shown as claimed, not used (issue 16).
+  CHECK(r.signing_time_source == "validation");
+  CHECK(r.claimed_time.has_value());
+  CHECK_FALSE(r.claimed_time_signed);
   CHECK(r.revocation.status == RevocationStatus::Good);
   CHECK(r.chain.size() == 2);
   CHECK(r.textVi().starts_with("Chữ ký hợp lệ."));

@@ -106,7 +106,7 @@ struct SubjectFields {
   std::string organizational_unit;  // OU
   std::string organ_id;             // organizationIdentifier (2.5.4.97): an OrganId
   std::string title;                // title (2.5.4.12): the official's position
-  std::string personal_id;          // serialNumber (2.5.4.5), e.g. "CCCD:001099000123"
+  std::string personal_id;          // UID (0.9.2342.19200300.100.1.1), e.g. "CCCD:001099000123"
   std::string locality;             // L
   std::string country = "VN";       // C
 };

@@ -33,6 +33,12 @@ class CertificateValidator {
   ValidationPolicy policy_;
 };
 
+// With no verified time-stamp (report.signing_time_source "validation"), a claimed signing time
+// the signature covers (report.claimed_time_signed) becomes the time `at` the certificate is
+// judged at when the policy trusts claimed times (source "claimed"). Never otherwise.
+void applyClaimedTime(ValidationReport& report, const ValidationPolicy& policy,
+                      std::chrono::system_clock::time_point& at);
+
 // Certificate fields for reports. The OrganId is read from the subject's organizationIdentifier
 // (2.5.4.97, as the CA engine writes it), then UID, then OU, whichever parses as an OrganId.
 CertificateInfo certificateInfo(X509* cert);

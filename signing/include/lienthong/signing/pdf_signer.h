@@ -46,6 +46,14 @@ struct PdfSignOptions {
   std::string agency_name;
   // Default: the clock. Written as /M and on the appearance, in +07:00.
   std::optional<std::chrono::system_clock::time_point> signing_time;
+  // Pades: ETSI.CAdES.detached (the default). Pkcs7Detached: as Vietnamese PDF tools sign,
+  // SubFilter adbe.pkcs7.detached, a PKCS#7 with the signing-time signed attribute and no
+  // signing-certificate attribute (not PAdES baseline). Pkcs7Sha1: adbe.pkcs7.sha1, the SHA-1 of
+  // the byte range encapsulated and signed (SHA-1: verified only where the policy allows it).
+  enum class Format { Pades, Pkcs7Detached, Pkcs7Sha1 };
+  Format format = Format::Pades;
+  // For certificates without an identifier (public-duty CA): the sending agency, seal registry.
+  RoleContext roles;
   // TrueType font with Vietnamese glyphs for appearance text.
   std::filesystem::path font_file = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 };

@@ -5,17 +5,17 @@
 // classified as personal or agency by certificate profile; and the document gets one verdict:
 // a valid personal signature followed by a valid agency signature, or exactly why not.
 //
-// Signer roles (the rule, aligned with the CA engine's "signer" and "seal" profiles in ca.h):
-//   Personal: the subject names a person, i.e. carries serialNumber (2.5.4.5, the personal id
-//     such as "CCCD:..."), title (2.5.4.12), givenName, surname or pseudonym; and keyUsage
-//     includes nonRepudiation.
-//   Agency: the subject carries organizationIdentifier (2.5.4.97, the OrganId) and none of the
-//     person attributes above; keyUsage includes digitalSignature or nonRepudiation.
-//   Both: an extendedKeyUsage, when present, must allow document signing (id-kp-documentSigning
-//     1.3.6.1.5.5.7.3.36, Microsoft 1.3.6.1.4.1.311.10.3.12, emailProtection or anyEKU), which
-//     keeps TLS, OCSP and time-stamping certificates out.
-//   Anything else is Unknown and never counts toward the verdict.
-//
+// Signer roles (the rule of ../shared/vn-pki/README.md, real certificate profiles):
+//   Personal: the subject's UID (or serialNumber) carries a personal identifier prefix CCCD:,
+//     CMND:, HC:, PID:, PPID: or BHXH: - this wins over an MST: beside it (an employee).
+//   Agency: UID MST: or MNS: (tax or budget-unit code), or an organizationIdentifier.
+//   Without any identifier (the public-duty VGCA profile): Agency when the certificate is in the
+//     administrator's seal registry, or when CN is the sending agency's name (O its parent when
+//     both are known); Personal when the subject carries title/givenName/surname, or when a
+//     sending agency or registry was given and did not match; Unknown otherwise.
+//   Key usage, extended key usage and policy are never used to tell the two apart; an
+//   extendedKeyUsage that allows no document signing (TLS server, OCSP, time-stamping) keeps a
+//   certificate out of both roles.
 // Thread-safe: verify() works on its own PoDoFo documents; the verifier itself is immutable.
 #pragma once
 
@@ -36,8 +36,44 @@ namespace lienthong::signing {
 
 enum class SignerRole { Personal, Agency, Unknown };
 std::string_view signerRoleName(SignerRole role);  // "personal", "agency", "unknown"
+
+// The agencies' seal certificates an administrator keeps, for certificates without an
+// identifier: matched by SHA-256, or by the same subject and issuer (a renewed certificate).
+class SealRegistry {
+ public:
+  Result<void> addPem(std::string_view pem);
+  bool contains(X509* cert) const;
+  bool empty() const { return entries_.empty(); }
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::string sha256;
+    std::string subject_der;
+    std::string issuer_der;
+  };
+  std::vector<Entry> entries_;
+};
+
+// What is known beside the certificate: the sending agency (edXML From/OrganName and its
+// parent, OrganizationInCharge) and the seal registry.
+struct RoleContext {
+  std::string sender_name;
+  std::string sender_parent;
+  const SealRegistry* seals = nullptr;
+};
+
+struct RoleDecision {
+  SignerRole role = SignerRole::Unknown;
+  std::string basis;  // English: what decided it ("personal identifier CCCD: in the subject")
+};
+// Whether two agency names are the same: Vietnamese letters compared without case, spaces
+// collapsed ("ỦY BAN NHÂN DÂN  TỈNH" = "Ủy ban nhân dân tỉnh"); false when either is empty.
+bool sameAgencyName(std::string_view a, std::string_view b);
+
 // The rule described above, applied to one certificate.
-SignerRole signerRole(X509* cert);
+RoleDecision classifySigner(X509* cert, const RoleContext& ctx = {});
+SignerRole signerRole(X509* cert, const RoleContext& ctx = {});
 
 // What was appended to the file after a signature's revision.
 enum class PdfModification {
@@ -56,6 +92,7 @@ struct PdfSignatureCheck {
   bool covers_revision = false;  // [0, a) + [b, revision_end) with the hole exactly /Contents
   std::string claimed_time;      // /M of the signature dictionary, as written
   SignerRole role = SignerRole::Unknown;
+  std::string role_basis;  // why the role was given
   PdfModification after = PdfModification::None;
   std::vector<std::string> changes;  // what changed after this signature, one line each
   ValidationReport report;           // CMS + certificate path; format "PAdES-B-B" / "PAdES-B-T"
@@ -93,7 +130,7 @@ class PdfVerifier {
   explicit PdfVerifier(TrustStore trust, ValidationPolicy policy = {});
   // An Error only when the bytes are not a PDF PoDoFo can read; every signature problem is
   // reported in the PdfVerification.
-  Result<PdfVerification> verify(std::string_view pdf) const;
+  Result<PdfVerification> verify(std::string_view pdf, const RoleContext& roles = {}) const;
 
  private:
   TrustStore trust_;  // for signature time-stamps

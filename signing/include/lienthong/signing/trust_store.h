@@ -46,6 +46,10 @@ struct RevocationPolicy {
   std::chrono::milliseconds timeout{5000};
   // Also check intermediate CA certificates, not only the signer's.
   bool check_intermediates = true;
+  // Check a certificate of the built path only when it names a source (OCSP, CRL distribution
+  // point) or the store holds CRLs; others are skipped with a warning. Decided per certificate
+  // of the path built from the verified signer, never from what the signature lists first.
+  bool only_when_named = false;
 };
 
 struct ValidationPolicy {
@@ -56,20 +60,24 @@ struct ValidationPolicy {
   RevocationPolicy revocation;
   // Validate as of this time instead of the signing time (tests, re-validation).
   std::optional<std::chrono::system_clock::time_point> validation_time;
-  // A certificate revoked after the signing time passes (with a warning) when that time is
-  // proven by a verified time-stamp; with this set, a claimed signing time (SigningTime,
-  // the CMS signing-time attribute) is trusted for that comparison too. Otherwise a revoked
-  // certificate gives REVOKED.
+  // Without a verified time-stamp the certificate is judged now: expired now gives
+  // OUT_OF_BOUNDS_NO_POE, revoked now REVOKED_NO_POE (both INDETERMINATE). With this set, a
+  // claimed signing time that the signature covers (the CMS signing-time signed attribute, a
+  // PDF's /M inside the byte range) is used as the signing time instead; a SigningTime outside
+  // what the signature covers (an XML Object no Reference points to) never is. Off by default.
   bool trust_claimed_signing_time = false;
 };
 
 class TrustStore {
  public:
   TrustStore();
-  static Result<TrustStore> fromFolder(const std::filesystem::path& dir);
-  static Result<TrustStore> fromBundle(const std::filesystem::path& pem_file);
+  // Config error when no anchor is found, unless `require_anchor` is false (a local folder
+  // beside the built-in trust list may hold only intermediates and CRLs).
+  static Result<TrustStore> fromFolder(const std::filesystem::path& dir, bool require_anchor = true);
+  static Result<TrustStore> fromBundle(const std::filesystem::path& pem_file,
+                                       bool require_anchor = true);
   // Loads a folder or a bundle depending on what `path` is.
-  static Result<TrustStore> load(const std::filesystem::path& path);
+  static Result<TrustStore> load(const std::filesystem::path& path, bool require_anchor = true);
 
   Result<void> addAnchorsPem(std::string_view pem);
   Result<void> addIntermediatesPem(std::string_view pem);
@@ -77,6 +85,9 @@ class TrustStore {
   Result<void> addCertificatesPem(std::string_view pem);
   Result<void> addCrl(std::string_view pem_or_der, std::string origin = "memory");
   void setHttpFetch(HttpFetch fetch);
+  // The trust list version validation reports name (see trust_list.h); "" when unversioned.
+  void setVersion(std::string version);
+  const std::string& version() const;
 
   std::size_t anchorCount() const;
   std::size_t intermediateCount() const;

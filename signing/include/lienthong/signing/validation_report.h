@@ -31,6 +31,10 @@ enum class SubIndication {
   CertificateChainGeneralFailure,
   CryptoConstraintsFailure,    // an algorithm the policy refuses (SHA-1, short keys)
   TryLater,                    // revocation status unknown (source unreachable, stale, silent)
+  OutOfBoundsNoPoe,            // the signer certificate is expired now and no time-stamp proves
+                               // the signature older (a claimed time proves nothing)
+  RevokedNoPoe,                // the certificate is revoked now and no time-stamp proves the
+                               // signature older than the revocation
   SignedDataNotFound,          // no signature at all
 };
 
@@ -47,6 +51,7 @@ struct CertificateInfo {
   std::string common_name;
   std::string organization;  // O
   std::string organ_id;      // organizationIdentifier / UID / OU that parses as an OrganId, or ""
+  std::vector<std::string> uids;  // the subject's UID values ("CCCD:...", "MST:..."), in order
   std::string serial;        // hex, upper case
   std::string issuer;        // RFC 2253 form
   std::string not_before;    // ISO 8601 UTC
@@ -72,9 +77,21 @@ struct ValidationReport {
   std::vector<CertificateInfo> chain;  // signer first, trust anchor last, when a path was built
 
   // The time the certificate was checked at, and where it came from: "timestamp" (a verified
-  // RFC 3161 token), "claimed" (SigningTime in the signature), "validation" (now).
+  // RFC 3161 token), "claimed" (a signed signing time, only when the policy trusts claimed
+  // times), "validation" (now).
   std::optional<std::chrono::system_clock::time_point> signing_time;
   std::string signing_time_source;
+  // The signing time the signature claims (CMS signing-time, PDF /M, XML SigningTime), shown to
+  // the reader but never a proof of existence; claimed_time_signed says whether the signature
+  // covers it (a SigningTime in an unreferenced Object is not covered).
+  std::optional<std::chrono::system_clock::time_point> claimed_time;
+  bool claimed_time_signed = false;
+  // The trust list the chain was built against ("VN-TL 2026.12.1 + local 3f2a..."), empty when
+  // the store has no version.
+  std::string trust_list;
+  // Integrity of the signed data and the signature value, apart from trust in the certificate:
+  // "intact" (digest and signature value verified), "broken", or "" when not reached.
+  std::string integrity;
 
   std::string digest_algorithm;         // "SHA-256"
   std::string signature_algorithm;      // "RSA", "RSA-PSS", "ECDSA" with the digest: "RSA-SHA256"

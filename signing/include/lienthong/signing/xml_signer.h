@@ -34,6 +34,10 @@ struct XmlSignOptions {
   std::optional<std::chrono::system_clock::time_point> at;
   // When set, a signature time-stamp from this client is added.
   std::shared_ptr<const TsaClient> tsa;
+  // Write the Signature as the vendor SDK (VXP SDK / EdXML102) does: no XMLDSig namespace (it is
+  // in the edXML default namespace), no Id, SignedInfo in inclusive C14N, no Object (so no
+  // SigningTime or time-stamp). For systems that read only that form; XmlVerifier reads both.
+  bool vendor_form = false;
 };
 
 class XmlSigner {
