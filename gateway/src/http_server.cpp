@@ -148,6 +148,7 @@ class RequestHandler final : public Poco::Net::HTTPRequestHandler {
                                                          " bytes")));
     }
     r.method = req.getMethod();
+    r.peer_address = req.clientAddress().host().toString();
     const std::string& raw = req.getURI();
     const auto q = raw.find('?');
     Poco::URI::decode(raw.substr(0, q), r.path);

@@ -185,13 +185,13 @@ TEST_CASE("adapters: an axis client sends into the node as its unit, then lists,
   const std::string secret = "axis-secret-0123456789";
   AdapterNode n(threeNodeDirectory({}), [&](NodeConfig& c, const fs::path& dir) {
     adapters_test::writeFile(dir / "axis-quynh-thang.secret", secret + "\n");
-    c.axis_clients.push_back({"quynh-thang", kCommuneA1, (dir / "axis-quynh-thang.secret").string()});
+    c.axis_clients.push_back({"quynh-thang", {kCommuneA1}, (dir / "axis-quynh-thang.secret").string(), {}});
   });
   adapters::AxisClientSettings settings;
   settings.url = n.node->url() + "/axis";
   settings.client_id = "quynh-thang";
   settings.secret = secret;
-  settings.organ_id = kCommuneA1;
+  settings.organ_ids = {};  // a DMS's own system: everything listed for it
   settings.ca_file = n.pki.caFile();
   auto client = adapters::AxisClient::create(settings, adapters_test::schemaSet());
   if (!client) FAIL(client.error().describe());
