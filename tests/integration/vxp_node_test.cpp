@@ -245,7 +245,7 @@ TEST_CASE("vxp: two nodes, the province node a VXP client of the other node's ax
 
   // The axis node: the central unit, and the province as a unit of system vxp.h41.
   NodeConfig ac = testNodeConfig(tmp.path(), pki, "national", 0);
-  auto seal = pki.issueSeal(kCentral, "Văn phòng Chính phủ", "seal-node-national");
+  auto seal = pki.issueSeal(kCentral, "Văn phòng Chính phủ", "seal-node-national-g22");
   ac.signing_key = seal->key;
   ac.signing_cert = seal->cert;
   adapters_test::writeFile(tmp.path() / "h41.secret", secret);
@@ -286,13 +286,23 @@ TEST_CASE("vxp: two nodes, the province node a VXP client of the other node's ax
     auto m = (*axis_node)->store().mailbox(kCentral, {});
     return m && m->size() == 1 && m->front().document_id == up.documentId();
   }));
-  CHECK(waitFor([&] {
-    auto s = (*axis_node)->store().localDeliveries(kProvince, MessageKind::Status, {std::string(kAcknowledged)});
-    return s && s->size() >= 1;
-  }));
+  // The central unit's office answers 03 at the axis node; the province node collects it.
+  auto accepted_up = schemas::sample::status(up, kCentral, schemas::StatusCode::Accepted);
+  r = officeClient(pki, kCentral, (*axis_node)->url())
+          ->request("POST", "/api/v1/statuses", signers.sign(kCentral, accepted_up.serialize(false)));
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 202);
   CHECK(waitFor([&] {
     auto h = (*province)->store().statusHistory(kProvince, up.documentId());
-    return h && std::count_if(h->begin(), h->end(), [](const StatusRecord& s) { return s.code == 1; }) >= 2;
+    return h && std::any_of(h->begin(), h->end(), [](const StatusRecord& s) {
+             return s.code == 3 && s.reporter == kCentral;
+           });
+  }));
+  CHECK(waitFor([&] {
+    auto s = (*axis_node)->store().localDeliveries(kProvince, MessageKind::Status,
+                                                   {std::string(kAcknowledged)});
+    return s && !s->empty();
   }));
 
   // Down: the central unit's office writes to the province at the axis node; the province node
@@ -311,13 +321,16 @@ TEST_CASE("vxp: two nodes, the province node a VXP client of the other node's ax
     auto m = (*axis_node)->store().mailbox(kProvince, {std::string(kAcknowledged)});
     return m && m->size() == 1;
   }));
-  // The province node's 01 for it goes up through sendEdoc (messagetype=status), beside the
-  // one the axis node issued when the package reached its mailbox for the province.
+  // The province's office answers 03; it goes up through sendEdoc (messagetype=status).
+  auto accepted_down = schemas::sample::status(down, kProvince, schemas::StatusCode::Accepted);
+  r = office->request("POST", "/api/v1/statuses", signers.sign(kProvince, accepted_down.serialize(false)));
+  REQUIRE(r);
+  REQUIRE(r->status == 202);
   CHECK(waitFor([&] {
     auto h = (*axis_node)->store().statusHistory(kCentral, down.documentId());
-    return h && std::count_if(h->begin(), h->end(), [](const StatusRecord& s) {
-             return s.code == 1 && s.reporter == kProvince;
-           }) >= 2;
+    return h && std::any_of(h->begin(), h->end(), [](const StatusRecord& s) {
+             return s.code == 3 && s.reporter == kProvince;
+           });
   }));
   (*province)->stop();
   (*axis_node)->stop();
