@@ -209,6 +209,21 @@ AxisEndpoint::AxisEndpoint(AxisBackend& backend, AxisEndpointOptions options, Cl
 }
 
 AxisResponse AxisEndpoint::handle(const AxisRequest& request) const {
+  std::string system;
+  AxisResponse out = respond(request, system);
+  if (options_.on_refusal && out.content_type == "application/json" &&
+      out.body.find(R"("status":"FAIL")") != std::string::npos) {
+    std::string code = "?", desc;
+    const auto c = out.body.find(R"("ErrorCode":")");
+    if (c != std::string::npos) code = out.body.substr(c + 13, out.body.find('"', c + 13) - c - 13);
+    const auto d = out.body.find(R"("ErrorDesc":)");
+    if (d != std::string::npos) desc = out.body.substr(d + 12, out.body.size() - d - 13);
+    options_.on_refusal(request.path, system, code, desc);
+  }
+  return out;
+}
+
+AxisResponse AxisEndpoint::respond(const AxisRequest& request, std::string& system_seen) const {
   const std::string& path = request.path;
   const std::string op = path.starts_with(options_.prefix) ? path.substr(options_.prefix.size()) : "";
   if (!isOperation(op)) {
@@ -230,6 +245,7 @@ AxisResponse AxisEndpoint::handle(const AxisRequest& request) const {
   if (!system_id || system_id->empty()) {
     return failure(axis::code::kSignatureHeaders, "XroadVnpt-systemid is not signed");
   }
+  system_seen = *system_id;
   auto system = backend_.system(*system_id);
   if (!system) {
     return failure(axis::code::kUnknownSystem,

@@ -1,5 +1,7 @@
 #include "lienthong/gateway/config.h"
 
+#include <Poco/Net/IPAddress.h>
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -192,7 +194,19 @@ Result<NodeConfig> loadConfig(const std::string& path) {
         std::string addr;
         while (std::getline(parts, addr, '|')) {
           addr = trim(addr);
-          if (!addr.empty()) addrs.push_back(addr);
+          if (addr.empty()) continue;
+          Poco::Net::IPAddress ip;
+          const auto slash = addr.find('/');
+          unsigned bits = 0;
+          const std::string tail = slash == std::string::npos ? "" : addr.substr(slash + 1);
+          const bool bits_ok = slash == std::string::npos ||
+                               (!tail.empty() && std::from_chars(tail.data(), tail.data() + tail.size(), bits).ptr ==
+                                                     tail.data() + tail.size());
+          if (!Poco::Net::IPAddress::tryParse(addr.substr(0, slash), ip) || !bits_ok ||
+              bits > ip.length() * 8) {
+            return bad(key, "'" + addr + "' is not an IP address or a CIDR range (10.2.0.0/16)");
+          }
+          addrs.push_back(addr);
         }
         axis_sources[item.substr(0, a)] = std::move(addrs);
       }

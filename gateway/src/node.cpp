@@ -707,6 +707,11 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
     adapters::AxisEndpointOptions axis_options;
     axis_options.prefix = "/axis";
     axis_options.max_body = c.http.max_body;
+    axis_options.on_refusal = [self](std::string_view op, std::string_view system,
+                                     std::string_view code, std::string_view desc) {
+      self->log("axis refused", "", std::string(op) + " from system '" + std::string(system) +
+                                        "': ErrorCode " + std::string(code) + ": " + std::string(desc));
+    };
     impl->axis = std::make_shared<const adapters::AxisEndpoint>(*impl->axis_backend, axis_options);
   }
   impl->peers = std::make_unique<PeerPool>(TlsFiles{c.http.cert_file, c.http.key_file, c.http.ca_file},

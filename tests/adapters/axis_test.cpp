@@ -125,7 +125,7 @@ TEST_CASE("vxp: the HMAC is over sign-header as received, whatever its key order
 
 TEST_CASE("vxp endpoint: refusals have their own ErrorCode and nothing reaches the backend") {
   MemoryAxisBackend backend;
-  AxisEndpoint endpoint(backend, {"/axis", 4096});
+  AxisEndpoint endpoint(backend, {"/axis", 4096, {}});
   const std::string file = packageBytes();
   const auto send = [&](axis::Fields extra, const std::string& body, const std::string& secret = kAxisSecret,
                         std::string system = kAxisClient) {
@@ -198,7 +198,7 @@ TEST_CASE("vxp endpoint: refusals have their own ErrorCode and nothing reaches t
 
 TEST_CASE("vxp endpoint: the SDK's calls over HTTP, from the independent test client") {
   MemoryAxisBackend backend;
-  AxisEndpoint endpoint(backend, {"/axis", 1u << 20});
+  AxisEndpoint endpoint(backend, {"/axis", 1u << 20, {}});
   LoopbackServer server(new AxisHandlerFactory(endpoint));
   vxp_test::SdkClient sdk(server.url("/axis"), kAxisClient, kAxisSecret, "", 7);
   const std::string file = packageBytes();
@@ -262,7 +262,7 @@ TEST_CASE("vxp endpoint: the SDK's calls over HTTP, from the independent test cl
 
 TEST_CASE("axis client: sends as the SDK does, polls, refuses malformed items and settles the rest") {
   MemoryAxisBackend backend;
-  AxisEndpoint endpoint(backend, {"/axis", 1u << 20});
+  AxisEndpoint endpoint(backend, {"/axis", 1u << 20, {}});
   LoopbackServer server(new AxisHandlerFactory(endpoint));
   auto upward = client(server.url("/axis"));
   const std::string bytes = packageBytes();
@@ -318,7 +318,7 @@ TEST_CASE("axis client: retry-later while the axis is down, permanent when it re
   CHECK(down.error.message.starts_with("POST " + down_url + "/sendEdoc: "));
 
   MemoryAxisBackend backend;
-  AxisEndpoint endpoint(backend, {"/axis", 1u << 20});
+  AxisEndpoint endpoint(backend, {"/axis", 1u << 20, {}});
   LoopbackServer server(new AxisHandlerFactory(endpoint));
   const auto refused = client(server.url("/axis"), "a-wrong-secret-01234567")->deliver(d);
   CHECK(refused.kind == DeliveryResult::Kind::Permanent);

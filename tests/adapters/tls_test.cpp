@@ -294,7 +294,7 @@ TEST_CASE("axis client over https sends, lists, gets and settles with ca_file, a
   MemoryAxisBackend backend;
   const std::string incoming = packageBytes(321, "G22");
   backend.addIncoming("A1", incoming, schemas::MessageKind::Document);
-  AxisEndpoint endpoint(backend, {"/axis", 1u << 20});
+  AxisEndpoint endpoint(backend, {"/axis", 1u << 20, {}});
   TlsLoopbackServer server(new AxisHandlerFactory(endpoint), pki.server_cert, pki.server_key);
   const std::string bytes = packageBytes();
   Delivery d{88, "G22", kAxisProvince, documentIdOf(bytes), schemas::MessageKind::Document, bytes};

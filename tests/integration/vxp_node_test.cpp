@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 #include "adapters/support.h"
 #include "gateway/gateway_fixture.h"
 #include "support/vxp_client.h"
@@ -25,6 +27,7 @@ struct VxpNode {
   TempDir tmp;
   DevPki pki = *DevPki::open((tmp.path() / "pki").string());
   OfficeSigners signers{pki};
+  std::ostringstream log;  // read only after node->stop()
   std::unique_ptr<Node> node;
 
   explicit VxpNode(const std::function<void(NodeConfig&)>& tune = {}) {
@@ -35,6 +38,7 @@ struct VxpNode {
     c.axis_clients.push_back({kSystemB, {"H41.31.01"}, (tmp.path() / "b.secret").string(), {}});
     if (tune) tune(c);
     NodeOptions o;
+    o.log = &log;
     o.directory = gateway::LiveDirectory::make(threeNodeDirectory({}));
     auto n = Node::start(c, std::move(o));
     if (!n) FAIL(n.error().describe());
@@ -192,6 +196,10 @@ TEST_CASE("vxp: refusals answer FAIL with their ErrorCode and store nothing") {
   auto not_edxml = n.sdk(kSystemA, kSecretA, 27).sendEdoc(header, "<edXMLEnvelope/>");
   CHECK(not_edxml.code() == "31");
   CHECK(n.messages() == before);
+  n.node->stop();  // the refusals are in the node's log
+  const std::string log = n.log.str();
+  CHECK(log.find(R"("event":"axis refused")") != std::string::npos);
+  CHECK(log.find("/axis/sendEdoc from system 'vxp.nobody': ErrorCode 12") != std::string::npos);
 }
 
 TEST_CASE("vxp: axis.http_listen serves /axis over plain HTTP on loopback; axis.sources limits a system's addresses") {
@@ -230,6 +238,9 @@ TEST_CASE("vxp: a bad axis.* setting stops the configuration with the key named"
   auto stray = load("axis.clients = vxp.a:000.00.31.H41:s.secret\naxis.sources = vxp.b:10.0.0.1\n");
   REQUIRE_FALSE(stray);
   CHECK(stray.error().message.find("axis.sources: system 'vxp.b' is not in axis.clients") != std::string::npos);
+  auto bad_source = load("axis.clients = vxp.a:000.00.31.H41:s.secret\naxis.sources = vxp.a:10.0.0.300\n");
+  REQUIRE_FALSE(bad_source);
+  CHECK(bad_source.error().message.find("'10.0.0.300' is not an IP address") != std::string::npos);
   auto shape = load("axis.clients = vxp.a:s.secret\n");
   REQUIRE_FALSE(shape);
   CHECK(shape.error().message.find("SYSTEMID:ORGANID[|ORGANID...]:SECRET_FILE") != std::string::npos);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,9 +110,15 @@ struct AxisResponse {
 // The one mapping from an ErrorCode (intake, store, backend) to a VXP ErrorCode.
 std::string_view vxpErrorCode(ErrorCode code);
 
+// Told of every FAIL answer: the operation, the systemid ("" before it is known), the ErrorCode
+// and the ErrorDesc (for the node's log). Called on the request's thread.
+using AxisRefusalLog = std::function<void(std::string_view operation, std::string_view system,
+                                          std::string_view error_code, std::string_view desc)>;
+
 struct AxisEndpointOptions {
   std::string prefix;                  // path prefix the operations sit under, e.g. "/axis"
   std::size_t max_body = 100u << 20;   // larger sends are refused (ErrorCode 26)
+  AxisRefusalLog on_refusal;           // optional
 };
 
 class AxisEndpoint {
@@ -123,7 +130,7 @@ class AxisEndpoint {
   const AxisEndpointOptions& options() const { return options_; }
 
  private:
-  struct Call;
+  AxisResponse respond(const AxisRequest& request, std::string& system) const;
   AxisEndpointOptions options_;
   AxisBackend& backend_;
   Clock clock_;
