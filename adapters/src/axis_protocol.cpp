@@ -34,6 +34,12 @@ std::string headerValue(const Headers& headers, std::string_view name) {
   return it == headers.end() ? std::string{} : it->second;
 }
 
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 bool digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
@@ -233,8 +239,10 @@ Result<SignedFields> readSignedFields(const Headers& headers) {
     if (!name.starts_with(prefix) || own.contains(name)) continue;
     const std::string key = name.substr(prefix.size());
     if (!signed_names.contains(key)) continue;  // not signed: never read
+    // HTTP drops the spaces around a header value; the signed JSON keeps them.
     const auto values = out.all(key);
-    if (std::find(values.begin(), values.end(), value) == values.end()) {
+    if (std::none_of(values.begin(), values.end(),
+                     [&](const std::string& v) { return trimmed(v) == trimmed(value); })) {
       return fail(ErrorCode::InvalidArgument, "header XroadVnpt-" + key + " '" + value +
                                                   "' differs from its signed value");
     }

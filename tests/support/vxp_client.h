@@ -204,6 +204,8 @@ class SdkClient {
     request.set("XroadVnpt-version", "3.0.201608");
     if (!type.empty()) request.setContentType(type);
     if (method == "POST") request.setContentLength(static_cast<std::streamsize>(body.size()));
+    // Apache HttpClient with setExpectContinueEnabled(true), as the SDK's factory builds it.
+    if (method == "POST" && !body.empty() && op != "/sendEdoc") request.set("Expect", "100-continue");
     session->sendRequest(request) << body;
     Poco::Net::HTTPResponse response;
     std::istream& in = session->receiveResponse(response);
