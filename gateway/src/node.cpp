@@ -702,6 +702,23 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   if (!c.axis_clients.empty()) {
     auto clients = loadAxisSystems(c);
     if (!clients) return std::unexpected(clients.error());
+    // A system collects what reaches its units' mailboxes here: each must be one of them.
+    for (const auto& [id, system] : *clients) {
+      for (const auto& unit : system.units) {
+        const schemas::Unit* u = directory->find(unit);
+        const std::string where = config.source + ": axis.clients: system '" + id + "': unit '" + unit + "' ";
+        if (u == nullptr) return fail(ErrorCode::Config, where + "is not in directory " + directory->version());
+        if (u->home_node != c.name) {
+          return fail(ErrorCode::Config, where + "is homed at node '" + u->home_node +
+                                             "', not here ('" + c.name + "')");
+        }
+        if (u->channel != schemas::Channel::Mailbox) {
+          return fail(ErrorCode::Config, where + "has channel '" +
+                                             std::string(schemas::channelName(u->channel)) +
+                                             "'; a unit served through /axis needs channel 'mailbox'");
+        }
+      }
+    }
     impl->axis_backend = std::make_unique<StoreAxisBackend>(
         std::move(*clients), *impl->store, *impl->intake, impl->routing);
     adapters::AxisEndpointOptions axis_options;

@@ -346,3 +346,22 @@ TEST_CASE("vxp: two nodes, the province node a VXP client of the other node's ax
   (*province)->stop();
   (*axis_node)->stop();
 }
+
+TEST_CASE("vxp: a system's unit must be a mailbox unit homed at the node, or the node does not start") {
+  TempDir tmp;
+  DevPki pki = *DevPki::open((tmp.path() / "pki").string());
+  adapters_test::writeFile(tmp.path() / "s.secret", kSecretA);
+  const auto start = [&](const std::string& unit) {
+    NodeConfig c = testNodeConfig(tmp.path(), pki, "district-a", 0);
+    c.axis_clients.push_back({kSystemA, {kDistrictA, unit}, (tmp.path() / "s.secret").string(), {}});
+    NodeOptions o;
+    o.directory = gateway::LiveDirectory::make(threeNodeDirectory({}));
+    return Node::start(c, std::move(o));
+  };
+  auto elsewhere = start(kCommuneB1);
+  REQUIRE_FALSE(elsewhere);
+  CHECK(elsewhere.error().message.find("unit '000.01.32.H41' is homed at node 'district-b'") != std::string::npos);
+  auto unknown = start("000.09.31.H41");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message.find("is not in directory") != std::string::npos);
+}
