@@ -167,8 +167,8 @@ DeliveryResult AxisClient::deliver(const Delivery& delivery) {
                ? DeliveryResult::retryLater(std::move(error))
                : DeliveryResult::permanent(std::move(error));
   }
-  return axis::retryable(a->code) ? DeliveryResult::retryLater(std::move(error))
-                                  : DeliveryResult::permanent(std::move(error));
+  return axis::permanent(a->code) ? DeliveryResult::permanent(std::move(error))
+                                  : DeliveryResult::retryLater(std::move(error));
 }
 
 Result<std::vector<Inbound>> AxisClient::poll(std::size_t max_items) {

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <ctime>
 #include <set>
+#include <ctime>
 
 #include "lienthong/adapters/hmac.h"
 
@@ -54,6 +54,16 @@ int number(std::string_view s) {
 
 bool retryable(std::string_view error_code) {
   return error_code == code::kServerError || error_code == code::kUnavailable;
+}
+
+bool permanent(std::string_view error_code) {
+  static const std::set<std::string_view> codes = {
+      code::kSignatureHeaders, code::kUnknownSystem, code::kBadHmac,      code::kSourceRefused,
+      code::kBadTimestamp,     code::kFromNotServed, code::kFromMismatch, code::kHashFileMissing,
+      code::kHashFileMismatch, code::kBadField,      code::kTooLarge,     code::kNotOffered,
+      code::kUnknownOperation, code::kNotEdxml,      code::kSignatureRefused, code::kConflict,
+      code::kRefused,          code::kNotFound};
+  return codes.contains(error_code);
 }
 
 std::string formatTimestamp(std::chrono::system_clock::time_point t) {

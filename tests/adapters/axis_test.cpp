@@ -340,3 +340,31 @@ TEST_CASE("vxp: source addresses match exactly or by CIDR range") {
   CHECK(isLoopbackAddress("::1"));
   CHECK_FALSE(isLoopbackAddress("10.0.0.1"));
 }
+
+TEST_CASE("axis client: a FAIL code of another axis is retried, one of the refusal codes is not") {
+  CHECK(axis::permanent("13"));
+  CHECK(axis::permanent("24"));
+  CHECK(axis::permanent("41"));
+  CHECK_FALSE(axis::permanent("51"));
+  CHECK_FALSE(axis::permanent("100"));
+  CHECK_FALSE(axis::permanent("0"));
+  CHECK(axis::retryable("52"));
+  // An axis answering FAIL with a code outside the list: retried later.
+  Recorder recorder;
+  recorder.reply_body = R"({"status":"FAIL","ErrorCode":"-1","ErrorDesc":"He thong ban"})";
+  LoopbackServer server(new RecordingFactory(recorder));
+  const std::string bytes = packageBytes();
+  const auto r = client(server.url("/axis"))->deliver(
+      Delivery{5, "G22", kAxisProvince, "doc", schemas::MessageKind::Document, bytes});
+  CHECK(r.kind == DeliveryResult::Kind::RetryLater);
+  CHECK(r.error.message.find("ErrorCode -1: He thong ban") != std::string::npos);
+  const auto seen = recorder.snapshot();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].uri == "/axis/sendEdoc");
+  CHECK(seen[0].body == bytes);
+  CHECK(seen[0].headers.at("XroadVnpt-systemid") == kAxisClient);
+  CHECK(seen[0].headers.at("XroadVnpt-hash-file") == vxp_test::sdkHashFile(bytes));
+  CHECK(seen[0].headers.at("XroadVnpt-hash-header") ==
+        vxp_test::hmacHex(kAxisSecret, seen[0].headers.at("XroadVnpt-sign-header")));
+  CHECK(axis::parseTimestamp(seen[0].headers.at("XroadVnpt-timestamp")));
+}

@@ -3,9 +3,10 @@
 // It speaks as the vendor's SDK does: the same XroadVnpt-* headers, the sign-header JSON and its
 // HMAC, the SDK's timestamp pattern and hash-file, POST for every call.
 //   deliver: sendEdoc with the original bytes (application/octet-stream); from = the delivery's
-//            sender, messagetype edoc/status, hash-file. OK delivered; no answer, a non-JSON
-//            answer, HTTP 5xx or a FAIL with a "try later" code (5x) retry later; any other FAIL
-//            is permanent (the axis refused the package, with its ErrorCode and ErrorDesc).
+//            sender, messagetype edoc/status, hash-file. OK delivered; a FAIL with one of the
+//            refusal codes of axis_protocol.h (1x-4x) is permanent, with the axis's ErrorCode and
+//            ErrorDesc; no answer, HTTP 5xx, or any other FAIL (5x, or a code another axis uses)
+//            retry later, until the dispatcher's attempts run out.
 //   poll:    getReceivedEdocList for edoc then status, keeping the items whose `from` is this
 //            unit (organ_ids); getEdoc for each item not already open in this instance (the
 //            file is base64 in `data`). An item that is not well-formed edXML passing the schema

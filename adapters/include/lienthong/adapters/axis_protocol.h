@@ -100,6 +100,9 @@ inline constexpr std::string_view kUnavailable = "52";        // retry later
 
 // True for the codes that say "try again later" (5x) rather than "this will not work".
 bool retryable(std::string_view error_code);
+// True for the codes of this list that no retry can cure (1x-4x). A code from another axis that
+// is not in the list is neither: a client retries it until its attempts run out.
+bool permanent(std::string_view error_code);
 
 // Request headers by lower-case name.
 using Headers = std::map<std::string, std::string>;
