@@ -225,7 +225,9 @@ AxisResponse AxisEndpoint::handle(const AxisRequest& request) const {
 
 AxisResponse AxisEndpoint::respond(const AxisRequest& request, std::string& system_seen) const {
   const std::string& path = request.path;
-  const std::string op = path.starts_with(options_.prefix) ? path.substr(options_.prefix.size()) : "";
+  std::string op = path.starts_with(options_.prefix) ? path.substr(options_.prefix.size()) : "";
+  while (op.starts_with("//")) op.erase(0, 1);  // an endpoint configured with a trailing '/'
+
   if (!isOperation(op)) {
     return failure(axis::code::kUnknownOperation, "no axis operation at " + path, 404);
   }
@@ -301,7 +303,7 @@ AxisResponse AxisEndpoint::respond(const AxisRequest& request, std::string& syst
                          sha256Hex(request.body) + ", " + std::to_string(request.body.size()) +
                          " bytes)");
     }
-    auto id = backend_.send(*file, *from, kind->value_or(schemas::MessageKind::Document), caller);
+    auto id = backend_.send(*file, *from, *kind, caller);
     if (!id) return failure(id.error());
     auto object = answer();
     object.set("DocId", *id);

@@ -8,6 +8,7 @@
 
 #include "lienthong/gateway/config.h"
 #include "lienthong/schemas/edxml.h"
+#include "lienthong/schemas/xml.h"
 
 namespace lienthong::gateway {
 
@@ -63,10 +64,15 @@ std::vector<std::string> StoreAxisBackend::codesOf(const adapters::AxisCaller& c
 }
 
 Result<std::string> StoreAxisBackend::send(std::string_view bytes, std::string_view from,
-                                           schemas::MessageKind kind,
+                                           std::optional<schemas::MessageKind> kind,
                                            const adapters::AxisCaller& caller) {
-  const MessageKind expect =
-      kind == schemas::MessageKind::Status ? MessageKind::Status : MessageKind::Document;
+  if (!kind) {  // no messagetype: what the bytes are (intake reports what is wrong with them)
+    if (auto doc = schemas::XmlDocument::parse(bytes)) {
+      if (auto k = schemas::detectKind(*doc)) kind = *k;
+    }
+  }
+  const MessageKind expect = kind == schemas::MessageKind::Status ? MessageKind::Status
+                                                                  : MessageKind::Document;
   auto r = intake_.submit(bytes, Credential{Role::Office, std::string(from), "axis:" + caller.system_id},
                           "", expect);
   if (!r) return std::unexpected(r.error().error);

@@ -31,7 +31,8 @@ class StoreAxisBackend final : public adapters::AxisBackend {
   Result<adapters::AxisSystem> system(std::string_view system_id) override;
   bool serves(const std::vector<std::string>& units, std::string_view organ_id) override;
   Result<std::string> send(std::string_view bytes, std::string_view from,
-                           schemas::MessageKind kind, const adapters::AxisCaller& caller) override;
+                           std::optional<schemas::MessageKind> kind,
+                           const adapters::AxisCaller& caller) override;
   Result<std::vector<adapters::AxisListItem>> listReceived(
       const adapters::AxisCaller& caller, std::optional<schemas::MessageKind> kind) override;
   Result<std::string> get(std::string_view id, const adapters::AxisCaller& caller) override;

@@ -47,15 +47,15 @@ class MemoryAxisBackend final : public lienthong::adapters::AxisBackend {
   bool serves(const std::vector<std::string>& units, std::string_view organ) override {
     return std::find(units.begin(), units.end(), organ) != units.end();
   }
-  Result<std::string> send(std::string_view bytes, std::string_view from, MessageKind kind,
-                           const AxisCaller&) override {
+  Result<std::string> send(std::string_view bytes, std::string_view from,
+                           std::optional<MessageKind> kind, const AxisCaller&) override {
     std::lock_guard lock(mu);
     ++sends;
     for (const auto& e : entries) {
       if (e.bytes == bytes) return e.id;  // a repeat: the first DocId
     }
     entries.push_back({"D" + std::to_string(entries.size() + 1), std::string(from), "G22",
-                       std::string(bytes), kind, "", ""});
+                       std::string(bytes), kind.value_or(MessageKind::Document), "", ""});
     return entries.back().id;
   }
   Result<std::vector<AxisListItem>> listReceived(const AxisCaller& caller,

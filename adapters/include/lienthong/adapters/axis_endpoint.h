@@ -74,9 +74,11 @@ class AxisBackend {
   // True when `organ_id` is one of `units` (either form of a unit's code).
   virtual bool serves(const std::vector<std::string>& units, std::string_view organ_id) = 0;
   // Runs intake on the bytes as `from`'s office; the DocId the caller keeps. A repeat answers
-  // the first id. Forbidden when the package's From is not `from`.
+  // the first id. Forbidden when the package's From is not `from`. `kind` from messagetype
+  // (nullopt: whatever the bytes are).
   virtual Result<std::string> send(std::string_view bytes, std::string_view from,
-                                   schemas::MessageKind kind, const AxisCaller& caller) = 0;
+                                   std::optional<schemas::MessageKind> kind,
+                                   const AxisCaller& caller) = 0;
   // Items for the caller's units not yet settled done/fail, oldest first; `kind` filters.
   virtual Result<std::vector<AxisListItem>> listReceived(
       const AxisCaller& caller, std::optional<schemas::MessageKind> kind) = 0;
