@@ -19,6 +19,8 @@ void AxisHttpHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     AxisRequest in;
     in.method = request.getMethod();
     in.path = Poco::URI(request.getURI()).getPath();
+    in.peer = request.clientAddress().host().toString();
+    in.secure = request.secure();
     for (const auto& [name, value] : request) {
       std::string lower = name;
       std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -37,7 +39,8 @@ void AxisHttpHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     if (too_large) {
       in.body.clear();
       reply = {413, "application/json",
-               R"({"status":"FAIL","ErrorCode":"too_large","ErrorDesc":"body larger than )" +
+               R"({"status":"FAIL","ErrorCode":")" + std::string(axis::code::kTooLarge) +
+                   R"(","ErrorDesc":"body larger than )" +
                    std::to_string(limit) + R"( bytes"})",
                {}};
       response.setKeepAlive(false);
@@ -46,7 +49,8 @@ void AxisHttpHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     }
   } catch (const std::exception&) {
     reply = {400, "application/json",
-             R"({"status":"FAIL","ErrorCode":"invalid_argument","ErrorDesc":"unreadable request"})",
+             R"({"status":"FAIL","ErrorCode":")" + std::string(axis::code::kBadField) +
+                 R"(","ErrorDesc":"unreadable request"})",
              {}};
   }
   try {

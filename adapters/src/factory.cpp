@@ -99,6 +99,8 @@ class SettingsReader {
     return value;
   }
 
+  const schemas::Unit& unit() const { return unit_; }
+
   // An error from an adapter's create(), put in terms of this unit.
   Error wrap(const Error& e, const std::string& setting) const {
     return {e.code, prefix_ + "setting '" + setting + "': " + e.message, 0, setting};
@@ -174,7 +176,13 @@ Result<std::unique_ptr<Adapter>> makeAxis(const SettingsReader& r, const Adapter
   s.url = *url;
   s.client_id = *client_id;
   s.secret = *secret;
-  s.organ_id = r.optional("organ_id");
+  // The unit this channel stands for: what the axis lists as sent by it is collected here.
+  if (const auto organ = r.optional("organ_id"); !organ.empty()) {
+    s.organ_ids = {organ};
+  } else {
+    s.organ_ids = {r.unit().code};
+    if (!r.unit().legacy_code.empty()) s.organ_ids.push_back(r.unit().legacy_code);
+  }
   s.timeout_ms = static_cast<int>(*timeout);
   s.ca_file = r.optional("ca_file");
   s.allow_http = *allow_http;

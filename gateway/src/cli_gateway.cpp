@@ -134,6 +134,14 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
       << (*node)->url() << "/dashboard\n"
       << "  data:    " << config->data_dir << "\n"
       << (*ca ? "  CA:      " + (*node)->url() + "/api/v1/ca/ (admin), /crl, /crl/root and /ocsp (public)\n" : "")
+      << (config->axis_clients.empty()
+              ? std::string()
+              : "  VXP:     " + (*node)->url() + "/axis (service.endpoint of the SDK; " +
+                    std::to_string(config->axis_clients.size()) + " system(s) in axis.clients)" +
+                    ((*node)->axisHttpPort() ? ", http://" + config->axis_http_host + ":" +
+                                                   std::to_string((*node)->axisHttpPort()) + "/axis"
+                                             : std::string()) +
+                    "\n")
       << "  reload the directory (" << config->directory_file << ") with: kill -HUP " << getpid()
       << "\nstop with Ctrl-C\n" << std::flush;
   int sig = 0;

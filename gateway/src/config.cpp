@@ -1,5 +1,8 @@
 #include "lienthong/gateway/config.h"
 
+#include <Poco/Net/IPAddress.h>
+
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -77,6 +80,7 @@ Result<NodeConfig> loadConfig(const std::string& path) {
     out = v == "true";
     return {};
   };
+  std::map<std::string, std::vector<std::string>> axis_sources;  // axis.sources, applied at the end
   std::string line;
   int lineno = 0;
   while (std::getline(in, line)) {
@@ -233,13 +237,68 @@ Result<NodeConfig> loadConfig(const std::string& path) {
         const auto a = item.find(':');
         const auto b = a == std::string::npos ? a : item.find(':', a + 1);
         if (b == std::string::npos || a == 0 || b == a + 1 || b + 1 == item.size()) {
-          return bad(key, "'" + item + "' is not client_id:organ_id:secret_file");
+          return bad(key, "'" + item + "' is not SYSTEMID:ORGANID[|ORGANID...]:SECRET_FILE");
         }
-        AxisClientConfig client{item.substr(0, a), item.substr(a + 1, b - a - 1), ""};
+        AxisClientConfig client{item.substr(0, a), {}, "", {}};
+        std::stringstream units(item.substr(a + 1, b - a - 1));
+        std::string unit;
+        while (std::getline(units, unit, '|')) {
+          unit = trim(unit);
+          if (unit.empty()) return bad(key, "'" + item + "' has an empty ORGANID");
+          client.units.push_back(unit);
+        }
+        for (const auto& other : c.axis_clients) {
+          if (other.client_id == client.client_id) {
+            return bad(key, "system '" + client.client_id + "' is listed twice");
+          }
+        }
         r = file(key, item.substr(b + 1), client.secret_file);
         if (!r) break;
         c.axis_clients.push_back(std::move(client));
       }
+    } else if (key == "axis.sources") {
+      std::stringstream list(v);
+      std::string item;
+      while (std::getline(list, item, ',')) {
+        item = trim(item);
+        if (item.empty()) continue;
+        const auto a = item.find(':');
+        if (a == std::string::npos || a == 0 || a + 1 == item.size()) {
+          return bad(key, "'" + item + "' is not SYSTEMID:ADDR[|ADDR...]");
+        }
+        std::vector<std::string> addrs;
+        std::stringstream parts(item.substr(a + 1));
+        std::string addr;
+        while (std::getline(parts, addr, '|')) {
+          addr = trim(addr);
+          if (addr.empty()) continue;
+          Poco::Net::IPAddress ip;
+          const auto slash = addr.find('/');
+          unsigned bits = 0;
+          const std::string tail = slash == std::string::npos ? "" : addr.substr(slash + 1);
+          const bool bits_ok = slash == std::string::npos ||
+                               (!tail.empty() && std::from_chars(tail.data(), tail.data() + tail.size(), bits).ptr ==
+                                                     tail.data() + tail.size());
+          if (!Poco::Net::IPAddress::tryParse(addr.substr(0, slash), ip) || !bits_ok ||
+              bits > ip.length() * 8) {
+            return bad(key, "'" + addr + "' is not an IP address or a CIDR range (10.2.0.0/16)");
+          }
+          addrs.push_back(addr);
+        }
+        axis_sources[item.substr(0, a)] = std::move(addrs);
+      }
+    } else if (key == "axis.http_listen") {
+      const auto colon = v.rfind(':');
+      if (colon == std::string::npos) return bad(key, "'" + v + "' is not host:port");
+      c.axis_http_host = v.substr(0, colon);
+      if (c.axis_http_host != "127.0.0.1" && c.axis_http_host != "::1" &&
+          c.axis_http_host != "[::1]" && c.axis_http_host != "localhost") {
+        return bad(key, "plain HTTP is served on a loopback address only (127.0.0.1 or ::1), not '" +
+                            c.axis_http_host + "'; use the HTTPS endpoint otherwise");
+      }
+      if (c.axis_http_host == "localhost") c.axis_http_host = "127.0.0.1";
+      if (c.axis_http_host == "[::1]") c.axis_http_host = "::1";
+      r = integer(key, v.substr(colon + 1), 0, 65535, c.axis_http_port);
     } else if (key == "adapters.poll_ms") {
       r = integer(key, v, 0, 3600000, c.adapter_poll_ms);
     } else if (key == "dispatch.timeout_ms") {
@@ -248,6 +307,17 @@ Result<NodeConfig> loadConfig(const std::string& path) {
       return bad(key, "unknown setting");
     }
     if (!r) return std::unexpected(r.error());
+  }
+  for (auto& [system, addrs] : axis_sources) {
+    auto it = std::find_if(c.axis_clients.begin(), c.axis_clients.end(),
+                           [&](const AxisClientConfig& a) { return a.client_id == system; });
+    if (it == c.axis_clients.end()) {
+      return bad("axis.sources", "system '" + system + "' is not in axis.clients");
+    }
+    it->sources = std::move(addrs);
+  }
+  if (!c.axis_http_host.empty() && c.axis_clients.empty()) {
+    return bad("axis.http_listen", "needs axis.clients (no system could call it)");
   }
   if (c.directory_file.empty()) c.directory_file = (fs::path(c.data_dir) / "directory.xml").string();
   if (c.http.cert_file.empty() != c.http.key_file.empty()) {

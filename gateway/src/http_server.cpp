@@ -214,6 +214,7 @@ class RequestHandler final : public Poco::Net::HTTPRequestHandler {
       return HttpResponse::error(framing.error());
     }
     r.method = req.getMethod();
+    r.peer_address = req.clientAddress().host().toString();
     const std::string& raw = req.getURI();
     const auto q = raw.find('?');
     try {

@@ -4,6 +4,10 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/ServerSocket.h>
+
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
@@ -14,6 +18,7 @@
 
 #include "adapter_hub.h"
 #include "axis_backend.h"
+#include "lienthong/adapters/axis_http_handler.h"
 #include "lienthong/gateway/audit_log.h"
 #include "lienthong/gateway/dev_pki.h"
 #include "lienthong/gateway/dispatcher.h"
@@ -98,6 +103,7 @@ struct Node::Impl {
   std::unique_ptr<AdapterHub> adapters;  // webhook, folder and axis units homed here
   std::unique_ptr<StoreAxisBackend> axis_backend;  // /axis/ when axis.clients is set
   std::shared_ptr<const adapters::AxisEndpoint> axis;
+  std::unique_ptr<Poco::Net::HTTPServer> axis_http;  // axis.http_listen, loopback plain HTTP
   std::unique_ptr<AuditCheckpointer> checkpointer;
   std::unique_ptr<HttpServer> server;
   std::mutex log_mu;  // guards writes to options.log
@@ -262,7 +268,7 @@ struct Node::Impl {
       for (const auto& e : *entries) {
         if (e.sender != rec.document_sender || e.document_id != rec.document_id) continue;
         if (e.delivery.state == kDelivered) waiting = true;
-        if (e.delivery.state == kAcknowledged) taken = true;
+        if (e.delivery.state == kAcknowledged || e.delivery.state == kAxisProcessing) taken = true;
       }
       const bool agree = waiting || !taken;
       if (agree) {
@@ -635,6 +641,10 @@ Node::~Node() { stop(); }
 void Node::stop() {
   if (!impl_) return;
   if (impl_->server) impl_->server->stop();
+  if (impl_->axis_http) {
+    impl_->axis_http->stopAll(true);
+    impl_->axis_http.reset();
+  }
   if (impl_->adapters) impl_->adapters->stop();
   if (impl_->dispatcher) impl_->dispatcher->stop();
   impl_->stopHousekeeping();
@@ -650,6 +660,9 @@ Result<std::optional<AuditCheckpoint>> Node::checkpointAudit() {
 }
 
 int Node::port() const { return impl_->server->port(); }
+int Node::axisHttpPort() const {
+  return impl_->axis_http ? impl_->axis_http->port() : 0;
+}
 std::string Node::url() const {
   return "https://" + impl_->config.http.host + ":" + std::to_string(port());
 }
@@ -771,13 +784,35 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
                                           *impl->store, impl->checker, impl->metrics,
                                           [self] { self->stored(); });
   if (!c.axis_clients.empty()) {
-    auto clients = loadAxisClients(c);
+    auto clients = loadAxisSystems(c);
     if (!clients) return std::unexpected(clients.error());
+    // A system collects what reaches its units' mailboxes here: each must be one of them.
+    for (const auto& [id, system] : *clients) {
+      for (const auto& unit : system.units) {
+        const schemas::Unit* u = directory->find(unit);
+        const std::string where = config.source + ": axis.clients: system '" + id + "': unit '" + unit + "' ";
+        if (u == nullptr) return fail(ErrorCode::Config, where + "is not in directory " + directory->version());
+        if (u->home_node != c.name) {
+          return fail(ErrorCode::Config, where + "is homed at node '" + u->home_node +
+                                             "', not here ('" + c.name + "')");
+        }
+        if (u->channel != schemas::Channel::Mailbox) {
+          return fail(ErrorCode::Config, where + "has channel '" +
+                                             std::string(schemas::channelName(u->channel)) +
+                                             "'; a unit served through /axis needs channel 'mailbox'");
+        }
+      }
+    }
     impl->axis_backend = std::make_unique<StoreAxisBackend>(
         std::move(*clients), *impl->store, *impl->intake, impl->routing);
     adapters::AxisEndpointOptions axis_options;
     axis_options.prefix = "/axis";
     axis_options.max_body = c.http.max_body;
+    axis_options.on_refusal = [self](std::string_view op, std::string_view system,
+                                     std::string_view code, std::string_view desc) {
+      self->log("axis refused", "", std::string(op) + " from system '" + std::string(system) +
+                                        "': ErrorCode " + std::string(code) + ": " + std::string(desc));
+    };
     impl->axis = std::make_shared<const adapters::AxisEndpoint>(*impl->axis_backend, axis_options);
   }
   impl->peers = std::make_unique<PeerPool>(TlsFiles{c.http.cert_file, c.http.key_file, c.http.ca_file},
@@ -793,6 +828,20 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
     return fail(ErrorCode::Config, config.source + ": node.listen: " + server.error().message);
   }
   impl->server = std::move(*server);
+  if (impl->axis && !c.axis_http_host.empty()) {
+    try {
+      Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(c.axis_http_host,
+                                                              static_cast<Poco::UInt16>(c.axis_http_port)));
+      auto params = new Poco::Net::HTTPServerParams;
+      params->setMaxThreads(std::max(2, c.http.max_connections / 4));
+      params->setTimeout(Poco::Timespan(static_cast<long>(c.http.read_timeout_ms) * 1000));
+      impl->axis_http = std::make_unique<Poco::Net::HTTPServer>(
+          new adapters::AxisHandlerFactory(*impl->axis), socket, params);
+      impl->axis_http->start();
+    } catch (const Poco::Exception& e) {
+      return fail(ErrorCode::Config, config.source + ": axis.http_listen: " + e.displayText());
+    }
+  }
   if (impl->options.start_dispatcher) impl->dispatcher->start();
   {
     std::lock_guard lock(impl->reload_mu);

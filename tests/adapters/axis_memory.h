@@ -1,5 +1,5 @@
-// The gateway's side of the axis-style endpoint, in memory, for the axis tests (plain HTTP and
-// HTTPS): one client (kAxisClient/kAxisSecret) acting for kAxisProvince; what a store would keep.
+// The gateway's side of the VXP endpoint, in memory, for the axis tests (plain HTTP and HTTPS):
+// one system (kAxisClient/kAxisSecret) serving kAxisProvince; what a store would keep.
 #pragma once
 
 #include <mutex>
@@ -12,59 +12,68 @@
 
 namespace adapters_test {
 
-inline constexpr const char* kAxisClient = "province-h41";
+inline constexpr const char* kAxisClient = "vxp.saas.41";
 inline constexpr const char* kAxisSecret = "axis-shared-secret-0123";
 inline constexpr const char* kAxisProvince = "000.00.00.H41";
 
 class MemoryAxisBackend final : public lienthong::adapters::AxisBackend {
   using AxisCaller = lienthong::adapters::AxisCaller;
-  using AxisCredential = lienthong::adapters::AxisCredential;
+  using AxisSystem = lienthong::adapters::AxisSystem;
   using AxisListItem = lienthong::adapters::AxisListItem;
   using AxisReceipt = lienthong::adapters::AxisReceipt;
+  using MessageKind = lienthong::schemas::MessageKind;
   using ErrorCode = lienthong::ErrorCode;
   template <typename T>
   using Result = lienthong::Result<T>;
 
  public:
   struct Entry {
-    std::string id, from, to, bytes, delivery;
-    lienthong::schemas::MessageKind kind = lienthong::schemas::MessageKind::Document;
-    std::string receipt;  // "", "done", "fail"
+    std::string id, from, to, bytes;
+    MessageKind kind = MessageKind::Document;
+    std::string receipt;  // "", "done", "fail", "processing"
     std::string reason;
   };
 
   std::mutex mu;  // guards everything below
   std::vector<Entry> entries;
   int sends = 0;
+  std::vector<std::string> sources;  // the system's allowed source addresses
 
-  Result<AxisCredential> credential(std::string_view client_id) override {
-    if (client_id != kAxisClient) return lienthong::fail(ErrorCode::NotFound, "unknown client");
-    return AxisCredential{kAxisSecret, false, {kAxisProvince}};
+  Result<AxisSystem> system(std::string_view id) override {
+    if (id != kAxisClient) return lienthong::fail(ErrorCode::NotFound, "unknown system");
+    std::lock_guard lock(mu);
+    return AxisSystem{kAxisClient, kAxisSecret, {kAxisProvince}, sources};
   }
-  Result<std::string> send(std::string_view bytes, const AxisCaller& caller) override {
+  bool serves(const std::vector<std::string>& units, std::string_view organ) override {
+    return std::find(units.begin(), units.end(), organ) != units.end();
+  }
+  Result<std::string> send(std::string_view bytes, std::string_view from,
+                           std::optional<MessageKind> kind, const AxisCaller&) override {
     std::lock_guard lock(mu);
     ++sends;
     for (const auto& e : entries) {
-      if (!caller.delivery.empty() && e.delivery == caller.delivery) return e.id;
+      if (e.bytes == bytes) return e.id;  // a repeat: the first DocId
     }
-    entries.push_back({"D" + std::to_string(entries.size() + 1), caller.organ_id, "G22",
-                       std::string(bytes), caller.delivery, lienthong::schemas::MessageKind::Document, "", ""});
+    entries.push_back({"D" + std::to_string(entries.size() + 1), std::string(from), "G22",
+                       std::string(bytes), kind.value_or(MessageKind::Document), "", ""});
     return entries.back().id;
   }
-  Result<std::vector<AxisListItem>> listReceived(const AxisCaller& caller) override {
+  Result<std::vector<AxisListItem>> listReceived(const AxisCaller& caller,
+                                                 std::optional<MessageKind> kind) override {
     std::lock_guard lock(mu);
     std::vector<AxisListItem> out;
     for (const auto& e : entries) {
-      if (e.to == caller.organ_id && e.receipt.empty()) {
-        out.push_back({e.id, e.from, e.to, e.kind, "2026-11-20T08:00:00Z", lienthong::adapters::sha256Hex(e.bytes)});
-      }
+      if (!serves(caller.units, e.to) || (e.receipt != "" && e.receipt != "processing")) continue;
+      if (kind && *kind != e.kind) continue;
+      out.push_back({e.id, e.from, e.to, e.kind, "2026-11-20T08:00:00+07:00",
+                     "2026-11-20T08:00:00+07:00", e.receipt.empty() ? "initial" : e.receipt, ""});
     }
     return out;
   }
   Result<std::string> get(std::string_view id, const AxisCaller& caller) override {
     std::lock_guard lock(mu);
     for (const auto& e : entries) {
-      if (e.id == id && e.to == caller.organ_id) return e.bytes;
+      if (e.id == id && serves(caller.units, e.to)) return e.bytes;
     }
     return lienthong::fail(ErrorCode::NotFound, "no document " + std::string(id));
   }
@@ -72,17 +81,43 @@ class MemoryAxisBackend final : public lienthong::adapters::AxisBackend {
                             const AxisCaller& caller) override {
     std::lock_guard lock(mu);
     for (auto& e : entries) {
-      if (e.id == id && e.to == caller.organ_id) {
-        e.receipt = receipt == AxisReceipt::Done ? "done" : "fail";
+      if (e.id == id && serves(caller.units, e.to)) {
+        e.receipt = receipt == AxisReceipt::Done   ? "done"
+                    : receipt == AxisReceipt::Fail ? "fail"
+                                                   : "processing";
         e.reason = std::string(reason);
         return {};
       }
     }
     return lienthong::fail(ErrorCode::NotFound, "no document " + std::string(id));
   }
-  void addIncoming(std::string id, std::string bytes, lienthong::schemas::MessageKind kind) {
+  Result<std::vector<lienthong::adapters::AxisSentItem>> listSent(std::string_view id,
+                                                                  const AxisCaller&) override {
     std::lock_guard lock(mu);
-    entries.push_back({std::move(id), "G22", kAxisProvince, std::move(bytes), "", kind, "", ""});
+    for (const auto& e : entries) {
+      if (e.id == id) {
+        lienthong::adapters::AxisSentItem s;
+        s.sender_doc_id = e.id;
+        s.from_code = e.from;
+        s.to_code = e.to;
+        s.send_status = "delivered";
+        return std::vector{s};
+      }
+    }
+    return lienthong::fail(ErrorCode::NotFound, "no message " + std::string(id));
+  }
+  Result<std::vector<lienthong::adapters::AxisAgency>> agencies() override {
+    lienthong::adapters::AxisAgency a;
+    a.id = a.code = "H41";
+    a.code102 = kAxisProvince;
+    a.name = "Ủy ban nhân dân tỉnh Nghệ An";
+    a.level = 1;
+    a.center_code = kAxisClient;
+    return std::vector{a};
+  }
+  void addIncoming(std::string id, std::string bytes, MessageKind kind, std::string from = "G22") {
+    std::lock_guard lock(mu);
+    entries.push_back({std::move(id), std::move(from), kAxisProvince, std::move(bytes), kind, "", ""});
   }
   std::vector<Entry> snapshot() {
     std::lock_guard lock(mu);

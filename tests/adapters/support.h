@@ -115,6 +115,7 @@ struct Recorder {
   std::mutex mu;  // guards seen and status
   std::vector<Seen> seen;
   int status = 200;
+  std::string reply_body;  // "" answers "status <code>" as text/plain; else this, as JSON
 
   std::vector<Seen> snapshot() {
     std::lock_guard lock(mu);
@@ -140,12 +141,19 @@ class RecordingHandler final : public Poco::Net::HTTPRequestHandler {
     body << req.stream().rdbuf();
     s.body = body.str();
     int status = 200;
+    std::string reply;
     {
       std::lock_guard lock(r_.mu);
       r_.seen.push_back(std::move(s));
       status = r_.status;
+      reply = r_.reply_body;
     }
     res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+    if (!reply.empty()) {
+      res.setContentType("application/json");
+      res.send() << reply;
+      return;
+    }
     res.setContentType("text/plain");
     res.send() << "status " << status;
   }

@@ -185,13 +185,13 @@ TEST_CASE("adapters: an axis client sends into the node as its unit, then lists,
   const std::string secret = "axis-secret-0123456789";
   AdapterNode n(threeNodeDirectory({}), [&](NodeConfig& c, const fs::path& dir) {
     adapters_test::writeFile(dir / "axis-quynh-thang.secret", secret + "\n");
-    c.axis_clients.push_back({"quynh-thang", kCommuneA1, (dir / "axis-quynh-thang.secret").string()});
+    c.axis_clients.push_back({"quynh-thang", {kCommuneA1}, (dir / "axis-quynh-thang.secret").string(), {}});
   });
   adapters::AxisClientSettings settings;
   settings.url = n.node->url() + "/axis";
   settings.client_id = "quynh-thang";
   settings.secret = secret;
-  settings.organ_id = kCommuneA1;
+  settings.organ_ids = {};  // a DMS's own system: everything listed for it
   settings.ca_file = n.pki.caFile();
   auto client = adapters::AxisClient::create(settings, adapters_test::schemaSet());
   if (!client) FAIL(client.error().describe());
@@ -219,12 +219,16 @@ TEST_CASE("adapters: an axis client sends into the node as its unit, then lists,
     auto m = n.node->store().mailbox(kCommuneA1, {std::string(kDelivered)});
     return m && m->size() == 1;
   }));
+  // The list now carries statuses too (VXP lists messagetype=status): the node's 01 for the
+  // commune's own package p comes after the district's package q (documents are listed first).
   auto items = (*client)->poll(10);
   if (!items) FAIL(items.error().describe());
-  REQUIRE(items->size() == 1);
+  REQUIRE(items->size() == 2);
   CHECK(items->front().bytes == q_bytes);
   CHECK(items->front().document_id == q.documentId());
-  REQUIRE((*client)->settle(items->front().ref, adapters::Verdict::accept()));
+  CHECK(items->back().kind == schemas::MessageKind::Status);
+  CHECK(items->back().document_id == p.documentId());
+  for (const auto& item : *items) REQUIRE((*client)->settle(item.ref, adapters::Verdict::accept()));
   auto m = n.node->store().mailbox(kCommuneA1, {});
   REQUIRE(m);
   REQUIRE(m->size() == 1);

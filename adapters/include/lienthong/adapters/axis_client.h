@@ -1,19 +1,23 @@
-// The client side of the axis-style protocol (axis_protocol.h), as an Adapter: a province node
-// forwards upward to a national-style axis (or to another node's AxisEndpoint) and collects what
-// the axis holds for it.
-//   deliver: POST sendEdoc with the original bytes; `from` = the delivery's sender, messagetype
-//            edoc/status, x-lienthong-delivery = the delivery id (the axis answers the first DocId
-//            for a repeat). 2xx delivered; 408/425/429/5xx and transport failures retry later;
-//            other statuses permanent (a 409 Conflict: same DocumentId, different bytes).
-//   poll:    GET getReceivedEdocList for `organ_id`, then getEdoc for each item not already open
-//            in this instance. An item that is not well-formed edXML passing the schema is refused
-//            at once (updateStatus fail with the reason) and not returned.
-//   settle:  updateStatus done (accepted) or fail with the reason (refused).
+// The client side of the VXP protocol (axis_protocol.h), as an Adapter: the channel of a unit
+// reached through a national-style axis (the real VXP axis, or another node's /axis endpoint).
+// It speaks as the vendor's SDK does: the same XroadVnpt-* headers, the sign-header JSON and its
+// HMAC, the SDK's timestamp pattern and hash-file, POST for every call.
+//   deliver: sendEdoc with the original bytes (application/octet-stream); from = the delivery's
+//            sender, messagetype edoc/status, hash-file. OK delivered; a FAIL with one of the
+//            refusal codes of axis_protocol.h (1x-4x) is permanent, with the axis's ErrorCode and
+//            ErrorDesc; no answer, HTTP 5xx, or any other FAIL (5x, or a code another axis uses)
+//            retry later, until the dispatcher's attempts run out.
+//   poll:    getReceivedEdocList for edoc then status, keeping the items whose `from` is this
+//            unit (organ_ids); getEdoc for each item not already open in this instance (the
+//            file is base64 in `data`). An item that is not well-formed edXML passing the schema
+//            is refused at once (updateStatus fail with the reason) and not returned.
+//   settle:  updateStatus done (accepted) or fail with the reason as description (refused).
 // Thread-safe; a new connection per request.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lienthong/adapters/adapter.h"
 #include "lienthong/schemas/schema_set.h"
@@ -21,10 +25,12 @@
 namespace lienthong::adapters {
 
 struct AxisClientSettings {
-  std::string url;        // base URL, e.g. https://axis.example/axis
-  std::string client_id;  // identifies this node to the axis
-  std::string secret;     // shared HMAC key, at least 16 characters
-  std::string organ_id;   // the unit this node receives for at the axis ("" = client_id)
+  std::string url;        // the SDK's service.endpoint, e.g. https://axis.example/axis
+  std::string client_id;  // the systemid this node has at the axis
+  std::string secret;     // the shared HMAC key, at least 16 characters
+  // The unit(s) this channel stands for: polled items are kept when their `from` is one of them.
+  // Empty: every item the axis lists for the system.
+  std::vector<std::string> organ_ids;
   int timeout_ms = 10000;
   std::string ca_file;    // https: CA bundle the axis certificate must chain to; "" = system CAs
   bool allow_http = false;

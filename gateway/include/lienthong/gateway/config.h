@@ -49,10 +49,14 @@
 //   adapters.poll_ms   how often the webhook/folder/axis adapters of the units homed here are
 //                      polled for what their DMS put out [2000]; a unit's adapter settings are
 //                      its directory entry's (adapters/README.md), a bad one stops the node
-//   axis.clients       client_id:organ_id:secret_file[, ...]: DMS clients of the axis-style API
-//                      mounted at /axis/ (adapters/axis_protocol.h): sendEdoc into intake as
-//                      organ_id, getReceivedEdocList/getEdoc/updateStatus over its mailbox
-//                      [none: no /axis/ routes]
+//   axis.clients       SYSTEMID:ORGANID[|ORGANID...]:SECRET_FILE[, ...]: the systems (the VXP
+//                      SDK's systemid, "mã trung tâm liên thông") that may call the VXP endpoint at
+//                      /axis (adapters/axis_protocol.h), each with the units it serves and the
+//                      file holding its shared secret [none: no /axis routes]
+//   axis.sources       SYSTEMID:ADDR[|ADDR...][, ...]: the source addresses (IPs or CIDR ranges)
+//                      a system may call from [any]
+//   axis.http_listen   127.0.0.1:PORT: also serve /axis over plain HTTP, on a loopback address
+//                      only [none]
 #pragma once
 
 #include <string>
@@ -64,11 +68,12 @@
 
 namespace lienthong::gateway {
 
-// One client of the node's axis-style API (axis.clients): who may call /axis/ and for which unit.
+// One system allowed to call the node's VXP endpoint (axis.clients, axis.sources).
 struct AxisClientConfig {
-  std::string client_id;
-  std::string organ_id;     // the unit the client acts for (sends as, collects for)
-  std::string secret_file;  // the shared HMAC secret, at least 16 characters
+  std::string client_id;           // the systemid
+  std::vector<std::string> units;  // the units it sends for and collects for
+  std::string secret_file;         // the shared HMAC secret, at least 16 characters
+  std::vector<std::string> sources;  // allowed source addresses; empty: any
 };
 
 struct NodeConfig {
@@ -86,7 +91,9 @@ struct NodeConfig {
   DispatcherConfig dispatch;
   int peer_timeout_ms = 10000;
   int adapter_poll_ms = 2000;  // adapters.poll_ms; 0: no poller (tests poll by hand)
-  std::vector<AxisClientConfig> axis_clients;  // axis.clients; empty: no /axis/ routes
+  std::vector<AxisClientConfig> axis_clients;  // axis.clients; empty: no /axis routes
+  std::string axis_http_host;                  // axis.http_listen; empty: none
+  int axis_http_port = 0;
   std::string source = "(defaults)";  // the file it came from
 };
 

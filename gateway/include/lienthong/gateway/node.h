@@ -65,6 +65,7 @@ class Node {
   void stop();
   int port() const;
   std::string url() const;  // https://host:port
+  int axisHttpPort() const;  // the plain-HTTP /axis listener (axis.http_listen); 0 when none
   const std::string& name() const;
   Store& store();
   Metrics& metrics();

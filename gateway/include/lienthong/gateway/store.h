@@ -219,6 +219,11 @@ class Store {
   // Local (mailbox) deliveries of documents for `recipient` in the given states (all when empty).
   virtual Result<std::vector<MailboxEntry>> mailbox(const std::string& recipient,
                                                     const std::vector<std::string>& states) = 0;
+  // Local deliveries of messages of `kind` (documents or statuses) for `recipient` in the given
+  // states (all but pending when empty), oldest first: what an axis client lists.
+  virtual Result<std::vector<MailboxEntry>> localDeliveries(const std::string& recipient,
+                                                            MessageKind kind,
+                                                            const std::vector<std::string>& states) = 0;
   // Sets the state of the local deliveries of (sender, document_id) to `recipient`.
   virtual Result<int> setMailboxState(const std::string& sender, const std::string& document_id,
                                       const std::string& recipient, std::string_view state) = 0;
