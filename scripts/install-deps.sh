@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates dpkg-dev systemd
   libpoco-dev
   libxml2-dev libxml2-utils
   libxmlsec1-dev xmlsec1

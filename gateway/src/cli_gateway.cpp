@@ -3,10 +3,15 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
 #include <csignal>
+#include <cstddef>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli_support.h"
@@ -32,6 +37,29 @@ const char* const kClientOptions =
     "  --token JWT       bearer token of the office's DMS client (lienthong token)\n";
 
 namespace {
+
+bool isLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.starts_with("127.");
+}
+
+// Tells systemd (Type=notify) how the node stands, when it started the node with NOTIFY_SOCKET;
+// a no-op otherwise. The protocol is one datagram to a unix socket (sd_notify(3)), which needs no
+// library: a leading '@' names an abstract socket.
+void notifySystemd(const std::string& state) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || path[0] == '\0') return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string p(path);
+  if (p.size() >= sizeof(addr.sun_path)) return;
+  std::copy(p.begin(), p.end(), addr.sun_path);
+  if (p[0] == '@') addr.sun_path[0] = '\0';
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + p.size());
+  (void)!sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), len);
+  close(fd);
+}
 
 // "directory reloaded: version A -> B, N units, M served through adapters, K change(s)" and a
 // line per change: what SIGHUP prints and what `directory reload` prints after the node's name.
@@ -74,7 +102,35 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
     err << "lienthong serve: " << config.error().message << "\n";
     return 1;
   }
-  if (a.has("port")) config->http.port = std::stoi(a.get("port"));
+  if (a.has("port")) {
+    const std::string port = a.get("port");
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) > 65535) {
+      err << "lienthong serve: --port '" << port << "' is not a port number (0 to 65535; 0: any free port)\n"
+          << "  --port nhận một số cổng từ 0 đến 65535\n";
+      return 2;
+    }
+    config->http.port = std::stoi(port);
+  }
+  // Without tls.cert the node makes itself a development PKI whose CA key sits unencrypted in
+  // DATA/pki: fine on a developer's loopback, never for a node other machines reach.
+  if (config->http.cert_file.empty()) {
+    if (!a.has("dev") && !isLoopbackHost(config->http.host)) {
+      err << "lienthong serve: " << (config->source.empty() ? "no --config" : config->source)
+          << ": tls.cert is not set and node.listen '"
+          << config->http.host << "' is not a loopback address\n"
+          << "  set tls.cert, tls.key and tls.ca to the node's certificate, its key and the CA that\n"
+          << "  issued the clients' certificates, or pass --dev to run with a development PKI (tests only)\n"
+          << "  chưa đặt tls.cert mà nút lắng nghe trên địa chỉ không phải loopback: hãy cấu hình chứng thư\n"
+          << "  TLS của nút, hoặc dùng --dev cho môi trường thử nghiệm\n";
+      return 1;
+    }
+    err << "WARNING: development mode: tls.cert is not set, so this node uses a development PKI in "
+        << (std::filesystem::path(config->data_dir) / "pki").string()
+        << " whose CA key is NOT encrypted; do not use it in production\n"
+        << "CẢNH BÁO: chế độ phát triển: nút dùng PKI thử nghiệm, khóa CA không được mã hóa; "
+           "không dùng cho vận hành thật\n";
+  }
   if (!a.has("config") && !std::filesystem::exists(config->directory_file)) {
     // A first start without a configuration: a directory of this one node and one unit, so the
     // node runs at once; the operator edits it (or passes --unit/--unit-name) for real units.
@@ -144,6 +200,7 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
                     "\n")
       << "  reload the directory (" << config->directory_file << ") with: kill -HUP " << getpid()
       << "\nstop with Ctrl-C\n" << std::flush;
+  notifySystemd("READY=1\nMAINPID=" + std::to_string(getpid()) + "\nSTATUS=serving " + (*node)->url());
   int sig = 0;
   while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
     auto r = (*node)->reloadDirectory();
@@ -155,6 +212,7 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
     out << std::flush;
   }
   out << "stopping\n";
+  notifySystemd("STOPPING=1");
   (*node)->stop();
   if (*ca) (*ca)->audit->attach(nullptr);
   evidence->audit->attach(nullptr);
@@ -344,13 +402,16 @@ int cmdToken(const Args& a, std::ostream& out, std::ostream& err) {
 std::vector<Command> gatewayCommands() {
   return {
       {"serve", "run a gateway node",
-       "usage: lienthong serve [--config FILE] [--data DIR] [--port N] [--unit ORGANID --unit-name NAME]\n\n"
+       "usage: lienthong serve [--config FILE] [--data DIR] [--port N] [--dev] [--unit ORGANID --unit-name NAME]\n\n"
        "Runs one node. With --config, the file's settings (see gateway/include/lienthong/gateway/"
        "config.h for the keys) are checked first; a bad value stops the node naming the file and\n"
        "the setting. Without it, the node uses DIR (default ./lienthong-data): store.sqlite,\n"
        "directory.xml and a development PKI in DIR/pki. When DIR/directory.xml does not exist yet it\n"
-       "is written for one node 'local' serving one unit (--unit, default 000.00.00.H41).\n",
-       {}, cmdServe},
+       "is written for one node 'local' serving one unit (--unit, default 000.00.00.H41).\n"
+       "Without tls.cert a development PKI is made (CA key unencrypted, said at start-up); that is\n"
+       "refused unless node.listen is a loopback address or --dev is given. Under systemd\n"
+       "(Type=notify) the node reports READY=1 once it listens.\n",
+       {"dev"}, cmdServe},
       {"send", "submit an edXML package (or status with --status) to a node",
        std::string("usage: lienthong send FILE --node URL --ca FILE (--cert F --key F | --token T) [--status]\n\n") +
            kClientOptions,

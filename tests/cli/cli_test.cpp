@@ -9,6 +9,13 @@
 #include <iterator>
 #include <string>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace {
 
 struct Run {
@@ -16,8 +23,9 @@ struct Run {
   std::string output;  // stdout and stderr together
 };
 
-Run run(const std::string& args) {
-  const std::string cmd = std::string(LIENTHONG_BINARY) + " " + args + " 2>&1";
+// Any shell command, its stdout and stderr together.
+Run shell(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   REQUIRE(pipe);
   std::string out;
@@ -26,6 +34,8 @@ Run run(const std::string& args) {
   const int rc = pclose(pipe);
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
 }
+
+Run run(const std::string& args) { return shell(std::string(LIENTHONG_BINARY) + " " + args); }
 
 std::filesystem::path tempDir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / ("lienthong-cli-" + name + "-" + std::to_string(getpid()));
@@ -167,5 +177,97 @@ TEST_CASE("lienthong serve reloads its directory on SIGHUP, says what changed, a
   CHECK(text.find("directory reload refused: directory.file '" + data + "/directory.xml': ") != std::string::npos);
   CHECK(text.find("the node keeps version local-2") != std::string::npos);
   CHECK(text.find("stopping") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("lienthong serve refuses to make a development PKI on a non-loopback address without --dev") {
+  const auto dir = tempDir("serve-dev");
+  const auto conf = dir / "node.conf";
+  std::ofstream(dir / "directory.xml")
+      << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+         "<directory xmlns=\"urn:lienthong:directory:1\" version=\"local-1\">\n  <node name=\"local\"/>\n"
+         "  <unit code=\"000.00.00.H41\" name=\"UBND tỉnh\" level=\"1\" homeNode=\"local\" channel=\"mailbox\"/>\n"
+         "</directory>\n";
+  std::ofstream(conf) << "node.listen = 0.0.0.0:0\nnode.data = " << (dir / "data").string()
+                      << "\ndirectory.file = " << (dir / "directory.xml").string() << "\n";
+  auto r = run("serve --config " + conf.string());
+  INFO(r.output);
+  CHECK(r.status == 1);
+  CHECK(r.output.find(conf.string() + ": tls.cert is not set and node.listen '0.0.0.0' is not a loopback address") !=
+        std::string::npos);
+  CHECK(r.output.find("--dev") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "data" / "pki"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("lienthong serve on loopback without tls.cert says loudly that it runs a development PKI") {
+  const auto dir = tempDir("serve-warn");
+  const std::string cmd = "timeout --preserve-status -s INT 5 " + std::string(LIENTHONG_BINARY) +
+                          " serve --data " + (dir / "data").string() + " --port 0 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe);
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  pclose(pipe);
+  INFO(out);
+  CHECK(out.find("WARNING: development mode: tls.cert is not set, so this node uses a development PKI in " +
+                 (dir / "data" / "pki").string() + " whose CA key is NOT encrypted") != std::string::npos);
+  CHECK(out.find("CẢNH BÁO: chế độ phát triển") != std::string::npos);
+  CHECK(out.find("listening on https://127.0.0.1:") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("lienthong serve --port with a non-number says so instead of aborting") {
+  auto r = run("serve --port x --data /nonexistent-lienthong");
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--port 'x' is not a port number (0 to 65535; 0: any free port)") != std::string::npos);
+  auto big = run("serve --port 70000 --data /nonexistent-lienthong");
+  CHECK(big.status == 2);
+}
+
+TEST_CASE("lienthong serve tells systemd it is ready once it listens (Type=notify)") {
+  // A datagram socket in the role of systemd's NOTIFY_SOCKET receives READY=1 with the pid, then
+  // STOPPING=1 on SIGINT.
+  const auto dir = tempDir("serve-notify");
+  const std::string sock = (dir / "notify.sock").string();
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  REQUIRE(sock.size() < sizeof(addr.sun_path));
+  std::copy(sock.begin(), sock.end(), addr.sun_path);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  timeval tv{60, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    setenv("NOTIFY_SOCKET", sock.c_str(), 1);
+    const std::string data = (dir / "data").string();
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(LIENTHONG_BINARY, LIENTHONG_BINARY, "serve", "--data", data.c_str(), "--port", "0",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto receive = [&] {
+    std::array<char, 4096> buf{};
+    const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    return n > 0 ? std::string(buf.data(), static_cast<std::size_t>(n)) : std::string();
+  };
+  const std::string ready = receive();
+  kill(child, SIGINT);
+  const std::string stopping = receive();
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(fd);
+  INFO(ready);
+  CHECK(ready.starts_with("READY=1\nMAINPID=" + std::to_string(child) + "\n"));
+  CHECK(ready.find("STATUS=serving https://127.0.0.1:") != std::string::npos);
+  CHECK(stopping == "STOPPING=1");
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
   std::filesystem::remove_all(dir);
 }
