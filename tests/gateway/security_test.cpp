@@ -526,14 +526,19 @@ TEST_CASE("security: a client sending its headers slowly is cut at the request d
 }
 
 TEST_CASE("security: one source address holds at most max_per_address connections; others are still served at once") {
-  SecNode n([](NodeConfig& c) { c.http.max_per_address = 4; });
+  SecNode n([](NodeConfig& c) {
+    c.http.max_per_address = 4;
+    c.http.keepalive_ms = 10000;
+  });
   std::vector<std::unique_ptr<RawTls>> held;
   for (int i = 0; i < 4; ++i) {
     auto t = RawTls::open(n.port, n.raw("127.0.0.2"));
     REQUIRE(t);
+    // One answered request: the connection is being served (and counted), then kept alive.
+    REQUIRE(t->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(t->read("}").starts_with("HTTP/1.1 200 OK"));
     held.push_back(std::move(t));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the four are being served
   std::string why;
   auto fifth = RawTls::open(n.port, n.raw("127.0.0.2"), &why);
   CHECK(fifth == nullptr);
@@ -611,4 +616,24 @@ TEST_CASE("security: tls.crl may be a folder shared with signature CRLs: other C
   auto ok = officeClient(n.pki, kDistrictA, n.node->url())->request("GET", "/api/v1/mailbox");
   REQUIRE(ok);
   CHECK(ok->status == 200);
+}
+
+TEST_CASE("security: the dev PKI makes again a certificate from before the role policies (it would have no role)") {
+  TempDir tmp;
+  DevPki pki = *DevPki::open((tmp.path() / "pki").string());
+  auto first = pki.issue(kProvince, Role::Office);
+  REQUIRE(first);
+  const auto old = otherCa(tmp.path(), "a certificate without a role policy");
+  fs::copy_file(old.first, first->cert, fs::copy_options::overwrite_existing);
+  fs::copy_file(old.second, first->key, fs::copy_options::overwrite_existing);
+  X509* stale = readCert(first->cert);
+  CHECK(certificateIdentity(stale, DevPki::certificateRules()).role == Role::None);
+  X509_free(stale);
+  auto again = pki.issue(kProvince, Role::Office);
+  REQUIRE(again);
+  X509* fresh = readCert(again->cert);
+  const Credential c = certificateIdentity(fresh, DevPki::certificateRules());
+  CHECK(c.role == Role::Office);
+  CHECK(c.subject == kProvince);
+  X509_free(fresh);
 }
