@@ -180,7 +180,12 @@ Result<TlsFiles> DevPki::issue(const std::string& subject, Role role, const std:
   const std::string base = safeName(name.empty() ? std::string(roleName(role)) + "-" + subject : name);
   TlsFiles files{(fs::path(dir_) / (base + ".pem")).string(),
                  (fs::path(dir_) / (base + ".key")).string(), ca_file_};
-  if (fs::exists(files.cert) && fs::exists(files.key)) return files;
+  if (fs::exists(files.cert) && fs::exists(files.key)) {
+    // A certificate made before the role policies existed has no role any more: made again.
+    auto existing = readCert(files.cert);
+    const CertificateRule rule{role, "*", CertificateRule::Match::Policy, rolePolicy(role)};
+    if (existing && certificateIdentity(existing->get(), {rule}).role == role) return files;
+  }
   auto ca_cert = readCert(ca_file_);
   if (!ca_cert) return std::unexpected(ca_cert.error());
   auto ca_key = readKey(ca_key_file_);

@@ -103,12 +103,16 @@ Result<void> ClientRevocation::reload() const {
       return fail(ErrorCode::Config, "tls.crl: '" + f.string() + "' holds no CRL");
     }
     for (auto& crl : found) {
-      bool verified = false;
+      bool verified = false, known_issuer = false;
       for (const auto& ca : snap->cas) {
         if (X509_NAME_cmp(X509_get_subject_name(ca.get()), X509_CRL_get_issuer(crl.get())) != 0) continue;
+        known_issuer = true;
         EVP_PKEY* key = X509_get0_pubkey(ca.get());
         if (key != nullptr && X509_CRL_verify(crl.get(), key) == 1) verified = true;
       }
+      // A folder (say trust.dir) may hold CRLs of CAs that issue no TLS certificates: skipped.
+      // A CRL naming a CA of tls.ca must verify, and a file named alone must be tls.ca's.
+      if (!known_issuer && fs::is_directory(crl_path_)) continue;
       if (!verified) {
         return fail(ErrorCode::Config, "tls.crl: the CRL in '" + f.string() + "' (issuer " +
                                            nameText(X509_CRL_get_issuer(crl.get())) +

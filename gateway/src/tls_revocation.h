@@ -1,5 +1,6 @@
 // Revocation of TLS client certificates (tls.crl): CRLs (PEM or DER, one file or a folder of
-// *.crl / *.pem) whose signature is checked against the CA certificates of tls.ca. A client
+// *.crl / *.pem, e.g. the trust.dir folder) whose signature is checked against the CA
+// certificates of tls.ca (in a folder, CRLs of other CAs are skipped). A client
 // certificate is refused when it is listed, and also when no current CRL of its issuer is loaded
 // (fail closed: an expired or missing CRL never lets a certificate through). The files are read
 // again when they change (looked at once a second at most), so a CRL published by the CA takes

@@ -68,13 +68,14 @@ void requireError(const Result<ClientResponse>& r, int status, const std::string
   CHECK(parseJson(r->body)->getValue<std::string>("error") == code);
 }
 
-// A CRL of the dev PKI's CA listing `revoked` (certificate files), next update in `days`.
-void writeCrl(const DevPki& pki, const std::vector<std::string>& revoked, long days, const std::string& out) {
-  const std::string dir = fs::path(pki.caFile()).parent_path().string();
-  BIO* b = BIO_new_file(pki.caFile().c_str(), "r");
+// A CRL by the CA in `ca_file`/`key_file` listing `revoked` (certificate files), next update in
+// `days`.
+void writeCrlBy(const std::string& ca_file, const std::string& key_file, const std::vector<std::string>& revoked,
+                long days, const std::string& out) {
+  BIO* b = BIO_new_file(ca_file.c_str(), "r");
   X509* ca = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
   BIO_free(b);
-  b = BIO_new_file((dir + "/ca.key").c_str(), "r");
+  b = BIO_new_file(key_file.c_str(), "r");
   EVP_PKEY* key = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
   BIO_free(b);
   REQUIRE(ca);
@@ -108,6 +109,36 @@ void writeCrl(const DevPki& pki, const std::vector<std::string>& revoked, long d
   X509_CRL_free(crl);
   X509_free(ca);
   EVP_PKEY_free(key);
+}
+
+// The same for the dev PKI's CA.
+void writeCrl(const DevPki& pki, const std::vector<std::string>& revoked, long days, const std::string& out) {
+  writeCrlBy(pki.caFile(), (fs::path(pki.caFile()).parent_path() / "ca.key").string(), revoked, days, out);
+}
+
+// A self-signed CA named `cn` (EC P-256): its certificate and key files in `dir`.
+std::pair<std::string, std::string> otherCa(const fs::path& dir, const std::string& cn) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 7);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509_sign(cert, key, EVP_sha256());
+  const std::string cert_file = (dir / "other-ca.pem").string(), key_file = (dir / "other-ca.key").string();
+  BIO* o = BIO_new_file(cert_file.c_str(), "w");
+  PEM_write_bio_X509(o, cert);
+  BIO_free(o);
+  o = BIO_new_file(key_file.c_str(), "w");
+  PEM_write_bio_PrivateKey(o, key, nullptr, nullptr, 0, nullptr, nullptr);
+  BIO_free(o);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return {cert_file, key_file};
 }
 
 X509* readCert(const std::string& file) {
@@ -495,14 +526,19 @@ TEST_CASE("security: a client sending its headers slowly is cut at the request d
 }
 
 TEST_CASE("security: one source address holds at most max_per_address connections; others are still served at once") {
-  SecNode n([](NodeConfig& c) { c.http.max_per_address = 4; });
+  SecNode n([](NodeConfig& c) {
+    c.http.max_per_address = 4;
+    c.http.keepalive_ms = 10000;
+  });
   std::vector<std::unique_ptr<RawTls>> held;
   for (int i = 0; i < 4; ++i) {
     auto t = RawTls::open(n.port, n.raw("127.0.0.2"));
     REQUIRE(t);
+    // One answered request: the connection is being served (and counted), then kept alive.
+    REQUIRE(t->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(t->read("}").starts_with("HTTP/1.1 200 OK"));
     held.push_back(std::move(t));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the four are being served
   std::string why;
   auto fifth = RawTls::open(n.port, n.raw("127.0.0.2"), &why);
   CHECK(fifth == nullptr);
@@ -560,4 +596,44 @@ TEST_CASE("security: lienthong token prints a client's token that lienthong send
   auto [rrc, refused] = run(bin + " send " + file + " --node " + n.node->url() + " --ca " + n.pki.caFile() + " --token " + forged);
   CHECK(rrc != 0);
   CHECK(refused.find("unauthorized") != std::string::npos);
+}
+
+TEST_CASE("security: tls.crl may be a folder shared with signature CRLs: other CAs' CRLs are skipped, tls.ca's apply") {
+  TempDir other_dir;
+  const auto other = otherCa(other_dir.path(), "Signature CA outside tls.ca");
+  std::string revoked_cert;
+  SecNode n([&](NodeConfig& c) {
+    auto pki = DevPki::open(fs::path(c.http.ca_file).parent_path().string());
+    revoked_cert = pki->issue(kDistrictB, Role::Office)->cert;
+    const fs::path folder = fs::path(c.data_dir).parent_path() / "crls";
+    fs::create_directories(folder);
+    writeCrl(*pki, {revoked_cert}, 7, (folder / "tls-ca.crl").string());
+    writeCrlBy(other.first, other.second, {}, 7, (folder / "signature-ca.crl").string());
+    c.http.crl_file = folder.string();
+  });
+  requireError(officeClient(n.pki, kDistrictB, n.node->url())->request("GET", "/api/v1/mailbox"), 401,
+               "unauthorized");
+  auto ok = officeClient(n.pki, kDistrictA, n.node->url())->request("GET", "/api/v1/mailbox");
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+}
+
+TEST_CASE("security: the dev PKI makes again a certificate from before the role policies (it would have no role)") {
+  TempDir tmp;
+  DevPki pki = *DevPki::open((tmp.path() / "pki").string());
+  auto first = pki.issue(kProvince, Role::Office);
+  REQUIRE(first);
+  const auto old = otherCa(tmp.path(), "a certificate without a role policy");
+  fs::copy_file(old.first, first->cert, fs::copy_options::overwrite_existing);
+  fs::copy_file(old.second, first->key, fs::copy_options::overwrite_existing);
+  X509* stale = readCert(first->cert);
+  CHECK(certificateIdentity(stale, DevPki::certificateRules()).role == Role::None);
+  X509_free(stale);
+  auto again = pki.issue(kProvince, Role::Office);
+  REQUIRE(again);
+  X509* fresh = readCert(again->cert);
+  const Credential c = certificateIdentity(fresh, DevPki::certificateRules());
+  CHECK(c.role == Role::Office);
+  CHECK(c.subject == kProvince);
+  X509_free(fresh);
 }
