@@ -368,3 +368,28 @@ TEST_CASE("axis client: a FAIL code of another axis is retried, one of the refus
         vxp_test::hmacHex(kAxisSecret, seen[0].headers.at("XroadVnpt-sign-header")));
   CHECK(axis::parseTimestamp(seen[0].headers.at("XroadVnpt-timestamp")));
 }
+
+TEST_CASE("vxp endpoint: the file is the body, the body less the SDK's CRLF, or a multipart part") {
+  MemoryAxisBackend backend;
+  AxisEndpoint endpoint(backend, {"/axis", 1u << 20, {}});
+  const std::string file = "<edXML>" + std::string(100, 'a') + "</edXML>";
+  const axis::Fields fields = with(base(), {{"from", kAxisProvince}, {"messagetype", "edoc"},
+                                            {"hash-file", axis::sdkHashFile(file)}});
+  auto raw = sdkRequest("/sendEdoc", fields, file);
+  CHECK(errorCodeOf(endpoint.handle(raw)) == "0");
+  auto crlf = sdkRequest("/sendEdoc", fields, file + "\r\n");
+  CHECK(errorCodeOf(endpoint.handle(crlf)) == "0");
+  auto multipart = sdkRequest("/sendEdoc", fields,
+                              "--===17===\r\nContent-Disposition: form-data; name=\"file_doc\"; "
+                              "filename=\"a.edxml\"\r\nContent-Type: application/octet-stream\r\n\r\n" +
+                                  file + "\r\n--===17===--\r\n");
+  multipart.headers["content-type"] = "multipart/form-data; boundary=\"===17===\"";
+  CHECK(errorCodeOf(endpoint.handle(multipart)) == "0");
+  auto extra = sdkRequest("/sendEdoc", fields, file + "x");
+  CHECK(errorCodeOf(endpoint.handle(extra)) == "24");
+  const auto entries = backend.snapshot();
+  REQUIRE(entries.size() == 1);  // the same file three times: one entry, the first DocId
+  CHECK(entries[0].bytes == file);
+  std::lock_guard lock(backend.mu);
+  CHECK(backend.sends == 3);
+}
