@@ -30,9 +30,11 @@ void AxisHttpHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     const std::size_t limit = endpoint_.options().max_body;
     bool too_large = request.hasContentLength() &&
                      request.getContentLength64() > static_cast<Poco::Int64>(limit);
+    // Without a length or chunks there is no body (reading would wait for the client to close).
+    const bool has_body = request.hasContentLength() || request.getChunkedTransferEncoding();
     std::istream& body = request.stream();
     char buffer[16384];
-    while (!too_large && (body.read(buffer, sizeof buffer) || body.gcount() > 0)) {
+    while (has_body && !too_large && (body.read(buffer, sizeof buffer) || body.gcount() > 0)) {
       in.body.append(buffer, static_cast<std::size_t>(body.gcount()));
       too_large = in.body.size() > limit;
     }

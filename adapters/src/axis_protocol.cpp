@@ -134,23 +134,33 @@ std::string jsonString(std::string_view s) {
   return out;
 }
 
-std::string sdkHashFile(std::string_view file) {
+namespace {
+
+// SHA-256 of `file` in lower-case hex: plain (two digits a byte) or the SDK's (no leading zero).
+std::pair<std::string, std::string> hashForms(std::string_view file) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(file.data(), file.size(), digest, &len, EVP_sha256(), nullptr) != 1) return {};
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
+  std::string plain, sdk;
   for (unsigned int i = 0; i < len; ++i) {
-    if (digest[i] >> 4) out.push_back(kDigits[digest[i] >> 4]);
-    out.push_back(kDigits[digest[i] & 0x0f]);
+    plain.push_back(kDigits[digest[i] >> 4]);
+    if (digest[i] >> 4) sdk.push_back(kDigits[digest[i] >> 4]);
+    plain.push_back(kDigits[digest[i] & 0x0f]);
+    sdk.push_back(kDigits[digest[i] & 0x0f]);
   }
-  return out;
+  return {plain, sdk};
 }
+
+}  // namespace
+
+std::string sdkHashFile(std::string_view file) { return hashForms(file).second; }
 
 bool hashFileMatches(std::string_view claimed, std::string_view file) {
   const std::string c = lower(claimed);
   if (c.empty()) return false;
-  return constantTimeEqual(c, sha256Hex(file)) || constantTimeEqual(c, sdkHashFile(file));
+  const auto [plain, sdk] = hashForms(file);
+  return constantTimeEqual(c, plain) || constantTimeEqual(c, sdk);
 }
 
 std::vector<std::pair<std::string, std::string>> signedHeaders(const Fields& fields,

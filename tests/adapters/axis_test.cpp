@@ -11,6 +11,8 @@
 #include "lienthong/adapters/hmac.h"
 #include "support/vxp_client.h"
 
+#include <Poco/Net/StreamSocket.h>
+
 using namespace lienthong;
 using namespace lienthong::adapters;
 using namespace adapters_test;
@@ -367,4 +369,46 @@ TEST_CASE("axis client: a FAIL code of another axis is retried, one of the refus
   CHECK(seen[0].headers.at("XroadVnpt-hash-header") ==
         vxp_test::hmacHex(kAxisSecret, seen[0].headers.at("XroadVnpt-sign-header")));
   CHECK(axis::parseTimestamp(seen[0].headers.at("XroadVnpt-timestamp")));
+}
+
+TEST_CASE("vxp endpoint: the file is the body, the body less the SDK's CRLF, or a multipart part") {
+  MemoryAxisBackend backend;
+  AxisEndpoint endpoint(backend, {"/axis", 1u << 20, {}});
+  const std::string file = "<edXML>" + std::string(100, 'a') + "</edXML>";
+  const axis::Fields fields = with(base(), {{"from", kAxisProvince}, {"messagetype", "edoc"},
+                                            {"hash-file", axis::sdkHashFile(file)}});
+  auto raw = sdkRequest("/sendEdoc", fields, file);
+  CHECK(errorCodeOf(endpoint.handle(raw)) == "0");
+  auto crlf = sdkRequest("/sendEdoc", fields, file + "\r\n");
+  CHECK(errorCodeOf(endpoint.handle(crlf)) == "0");
+  auto multipart = sdkRequest("/sendEdoc", fields,
+                              "--===17===\r\nContent-Disposition: form-data; name=\"file_doc\"; "
+                              "filename=\"a.edxml\"\r\nContent-Type: application/octet-stream\r\n\r\n" +
+                                  file + "\r\n--===17===--\r\n");
+  multipart.headers["content-type"] = "multipart/form-data; boundary=\"===17===\"";
+  CHECK(errorCodeOf(endpoint.handle(multipart)) == "0");
+  auto extra = sdkRequest("/sendEdoc", fields, file + "x");
+  CHECK(errorCodeOf(endpoint.handle(extra)) == "24");
+  const auto entries = backend.snapshot();
+  REQUIRE(entries.size() == 1);  // the same file three times: one entry, the first DocId
+  CHECK(entries[0].bytes == file);
+  std::lock_guard lock(backend.mu);
+  CHECK(backend.sends == 3);
+}
+
+TEST_CASE("axis http handler: a POST without Content-Length is answered at once, as one without a body") {
+  MemoryAxisBackend backend;
+  AxisEndpoint endpoint(backend, {"/axis", 1u << 20, {}});
+  LoopbackServer server(new AxisHandlerFactory(endpoint));
+  const std::string url = server.url("/axis");
+  const auto port = static_cast<Poco::UInt16>(std::stoi(url.substr(url.rfind(':') + 1)));
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+  socket.setReceiveTimeout(Poco::Timespan(3, 0));
+  const std::string request = "POST /axis/countReceiveEdoc HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  socket.sendBytes(request.data(), static_cast<int>(request.size()));
+  char buffer[2048];
+  const int n = socket.receiveBytes(buffer, sizeof buffer);  // throws on the 3 s timeout
+  const std::string reply(buffer, static_cast<std::size_t>(std::max(n, 0)));
+  CHECK(reply.starts_with("HTTP/1.1 200"));
+  CHECK(reply.find(R"("ErrorCode":"11")") != std::string::npos);
 }
