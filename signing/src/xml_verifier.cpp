@@ -322,9 +322,15 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
         "Signature without the XMLDSig namespace (in the edXML namespace, as the vendor SDK "
         "writes it)");
   }
+  // Without a usable certificate the signature value cannot be checked, but the Reference
+  // digest still says whether the document is the one signed: it is checked before answering.
+  std::optional<std::pair<SubIndication, std::string>> no_certificate;
   if (auto bad = checkProfile(sig, p, report, validator_.store().state(), ds)) {
-    report.setFailure(bad->first, bad->second);
-    return report;
+    if (bad->first != SubIndication::NoSigningCertificateFound || p.digest_value == nullptr) {
+      report.setFailure(bad->first, bad->second);
+      return report;
+    }
+    no_certificate = std::move(bad);
   }
 
   // The reference: the whole document minus this Signature.
@@ -357,6 +363,13 @@ ValidationReport XmlVerifier::verify(std::string_view edxml) const {
     report.integrity = "broken";
     report.setFailure(SubIndication::HashFailure,
                       "the digest of the document does not match the Reference DigestValue");
+    return report;
+  }
+  if (no_certificate) {
+    report.warnings.push_back(
+        "the Reference digest matches the document; the signature value cannot be checked "
+        "without the signer's certificate");
+    report.setFailure(no_certificate->first, no_certificate->second);
     return report;
   }
 

@@ -506,16 +506,40 @@ TEST_CASE("vn-pki: a Signature computed in the XMLDSig namespace and written wit
   CHECK(hasWarning(r, "computed in the XMLDSig namespace and written without it"));
 }
 
-TEST_CASE("vn-pki: the SDK sample's own placeholder signature is no format failure") {
+TEST_CASE("vn-pki: the SDK sample's own placeholder signature is read, and found not to match") {
   const std::string doc = readFile(std::string(LIENTHONG_SOURCE_DIR) +
                                    "/../shared/real/vxpsdk_edoc_new_original.edxml");
   auto r = XmlVerifier(rootTrust(), sha1Allowed()).verify(doc);
   INFO(r.toJson());
   // The SDK samples carry one placeholder: the same DigestValue and SignatureValue in all four
   // edoc samples, and a truncated certificate. The form (edXML namespace, the SDK's transform
-  // URI http://www.w3.org/TR/xml-exc-c14n#) is accepted; the certificate is missing.
-  CHECK(r.sub_indication == SubIndication::NoSigningCertificateFound);
+  // URI http://www.w3.org/TR/xml-exc-c14n#) is read, no FORMAT_FAILURE; the certificate is
+  // unusable, and the Reference digest is checked anyway: it does not match the document.
+  CHECK(r.sub_indication == SubIndication::HashFailure);
+  CHECK(r.integrity == "broken");
   CHECK(hasWarning(r, "xml-exc-c14n#"));
+}
+
+TEST_CASE("vn-pki: without a usable certificate the Reference digest still tells intact from "
+          "changed") {
+  const auto person = makeCert(vnptPerson("Nguyễn Văn An", "001099000123"), &pki().root);
+  auto doc = XmlSigner(keyOf(person)).sign(schemas::sample::package().serialize());
+  REQUIRE(doc);
+  // The certificate text truncated, as in the SDK samples.
+  std::string cut = *doc;
+  const auto at = cut.find("<X509Certificate>") + std::string("<X509Certificate>").size();
+  const auto end = cut.find("</X509Certificate>", at);
+  cut.replace(at, end - at, "MIIFqTCCBJG");
+  auto r = XmlVerifier(rootTrust(), crlOnly()).verify(cut);
+  INFO(r.toJson());
+  CHECK(r.sub_indication == SubIndication::NoSigningCertificateFound);
+  CHECK(hasWarning(r, "the Reference digest matches the document"));
+  std::string changed = cut;
+  const auto body = changed.find("<edXML:Subject>");
+  REQUIRE(body != std::string::npos);
+  changed.insert(body + std::string("<edXML:Subject>").size(), "X");
+  auto c = XmlVerifier(rootTrust(), crlOnly()).verify(changed);
+  CHECK(c.sub_indication == SubIndication::HashFailure);
 }
 
 TEST_CASE("vn-pki: lienthong verify without a usable anchor says the signature is intact and "
