@@ -550,9 +550,7 @@ Result<void> RegisterBook::addGatewayEntries(const std::vector<RegisterEntry>& e
                  " AND instr(notes, ?) = 0",
                 bind(note), bind(note), bind(dir), bind(unit), bind(sender), bind(doc), bind(mid),
                 bind(note), now;
-            int changed = 0;
-            s << "SELECT changes()", into(changed), now;
-            std::vector<Int64> present;
+            std::vector<Int64> present;  // noted now or by an earlier run of the indexer
             s << "SELECT id FROM register_entries WHERE direction = ? AND unit = ? AND sender = ?"
                  " AND document_id = ? AND message_id <> ? LIMIT 1",
                 bind(dir), bind(unit), bind(sender), bind(doc), bind(mid), into(present), now;

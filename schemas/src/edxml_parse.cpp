@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <initializer_list>
+#include <map>
 
 #include "lienthong/schemas/edxml.h"
 #include "lienthong/schemas/schema_set.h"
@@ -19,6 +20,9 @@ struct Ctx {
   // Where a Signature outside edXMLHeader goes (generic XMLDSig signers, e.g. .NET SignedXml,
   // append it to the document element); null where none is looked for.
   std::string* signature = nullptr;
+  // Lines of dated elements, so that the model's date findings (made with the MessageHeader's
+  // line) point at the element itself.
+  std::map<std::string, int, std::less<>> date_lines;
   void warn(std::string code, std::string message, const xmlNode* n, std::string element = {}) {
     warnings.push_back(Warning{std::move(code), std::move(message), xml::line(n),
                                element.empty() ? std::string(xml::name(n)) : std::move(element)});
@@ -56,6 +60,7 @@ Handler into(Ctx& ctx, std::string& dst) {
 // out with a warning, so the date reads as yyyy/MM/dd or yyyy-MM-dd.
 Handler dateInto(Ctx& ctx, std::string& dst) {
   return [&ctx, &dst](xmlNode* n) {
+    ctx.date_lines.emplace(std::string(xml::name(n)), xml::line(n));
     dst = textOf(ctx, n);
     if (dst.size() > 10 && (dst[10] == 'T' || dst[10] == ' ') && (dst[4] == '/' || dst[4] == '-')) {
       ctx.warn("date_format",
@@ -551,6 +556,13 @@ Analysis<Package> Package::analyze(std::string_view bytes, const SchemaSet* sche
   Ctx ctx;
   a.value = PackageParser::read(ctx, *root, doc);
   a.value->checkAll(ctx.errors, ctx.warnings);
+  const int hl = a.value->header.line;
+  auto relocate = [&](auto& finding) {
+    if (finding.line != hl) return;
+    if (auto it = ctx.date_lines.find(finding.element); it != ctx.date_lines.end()) finding.line = it->second;
+  };
+  for (auto& e : ctx.errors) relocate(e);
+  for (auto& w : ctx.warnings) relocate(w);
   merge(a.errors, std::move(ctx.errors));
   a.warnings = std::move(ctx.warnings);
   return a;

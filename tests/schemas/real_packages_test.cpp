@@ -278,6 +278,12 @@ TEST_CASE("analyze reports every error of a file in one run, and what it could r
     INFO(want);
     CHECK(elements.contains(want));
   }
+  // The impossible date is reported at the PromulgationDate element's own line.
+  const auto at = s.find("<edXML:PromulgationDate>2019/02/30");
+  const int date_line = static_cast<int>(1 + std::count(s.begin(), s.begin() + static_cast<long>(at), '\n'));
+  bool at_line = false;
+  for (const auto& e : a.errors) at_line = at_line || (e.element == "PromulgationDate" && e.line == date_line);
+  CHECK(at_line);
   CHECK(a.errors.size() >= 4);
 }
 
