@@ -662,6 +662,20 @@ Result<std::vector<RegisterBook::DeliveryBucket>> RegisterBook::deliveryBuckets(
   });
 }
 
+Result<std::vector<RegisterBook::HopBacklog>> RegisterBook::pendingByHop() {
+  return impl_->guarded("read backlog", [&]() -> Result<std::vector<HopBacklog>> {
+    std::vector<std::string> route, hop;
+    std::vector<Int64> count, oldest;
+    *impl_->session << "SELECT route, CASE WHEN route = 'peer' THEN next_node ELSE recipient END AS hop,"
+                       " COUNT(*), MIN(created_ms) FROM deliveries WHERE state = 'pending'"
+                       " GROUP BY route, hop ORDER BY MIN(created_ms)",
+        into(route), into(hop), into(count), into(oldest), now;
+    std::vector<HopBacklog> out;
+    for (std::size_t i = 0; i < route.size(); ++i) out.push_back(HopBacklog{route[i], hop[i], count[i], oldest[i]});
+    return out;
+  });
+}
+
 Result<std::vector<RegisterBook::FailedDelivery>> RegisterBook::failedDeliveries(int limit) {
   return impl_->guarded("read failed deliveries", [&]() -> Result<std::vector<FailedDelivery>> {
     std::vector<Int64> id, created;

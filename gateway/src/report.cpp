@@ -464,6 +464,9 @@ Result<DeliveryHealth> Reporter::deliveryHealth() {
   auto f = book_->failedDeliveries(20);
   if (!f) return std::unexpected(f.error());
   h.failed = std::move(*f);
+  auto backlog = book_->pendingByHop();
+  if (!backlog) return std::unexpected(backlog.error());
+  h.backlog = std::move(*backlog);
   return h;
 }
 
@@ -642,6 +645,18 @@ std::string deliveryHealthJson(const DeliveryHealth& h) {
     f->add(j);
   }
   o->set("recent_failures", f);
+  Poco::JSON::Array::Ptr bl = new Poco::JSON::Array;
+  const std::int64_t now = nowMs();
+  for (const auto& x : h.backlog) {
+    Poco::JSON::Object::Ptr j = new Poco::JSON::Object;
+    j->set("route", x.route);
+    j->set("hop", x.hop);
+    j->set("pending", x.pending);
+    j->set("oldest", timestampVn(x.oldest_ms));
+    j->set("oldest_age_s", std::max<std::int64_t>(0, (now - x.oldest_ms) / 1000));
+    bl->add(j);
+  }
+  o->set("backlog", bl);
   return stringify(o);
 }
 

@@ -638,6 +638,24 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::int64_t> verifyMessages(std::int64_t after_id, int limit) override {
+    return read("verify messages", [&](Session& s) -> Result<std::int64_t> {
+      MessageRows rows;
+      Int64 after = after_id;
+      Poco::Data::Statement st(s);
+      st << "SELECT " << kMessageColumns << " FROM messages WHERE id > ? ORDER BY id LIMIT ?",
+          bind(after), bind(limit);
+      rows.bind(st);
+      st.execute();
+      std::int64_t last = after_id;
+      for (auto& m : rows.take()) {
+        last = m.id;
+        (void)intact(std::move(m));
+      }
+      return last;
+    });
+  }
+
   Result<void> probeWrite() override {
     {
       std::lock_guard lock(damage_mu_);

@@ -209,6 +209,16 @@
       cell(tr, f.last_error, null, "name");
       fb.appendChild(tr);
     }
+    const bb = $("backlog").querySelector("tbody");
+    bb.textContent = "";
+    for (const b of del.backlog || []) {
+      const tr = document.createElement("tr");
+      tr.dataset.hop = b.hop;
+      cell(tr, (b.route === "peer" ? "node " : "") + b.hop);
+      cell(tr, String(b.pending), "backlog_pending");
+      cell(tr, b.oldest, "backlog_oldest");
+      bb.appendChild(tr);
+    }
     document.body.dataset.ready = "1";
   }
 

@@ -192,6 +192,17 @@ TEST_CASE("evidence dashboard: headless Chromium shows the API's rates, below-ta
   CHECK(dom.find("<b data-k=\"pending\">" + std::to_string(evidence->reporter->deliveryHealth()->pending) + "</b>") !=
         std::string::npos);
   CHECK(dom.find("<b data-k=\"failed\">1</b>") != std::string::npos);
+  // The backlog per next hop: the peer province (8 pending, one failed) and the local units.
+  const auto health = evidence->reporter->deliveryHealth();
+  REQUIRE(health);
+  REQUIRE(health->backlog.size() == 3);
+  for (const auto& b : health->backlog) {
+    const auto at = dom.find("<tr data-hop=\"" + b.hop + "\">");
+    REQUIRE(at != std::string::npos);
+    const std::string row = dom.substr(at, dom.find("</tr>", at) - at);
+    CHECK(cellText(row, "backlog_pending") == std::to_string(b.pending));
+  }
+  CHECK(cellText(dom.substr(dom.find("<tr data-hop=\"province\">")), "backlog_pending") == "8");
   CHECK(dom.find("data-rate=\"0.00\">Tổng: 0/59 (0.00%)") != std::string::npos);
   CHECK(dom.find("chưa đo (not measured)") != std::string::npos);
   // Five charts drawn by Chart.js (it marks each canvas it owns).

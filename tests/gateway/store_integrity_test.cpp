@@ -352,6 +352,16 @@ TEST_CASE("a node never serves a stored document whose bytes were damaged on dis
   writeAt(file, at + 10, "AAAA");
 
   node = start();  // its structure is intact: the quick check passes
+  // The check of every message's bytes after start finds it before anyone asks for it.
+  auto monitor = anonymousClient(pki, url);
+  std::string said;
+  REQUIRE(waitFor([&] {
+    auto h = monitor->request("GET", "/healthz");
+    if (!h || h->status != 503) return false;
+    said = h->body;
+    return true;
+  }));
+  CHECK(said.find("is damaged: message ") != std::string::npos);
   reader = officeClient(pki, kDistrictA, url);
   auto damaged = reader->request("GET", "/api/v1/mailbox/" + entry);
   REQUIRE(damaged);

@@ -38,7 +38,7 @@
 //   ca.passphrase_file  the passphrase of the CA kept in the node's store, when it holds one
 //                      (then /api/v1/ca/* for admins and public /crl, /ocsp are mounted)
 //                      [LIENTHONG_CA_PASSPHRASE]
-//   dispatch.workers [2]  dispatch.backoff_ms [500]  dispatch.backoff_max_ms [300000]
+//   dispatch.workers [4]  dispatch.backoff_ms [500]  dispatch.backoff_max_ms [300000]
 //   dispatch.retry_horizon  how long a delivery is retried before it fails for good: 7d, 36h,
 //                      90m, 600s [7d]; dispatch.max_attempts  a cap on tries [0: none]
 //   dispatch.per_peer  workers one peer (or local unit) may hold at once [0: half the workers]

@@ -37,7 +37,7 @@ namespace lienthong::gateway {
 inline constexpr std::int64_t kDayMs = 24ll * 3600 * 1000;
 
 struct DispatcherConfig {
-  int workers = 2;
+  int workers = 4;          // with per_peer 0: a busy peer gets 2 at once, the others keep 2
   int batch = 16;           // deliveries of one hop a worker takes at once
   int max_attempts = 0;     // 0: no cap on tries, the horizon decides; N: failed after N tries
   int backoff_ms = 500;     // first retry delay; doubles each time

@@ -203,6 +203,14 @@ class RegisterBook {
     std::int64_t created_ms = 0;
   };
   Result<std::vector<DeliveryBucket>> deliveryBuckets();
+  // Pending deliveries per next hop (the peer node, or the unit for local ones) and the oldest.
+  struct HopBacklog {
+    std::string route;
+    std::string hop;
+    std::int64_t pending = 0;
+    std::int64_t oldest_ms = 0;
+  };
+  Result<std::vector<HopBacklog>> pendingByHop();
   Result<std::vector<FailedDelivery>> failedDeliveries(int limit);
 
   struct Impl;

@@ -129,6 +129,7 @@ struct IssuanceReport {
 struct DeliveryHealth {
   std::vector<RegisterBook::DeliveryBucket> buckets;
   std::vector<RegisterBook::FailedDelivery> failed;  // the most recent, at most 20
+  std::vector<RegisterBook::HopBacklog> backlog;     // pending per next hop, oldest first
   std::int64_t pending = 0;
   std::int64_t failed_total = 0;
 };

@@ -236,6 +236,10 @@ class Store {
                                                           const std::string& document_id) = 0;
 
   virtual Result<StoreCounts> counts() = 0;
+  // Checks the bytes of the messages with id > after_id (at most `limit`, in id order) against
+  // their content_hash, recording any damage as a read would; returns the last id checked
+  // (after_id when there is none left).
+  virtual Result<std::int64_t> verifyMessages(std::int64_t after_id, int limit) = 0;
   // Writes and commits one small row (durable, like any write): fails when the storage cannot
   // be written (disk full, read-only, I/O errors), for /healthz.
   virtual Result<void> probeWrite() = 0;
