@@ -114,24 +114,31 @@ Result<void> Intake::checkSender(const Credential& who, const std::string& from)
   }
 }
 
-Result<void> Intake::checkStatusEntitled(const NewMessage& m) const {
+Result<std::string> Intake::checkStatusEntitled(const NewMessage& m) const {
   const std::string code = schemas::statusCodeText(static_cast<StatusCode>(m.status_code));
   auto found = store_.findDocuments(m.document_id);
   if (!found) return std::unexpected(found.error());
+  // A recall comes from the document's own sender, and real producers (the vendor SDK) name the
+  // recipient in its ResponseFor/OrganId: its document is the one this sender sent, as its
+  // routing (step 7) finds it. Every other status answers the sender named in ResponseFor.
+  const bool recall = m.status_code == static_cast<int>(StatusCode::RecallRequested);
   const StoredMessage* doc = nullptr;
-  for (const auto& d : *found) {
-    if (d.kind == MessageKind::Document && routing_->sameUnit(d.sender, m.document_sender)) {
-      doc = &d;
-      break;
+  for (const std::string* sender : {recall ? &m.sender : &m.document_sender, &m.document_sender}) {
+    for (const auto& d : *found) {
+      if (d.kind == MessageKind::Document && routing_->sameUnit(d.sender, *sender)) {
+        doc = &d;
+        break;
+      }
     }
+    if (doc != nullptr) break;
   }
   if (doc == nullptr) {
     return fail(ErrorCode::UnknownDocument,
                 "status " + code + " for DocumentId '" + m.document_id + "' from " + m.document_sender +
                     ": this node never carried that document (văn bản không có trên nút này)");
   }
-  if (m.status_code == static_cast<int>(StatusCode::RecallRequested)) {
-    if (routing_->sameUnit(m.sender, doc->sender)) return {};
+  if (recall) {
+    if (routing_->sameUnit(m.sender, doc->sender)) return doc->sender;
     return fail(ErrorCode::Forbidden, "status 13 (recall) for '" + m.document_id + "' comes from " +
                                           m.sender + ", but only its sender " + doc->sender +
                                           " may recall it (chỉ đơn vị gửi được thu hồi)");
@@ -139,7 +146,7 @@ Result<void> Intake::checkStatusEntitled(const NewMessage& m) const {
   auto deliveries = store_.deliveriesOf(doc->id);
   if (!deliveries) return std::unexpected(deliveries.error());
   for (const auto& d : *deliveries) {
-    if (routing_->sameUnit(d.recipient, m.sender)) return {};
+    if (routing_->sameUnit(d.recipient, m.sender)) return doc->sender;
   }
   return fail(ErrorCode::Forbidden, "status " + code + " for '" + m.document_id + "' comes from " +
                                         m.sender + ", which is not a recipient of that document "
@@ -260,7 +267,9 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
   // 6b. A status must answer a document this node carried, and come from whom that code belongs
   // to: 13 (recall) from the document's sender, every other code from one of its recipients.
   if (kind == MessageKind::Status) {
-    if (auto r = checkStatusEntitled(m); !r) return refuse(r.error());
+    auto document_sender = checkStatusEntitled(m);
+    if (!document_sender) return refuse(document_sender.error());
+    m.document_sender = std::move(*document_sender);
   }
 
   // 7. Duplicates: answered before routing so that a retried hand-over always gets its receipt.

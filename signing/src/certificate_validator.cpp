@@ -77,16 +77,24 @@ CertificateInfo certificateInfo(X509* cert) {
   info.issuer = nameText(X509_get_issuer_name(cert));
   info.common_name = first(entries(subject, NID_commonName));
   info.organization = first(entries(subject, NID_organizationName));
-  std::vector<std::string> candidates = entries(subject, NID_organizationIdentifier);
-  for (int nid : {NID_userId, NID_organizationalUnitName}) {
-    auto more = entries(subject, nid);
-    candidates.insert(candidates.end(), more.begin(), more.end());
-  }
   info.uids = entries(subject, NID_userId);
-  for (const auto& c : candidates) {
+  // organizationIdentifier names the unit outright; a UID or OU counts only when it is written in
+  // a government form (legacy or Decision 20/2020): since codes of the "other" family parse too,
+  // "MST:0100109106" or "CCCD:..." would otherwise pass for an OrganId.
+  for (const auto& c : entries(subject, NID_organizationIdentifier)) {
     if (auto id = schemas::OrganId::parse(c)) {
       info.organ_id = id->str();
       break;
+    }
+  }
+  for (int nid : {NID_userId, NID_organizationalUnitName}) {
+    if (!info.organ_id.empty()) break;
+    for (const auto& c : entries(subject, nid)) {
+      auto id = schemas::OrganId::parse(c);
+      if (id && id->form() != schemas::OrganId::Form::Other) {
+        info.organ_id = id->str();
+        break;
+      }
     }
   }
   BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr), BN_free);

@@ -6,6 +6,7 @@
 #include <Poco/Data/Session.h>
 
 #include "gateway/gateway_fixture.h"
+#include "lienthong/gateway/intake.h"
 #include "lienthong/gateway/store.h"
 
 using namespace lienthong;
@@ -21,8 +22,8 @@ NewMessage document(const std::string& id, const std::string& warnings) {
   m.sender = kProvince;
   m.document_id = id;
   m.dedupe_key = id;
-  m.content_hash = "hash-" + id;
   m.bytes = "<edXML/>";
+  m.content_hash = sha256Hex(m.bytes);  // checked when the message is read (issue 21)
   m.received_from = "office:" + std::string(kProvince);
   m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, ""}};
   m.warnings = warnings;

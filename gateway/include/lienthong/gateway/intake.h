@@ -58,8 +58,10 @@ class Intake {
                                                   const std::string& hops,
                                                   std::optional<MessageKind> expect);
   Result<void> checkSender(const Credential& who, const std::string& from) const;
-  // A status answers a document stored here and comes from the party its code belongs to.
-  Result<void> checkStatusEntitled(const NewMessage& m) const;
+  // A status answers a document stored here and comes from the party its code belongs to;
+  // returns that document's sender (for a recall, which real producers address by naming the
+  // recipient in ResponseFor/OrganId, the recall's own sender).
+  Result<std::string> checkStatusEntitled(const NewMessage& m) const;
 
   std::size_t max_bytes_;
   std::shared_ptr<const schemas::SchemaSet> schemas_;
