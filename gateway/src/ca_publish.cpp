@@ -119,7 +119,9 @@ void CaPublishServer::stop() {
 Result<std::unique_ptr<CaPublishServer>> CaPublishServer::start(std::shared_ptr<CaService> service,
                                                                 const std::string& host, int port) {
   try {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), 64);
+    Poco::Net::ServerSocket socket;  // no SO_REUSEPORT: a second server on this port must fail
+    socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), true, false);
+    socket.listen(64);
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(8);
     params->setMaxQueued(64);

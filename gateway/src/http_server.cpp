@@ -583,8 +583,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerConfig& co
     revocation = std::move(*r);
   }
   try {
-    Poco::Net::SecureServerSocket socket(
-        Poco::Net::SocketAddress(config.host, static_cast<Poco::UInt16>(config.port)), 256, *ctx);
+    // SO_REUSEADDR but never SO_REUSEPORT, which Poco's address constructors also set: with it a
+    // second node started on the same port binds too and silently takes part of the connections.
+    Poco::Net::SecureServerSocket socket(*ctx);
+    socket.bind(Poco::Net::SocketAddress(config.host, static_cast<Poco::UInt16>(config.port)), true, false);
+    socket.listen(256);
     impl->port = socket.address().port();
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(config.read_gap_ms) * 1000));

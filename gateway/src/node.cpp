@@ -850,8 +850,10 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   impl->server = std::move(*server);
   if (impl->axis && !c.axis_http_host.empty()) {
     try {
-      Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(c.axis_http_host,
-                                                              static_cast<Poco::UInt16>(c.axis_http_port)));
+      Poco::Net::ServerSocket socket;  // no SO_REUSEPORT: a second server on this port must fail
+      socket.bind(Poco::Net::SocketAddress(c.axis_http_host, static_cast<Poco::UInt16>(c.axis_http_port)),
+                  true, false);
+      socket.listen(64);
       auto params = new Poco::Net::HTTPServerParams;
       params->setMaxThreads(std::max(2, c.http.max_connections / 4));
       params->setTimeout(Poco::Timespan(static_cast<long>(c.http.read_timeout_ms) * 1000));

@@ -271,3 +271,27 @@ TEST_CASE("lienthong serve tells systemd it is ready once it listens (Type=notif
   CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a second lienthong serve on a port a node already listens on stops with an error instead of sharing it") {
+  // Poco's address constructors set SO_REUSEPORT, with which both nodes bound and the kernel split
+  // the connections between them.
+  const auto dir = tempDir("serve-twice");
+  const std::string first_out = (dir / "first.out").string();
+  const std::string script =
+      std::string(LIENTHONG_BINARY) + " serve --data " + (dir / "a").string() + " --port 0 > " + first_out +
+      " 2>&1 & pid=$!\n"
+      "for i in $(seq 1 300); do grep -q 'listening on' " + first_out + " && break; sleep 0.1; done\n"
+      "port=$(sed -n 's/.*listening on https:\\/\\/127.0.0.1:\\([0-9]*\\).*/\\1/p' " + first_out + " | head -1)\n"
+      "echo \"first port $port\"\n"
+      "timeout -s INT 20 " + std::string(LIENTHONG_BINARY) + " serve --data " + (dir / "b").string() +
+      " --port $port 2>&1; echo \"second exit $?\"\n"
+      "kill -INT $pid; wait $pid\n";
+  std::ofstream(dir / "twice.sh") << script;
+  auto r = shell("bash " + (dir / "twice.sh").string());
+  INFO(r.output);
+  REQUIRE(r.output.find("first port ") != std::string::npos);
+  CHECK(r.output.find("first port \n") == std::string::npos);
+  CHECK(r.output.find("second exit 1\n") != std::string::npos);
+  CHECK(r.output.find("Address already in use") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
