@@ -46,7 +46,8 @@ std::unexpected<IntakeRefusal> refuse(ErrorCode code, std::string message) {
   return refuse(Error{code, std::move(message), 0, {}});
 }
 
-// The warnings as stored beside the message: a JSON array of {code, message, line, element}.
+}  // namespace
+
 std::string warningsJson(const std::vector<schemas::Warning>& ws) {
   if (ws.empty()) return {};
   Poco::JSON::Array arr;
@@ -62,8 +63,6 @@ std::string warningsJson(const std::vector<schemas::Warning>& ws) {
   arr.stringify(out);
   return out.str();
 }
-
-}  // namespace
 
 Intake::Intake(std::size_t max_bytes, std::shared_ptr<const schemas::SchemaSet> schemas,
                std::shared_ptr<const RoutingTable> routing, Store& store,

@@ -50,19 +50,6 @@ std::string stringify(const Poco::JSON::Array& a) {
   return out.str();
 }
 
-Poco::JSON::Array warningsArray(const std::vector<schemas::Warning>& ws) {
-  Poco::JSON::Array arr;
-  for (const auto& w : ws) {
-    Poco::JSON::Object o;
-    o.set("code", w.code);
-    o.set("message", w.message);
-    o.set("line", w.line);
-    o.set("element", w.element);
-    arr.add(o);
-  }
-  return arr;
-}
-
 // The warnings stored beside a message (a JSON array written by intake), or none.
 Poco::JSON::Array::Ptr storedWarnings(const std::string& json) {
   if (json.empty()) return new Poco::JSON::Array;
@@ -410,7 +397,7 @@ struct Node::Impl {
     o.set("deliveries", out->deliveries);
     o.set("paper", out->paper);
     o.set("node", config.name);
-    o.set("warnings", warningsArray(out->warnings));
+    o.set("warnings", storedWarnings(warningsJson(out->warnings)));  // as stored
     if (out->http_status == 202) log("accepted", out->document_id, "id " + std::to_string(out->id));
     return HttpResponse::json(out->http_status, stringify(o));
   }

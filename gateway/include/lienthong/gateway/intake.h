@@ -23,6 +23,10 @@
 
 namespace lienthong::gateway {
 
+// The warnings as stored beside a message and answered with it: a JSON array of
+// {code, message, line, element}; "" when there are none.
+std::string warningsJson(const std::vector<schemas::Warning>& ws);
+
 struct IntakeOutcome {
   int http_status = 202;  // 202 stored now, 200 a duplicate of a stored message
   std::int64_t id = 0;    // the message id (the first one for a duplicate)
