@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "lienthong/gateway/config.h"
-#include "lienthong/gateway/live_directory.h"
+#include "lienthong/schemas/live_directory.h"
 #include "lienthong/gateway/node.h"
 #include "lienthong/gateway/routing.h"
 #include "lienthong/schemas/schema_set.h"
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     load_ms.push_back(msSince(t));
     if (!loaded) return 1;
     t = Clock::now();
-    changes = directoryChanges(*loaded, v2).size();
+    changes = schemas::directoryChanges(*loaded, v2).size();
     diff_ms.push_back(msSince(t));
   }
   std::printf("load (parse + XSD + index): median %.1f ms\n", median(load_ms));
@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
               median(reload_ms), *std::max_element(reload_ms.begin(), reload_ms.end()));
   (*node)->stop();
 
-  auto live = LiveDirectory::make(std::make_shared<const schemas::Directory>(v1));
+  auto live = schemas::LiveDirectory::make(std::make_shared<const schemas::Directory>(v1));
   RoutingTable routing(live, "province");
   std::vector<std::string> codes;
   for (const auto& u : v1.units()) codes.push_back(u.code);

@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
     c.signing_cert = seal->cert;
     c.dispatch.workers = workers;
     NodeOptions o;
-    o.directory = gateway::LiveDirectory::make(dirx);
+    o.directory = schemas::LiveDirectory::make(dirx);
     auto n = Node::start(c, std::move(o));
     if (!n) {
       std::cerr << n.error().message << "\n";

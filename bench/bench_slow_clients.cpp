@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
   c.signing_key = seal->key;
   c.signing_cert = seal->cert;
   NodeOptions o;
-  o.directory = LiveDirectory::make(std::make_shared<const schemas::Directory>(std::move(*directory)));
+  o.directory = schemas::LiveDirectory::make(std::make_shared<const schemas::Directory>(std::move(*directory)));
   auto node = Node::start(c, std::move(o));
   if (!node) {
     std::fprintf(stderr, "%s\n", node.error().message.c_str());

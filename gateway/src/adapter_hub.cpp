@@ -116,7 +116,7 @@ int AdapterHub::pollOnce() {
         verdict = adapters::Verdict::refuse(r.error().error);
         note("refused", item.document_id, item.origin + ": " + r.error().error.describe());
       } else {
-        note(r->http_status == 200 ? "duplicate" : "accepted", r->document_id,
+        note(r->duplicate ? "duplicate" : "accepted", r->document_id,
              item.origin + ", id " + std::to_string(r->id));
       }
       if (auto s = unit.adapter->settle(item.ref, verdict); !s) {

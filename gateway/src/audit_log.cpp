@@ -9,7 +9,7 @@
 #include <map>
 #include <sstream>
 
-#include "lienthong/gateway/routing.h"
+#include "lienthong/gateway/clock.h"
 #include "lienthong/schemas/codec.h"
 
 #include <fcntl.h>

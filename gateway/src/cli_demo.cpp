@@ -244,11 +244,11 @@ class Demo {
       c.dispatch.max_attempts = 20;
       c.audit_checkpoint_every = 100;
       NodeOptions o;
-      o.directory = LiveDirectory::make(directory_);
+      o.directory = schemas::LiveDirectory::make(directory_);
       if (name == "province") {
         o.extra_routes = caRoutes(ca_->service);
         ServeExtras extras;
-        extras.coverage = [service = ca_->service] { return service->coverage(); };
+        extras.coverage = coverageOf(ca_->service);
         auto ev = prepareEvidence(c, o, std::move(extras));
         if (!ev) return fail(ev.error().code, "node " + name + ": " + ev.error().message);
         evidence_ = std::move(*ev);

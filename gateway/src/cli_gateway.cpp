@@ -16,6 +16,7 @@
 
 #include "cli_support.h"
 #include "lienthong/gateway/config.h"
+#include "lienthong/gateway/dev_pki.h"
 #include "lienthong/gateway/ca_api.h"
 #include "lienthong/gateway/https_client.h"
 #include "lienthong/gateway/node_ca.h"
@@ -24,6 +25,7 @@
 #include "lienthong/gateway/serve.h"
 #include "lienthong/gateway/signature.h"
 #include "lienthong/schemas/edxml.h"
+#include "lienthong/schemas/live_directory.h"
 
 #include <fstream>
 #include <iterator>
@@ -163,6 +165,18 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   NodeOptions options;
   options.log = &err;
+  auto directory = loadNodeDirectory(*config);
+  if (!directory) {
+    err << "lienthong serve: " << directory.error().message << "\n";
+    return 1;
+  }
+  options.directory = schemas::LiveDirectory::make(*directory);
+  if (config->http.cert_file.empty()) {  // development mode, allowed and announced above
+    if (auto d = useDevPki(*config, **directory); !d) {
+      err << "lienthong serve: development PKI: " << d.error().message << "\n";
+      return 1;
+    }
+  }
   auto ca = nodeCaFor(*config);
   if (!ca) {
     err << "lienthong serve: " << ca.error().message << "\n";
@@ -170,7 +184,7 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
   }
   if (*ca) options.extra_routes = caRoutes((*ca)->service);
   ServeExtras extras;
-  if (*ca) extras.coverage = [service = (*ca)->service] { return service->coverage(); };
+  if (*ca) extras.coverage = coverageOf((*ca)->service);
   auto evidence = prepareEvidence(*config, options, std::move(extras));
   if (!evidence) {
     err << "lienthong serve: " << evidence.error().message << "\n";

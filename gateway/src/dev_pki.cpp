@@ -1,4 +1,5 @@
 #include "lienthong/gateway/dev_pki.h"
+#include "lienthong/gateway/signature.h"  // nodeTopUnit
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -238,6 +239,41 @@ Result<TlsFiles> DevPki::issueSeal(const std::string& organ_id, const std::strin
   if (auto r = writePem(files.key, true, key->get(), nullptr); !r) return std::unexpected(r.error());
   if (auto r = writePem(files.cert, false, nullptr, cert->get()); !r) return std::unexpected(r.error());
   return files;
+}
+
+Result<void> useDevPki(NodeConfig& c, const schemas::Directory& directory) {
+  const std::string dir = (fs::path(c.data_dir) / "pki").string();
+  if (c.name.empty()) {  // as Node::start: the directory's top node
+    for (const auto& n : directory.nodes()) {
+      if (n.parent.empty()) {
+        c.name = n.name;
+        break;
+      }
+    }
+  }
+  if (c.http.cert_file.empty()) {
+    auto pki = DevPki::open(dir);
+    if (!pki) return std::unexpected(pki.error());
+    auto files = pki->issue(c.name, Role::Node, "node-" + c.name);
+    if (!files) return std::unexpected(files.error());
+    c.http.cert_file = files->cert;
+    c.http.key_file = files->key;
+    c.http.ca_file = files->ca;
+    if (c.http.certificate_rules.empty()) c.http.certificate_rules = DevPki::certificateRules();
+    if (c.trust.empty()) c.trust = files->ca;  // a development node trusts its own dev CA
+  }
+  if (c.signing_key.empty()) {
+    const std::string unit = nodeTopUnit(directory, c.name);
+    if (unit.empty()) return {};  // Node::start says signing.key is required
+    auto pki = DevPki::open(dir);
+    if (!pki) return std::unexpected(pki.error());
+    const schemas::Unit* u = directory.find(unit);
+    auto files = pki->issueSeal(unit, u != nullptr ? u->name : unit, "seal-node-" + c.name);
+    if (!files) return std::unexpected(files.error());
+    c.signing_key = files->key;
+    c.signing_cert = files->cert;
+  }
+  return {};
 }
 
 }  // namespace lienthong::gateway

@@ -57,7 +57,7 @@ std::string renderBacklog(const std::vector<Backlog>& backlog, const std::vector
 }
 
 Dispatcher::Dispatcher(DispatcherConfig config, std::string self, Store& store,
-                       std::shared_ptr<const LiveDirectory> directory, PeerPool& peers, Metrics& metrics,
+                       std::shared_ptr<const schemas::LiveDirectory> directory, PeerPool& peers, Metrics& metrics,
                        LocalDelivery local, FailureNotice on_failed)
     : config_(config),
       self_(std::move(self)),

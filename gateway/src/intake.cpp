@@ -22,20 +22,6 @@ using schemas::Package;
 using schemas::StatusCode;
 using schemas::StatusMessage;
 
-std::string sha256Hex(std::string_view bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
-
 namespace {
 
 std::unexpected<IntakeRefusal> refuse(Error e, std::string report = {}) {
@@ -84,10 +70,8 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::submit(std::string_view byte
   if (!r) {
     metrics_.intake(Metrics::IntakeResult::Refused, httpStatus(r.error().error.code));
   } else {
-    metrics_.intake(r->http_status == 200 ? Metrics::IntakeResult::Duplicate
-                                          : Metrics::IntakeResult::Accepted,
-                    r->http_status);
-    if (r->http_status == 202 && on_stored_) on_stored_();
+    metrics_.intake(r->duplicate ? Metrics::IntakeResult::Duplicate : Metrics::IntakeResult::Accepted, 0);
+    if (!r->duplicate && on_stored_) on_stored_();
   }
   return r;
 }
@@ -290,7 +274,7 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
                           " was already received with different content (id " +
                           std::to_string((*prior)->id) + ")");
       }
-      return IntakeOutcome{200, (*prior)->id, kind, m.document_id, m.sender, 0, 0, {}};
+      return IntakeOutcome{true, (*prior)->id, kind, m.document_id, m.sender, 0, 0, {}};
     }
   }
 
@@ -311,7 +295,7 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
 
   // 8. Routing: every recipient must be known; none is dropped. A unit named twice (in another
   // letter case, or by its other code) is delivered once.
-  IntakeOutcome out{202, 0, kind, m.document_id, m.sender, 0, 0, {}};
+  IntakeOutcome out{false, 0, kind, m.document_id, m.sender, 0, 0, {}};
   std::vector<std::string> routed;
   const auto directory = routing_->directory();
   for (const auto& to : destinations) {
@@ -357,7 +341,7 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
   if (!stored) return refuse(stored.error());
   out.id = stored->id;
   if (stored->duplicate) {
-    out.http_status = 200;
+    out.duplicate = true;
     out.deliveries = 0;
     out.paper = 0;
   } else {

@@ -21,7 +21,6 @@
 #include "axis_backend.h"
 #include "lienthong/adapters/axis_http_handler.h"
 #include "lienthong/gateway/audit_log.h"
-#include "lienthong/gateway/dev_pki.h"
 #include "lienthong/gateway/dispatcher.h"
 #include "lienthong/gateway/http_error.h"
 #include "lienthong/gateway/https_client.h"
@@ -78,7 +77,7 @@ struct Node::Impl {
   NodeConfig config;
   NodeOptions options;
   std::shared_ptr<const schemas::SchemaSet> schemas;
-  std::shared_ptr<LiveDirectory> directory;  // replaced by reload(); read through current()
+  std::shared_ptr<schemas::LiveDirectory> directory;  // replaced by reload(); read through current()
   std::shared_ptr<const RoutingTable> routing;
   std::mutex reload_mu;  // one reload at a time
   std::unique_ptr<Store> store;
@@ -329,7 +328,7 @@ struct Node::Impl {
     auto set = adapters->prepare(*next);
     if (!set) return refuse("directory " + next->version() + ": " + set.error().message);
     DirectoryReload out{previous->version(), next->version(), next->units().size(),
-                        set->units.size(), directoryChanges(*previous, *next)};
+                        set->units.size(), schemas::directoryChanges(*previous, *next)};
     std::string detail = "version " + out.previous_version + " -> " + out.version + ", " +
                          std::to_string(out.changes.size()) + " change(s)";
     for (const auto& c : out.changes) detail += "; " + c;
@@ -393,13 +392,13 @@ struct Node::Impl {
     o.set("kind", std::string(kindName(out->kind)));
     o.set("document_id", out->document_id);
     o.set("sender", out->sender);
-    o.set("result", out->http_status == 200 ? "duplicate" : "accepted");
+    o.set("result", out->duplicate ? "duplicate" : "accepted");
     o.set("deliveries", out->deliveries);
     o.set("paper", out->paper);
     o.set("node", config.name);
     o.set("warnings", storedWarnings(warningsJson(out->warnings)));  // as stored
-    if (out->http_status == 202) log("accepted", out->document_id, "id " + std::to_string(out->id));
-    return HttpResponse::json(out->http_status, stringify(o));
+    if (!out->duplicate) log("accepted", out->document_id, "id " + std::to_string(out->id));
+    return HttpResponse::json(out->duplicate ? 200 : 202, stringify(o));
   }
 
   // The OrganId an office may read the mailbox of.
@@ -705,7 +704,7 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
       return fail(ErrorCode::Config, config.source + ": directory.file: '" + config.directory_file +
                                          "': " + dir.error().describe());
     }
-    impl->directory = LiveDirectory::make(std::make_shared<const schemas::Directory>(std::move(*dir)));
+    impl->directory = schemas::LiveDirectory::make(std::make_shared<const schemas::Directory>(std::move(*dir)));
   }
   const auto directory = impl->directory->current();  // the version the node starts on
   auto& c = impl->config;
@@ -724,17 +723,9 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
   std::error_code ec;
   fs::create_directories(c.data_dir, ec);
   if (ec) return fail(ErrorCode::Config, config.source + ": node.data: cannot create '" + c.data_dir + "': " + ec.message());
-  const bool dev_pki = c.http.cert_file.empty();
-  if (dev_pki) {
-    auto pki = DevPki::open((fs::path(c.data_dir) / "pki").string());
-    if (!pki) return std::unexpected(pki.error());
-    auto files = pki->issue(c.name, Role::Node, "node-" + c.name);
-    if (!files) return std::unexpected(files.error());
-    c.http.cert_file = files->cert;
-    c.http.key_file = files->key;
-    c.http.ca_file = files->ca;
-    if (c.http.certificate_rules.empty()) c.http.certificate_rules = DevPki::certificateRules();
-    if (c.trust.empty()) c.trust = files->ca;  // a development node trusts its own dev CA
+  if (c.http.cert_file.empty()) {
+    return fail(ErrorCode::Config, config.source + ": tls.cert: required (the node's TLS certificate; "
+                                   "`lienthong serve --dev` makes a development PKI)");
   }
   if (c.trust.empty() && !impl->options.verifier) {
     return fail(ErrorCode::Config, config.source + ": trust.dir: required (signatures are checked "
@@ -757,18 +748,8 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
     impl->signer = impl->options.signer;
   } else {
     if (key.empty()) {
-      const std::string unit = nodeTopUnit(*directory, c.name);
-      if (!dev_pki || unit.empty()) {
-        return fail(ErrorCode::Config, config.source + ": signing.key: required (the node signs "
-                                       "the statuses it issues)");
-      }
-      auto pki = DevPki::open((fs::path(c.data_dir) / "pki").string());
-      if (!pki) return std::unexpected(pki.error());
-      const schemas::Unit* u = directory->find(unit);
-      auto files = pki->issueSeal(unit, u != nullptr ? u->name : unit, "seal-node-" + c.name);
-      if (!files) return std::unexpected(files.error());
-      key = files->key;
-      cert = files->cert;
+      return fail(ErrorCode::Config, config.source + ": signing.key: required (the node signs "
+                                     "the statuses it issues)");
     }
     auto signer = makeXmlSigner(key, c.signing_passphrase, cert);
     if (!signer) return fail(ErrorCode::Config, config.source + ": " + signer.error().message);

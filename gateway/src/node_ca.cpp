@@ -83,4 +83,17 @@ Result<std::optional<NodeCa>> nodeCaFor(const NodeConfig& config) {
   return std::optional<NodeCa>{std::move(*ca)};
 }
 
+CoverageFn coverageOf(std::shared_ptr<CaService> ca) {
+  return [ca = std::move(ca)]() -> Result<std::vector<UnitCoverage>> {
+    auto rows = ca->coverage();
+    if (!rows) return std::unexpected(rows.error());
+    std::vector<UnitCoverage> out;
+    out.reserve(rows->size());
+    for (const auto& r : *rows) {
+      out.push_back({r.unit, r.needed, r.signers_valid, r.missing, r.seals_valid, r.expiring});
+    }
+    return out;
+  };
+}
+
 }  // namespace lienthong::gateway

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "lienthong/gateway/routing.h"
+#include "lienthong/gateway/clock.h"
 #include "lienthong/schemas/edxml.h"
 #include "lienthong/signing/pdf_attachments.h"
 
@@ -31,7 +31,7 @@ std::string signerText(const schemas::SignerInfo& s) {
 }  // namespace
 
 RegisterIndexer::RegisterIndexer(std::shared_ptr<RegisterBook> book,
-                                 std::shared_ptr<const LiveDirectory> directory,
+                                 std::shared_ptr<const schemas::LiveDirectory> directory,
                                  std::string node_name,
                                  std::shared_ptr<const signing::PdfVerifier> pdf_verifier)
     : book_(std::move(book)),

@@ -12,7 +12,7 @@
 #include <set>
 #include <sstream>
 
-#include "lienthong/gateway/routing.h"
+#include "lienthong/gateway/clock.h"
 
 namespace lienthong::gateway {
 
@@ -283,7 +283,7 @@ std::int64_t percentile(const std::vector<std::int64_t>& sorted, int pct) {
 }  // namespace
 
 Reporter::Reporter(std::shared_ptr<RegisterBook> book, std::shared_ptr<RegisterIndexer> indexer,
-                   std::shared_ptr<const LiveDirectory> directory, std::string node_name,
+                   std::shared_ptr<const schemas::LiveDirectory> directory, std::string node_name,
                    Targets targets)
     : book_(std::move(book)),
       indexer_(std::move(indexer)),

@@ -42,7 +42,7 @@ Result<EvidenceContext> openEvidenceContext(const Args& a) {
 
   EvidenceOptions options;
   options.store_file = store_file.string();
-  options.directory = LiveDirectory::make(c.directory);
+  options.directory = schemas::LiveDirectory::make(c.directory);
   options.node_name = c.node;
   std::string targets_file = a.get("targets");
   if (targets_file.empty() && fs::exists(fs::path(config->data_dir) / "targets.csv")) {

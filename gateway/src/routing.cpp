@@ -1,38 +1,9 @@
 #include "lienthong/gateway/routing.h"
 
-#include <chrono>
-#include <cstdio>
-#include <ctime>
 
 namespace lienthong::gateway {
 
-namespace {
-
-std::tm vnTime(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000) + 7 * 3600;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return tm;
-}
-
-}  // namespace
-
-std::string todayVn() {
-  const std::tm tm = vnTime(nowMs());
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  return buf;
-}
-
-std::string timestampVn(std::int64_t ms) {
-  const std::tm tm = vnTime(ms);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d/%02d/%02d %02d:%02d:%02d", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
-
-RoutingTable::RoutingTable(std::shared_ptr<const LiveDirectory> directory, std::string self)
+RoutingTable::RoutingTable(std::shared_ptr<const schemas::LiveDirectory> directory, std::string self)
     : directory_(std::move(directory)), self_(std::move(self)) {}
 
 Result<RouteDecision> RoutingTable::route(std::string_view organ_id) const {

@@ -2,7 +2,6 @@
 
 #include <filesystem>
 
-#include "lienthong/gateway/dev_pki.h"
 #include "lienthong/schemas/schema_set.h"
 #include "lienthong/signing/trust_list.h"
 #include "lienthong/signing/pdf_verifier.h"
@@ -52,7 +51,7 @@ Result<Evidence> prepareEvidence(const NodeConfig& config, NodeOptions& options,
   if (!options.directory) {
     auto dir = loadNodeDirectory(config);
     if (!dir) return std::unexpected(dir.error());
-    options.directory = LiveDirectory::make(std::move(*dir));
+    options.directory = schemas::LiveDirectory::make(std::move(*dir));
   }
   std::string name = config.name;
   if (name.empty()) {  // as Node::start: the directory's top node
@@ -65,11 +64,6 @@ Result<Evidence> prepareEvidence(const NodeConfig& config, NodeOptions& options,
   }
   std::shared_ptr<const signing::PdfVerifier> pdf = extras.pdf_verifier;
   std::string trust = config.trust;  // never tls.ca: signatures have their own trust list
-  if (trust.empty() && config.http.cert_file.empty()) {  // the dev PKI Node::start uses
-    auto pki = DevPki::open((fs::path(config.data_dir) / "pki").string());
-    if (!pki) return std::unexpected(pki.error());
-    trust = pki->caFile();
-  }
   if (!pdf && extras.measure_pdf && !trust.empty()) {
     auto v = makePdfVerifier(trust, config.signature);
     if (!v) return fail(ErrorCode::Config, config.source + ": " + v.error().message);

@@ -5,6 +5,7 @@
 // others), commits once, then answers every caller: one fsync for many intakes (group commit).
 // Reads use a small pool of reader connections, which WAL lets run beside the writer.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -22,11 +23,11 @@
 #include <Poco/Exception.h>
 #include <Poco/Nullable.h>
 
+#include <openssl/evp.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "lienthong/gateway/intake.h"
-#include "lienthong/gateway/routing.h"
 #include "lienthong/gateway/store.h"
 
 namespace lienthong::gateway {
@@ -47,10 +48,18 @@ std::string_view routeName(RouteKind r) {
   return "local";
 }
 
-std::int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+std::string sha256Hex(std::string_view bytes) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
 }
 
 namespace {

@@ -166,7 +166,7 @@ TEST_CASE("a node writes audit records with the actor and signs a checkpoint whe
   const int port = freePort();
   NodeConfig c = testNodeConfig(tmp.path(), pki, "province", port);
   NodeOptions o;
-  o.directory = gateway::LiveDirectory::make(threeNodeDirectory({{"province", port}}));
+  o.directory = schemas::LiveDirectory::make(threeNodeDirectory({{"province", port}}));
   o.start_dispatcher = false;
   auto node = std::move(*Node::start(c, std::move(o)));
   auto client = officeClient(pki, kProvince, node->url());
@@ -293,7 +293,7 @@ TEST_CASE("administrative acts reach the chained audit log: CA commands from the
   // A clerk's paper record, through the register as the CLI and the API use it.
   EvidenceOptions o;
   o.store_file = data + "/store.sqlite";
-  o.directory = gateway::LiveDirectory::make(threeNodeDirectory({}));
+  o.directory = schemas::LiveDirectory::make(threeNodeDirectory({}));
   o.node_name = "district-a";
   auto ev = openEvidence(o);
   REQUIRE(ev);

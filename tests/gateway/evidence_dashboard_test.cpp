@@ -10,6 +10,7 @@
 
 #include "gateway/gateway_fixture.h"
 #include "lienthong/gateway/ca_service.h"
+#include "lienthong/gateway/node_ca.h"
 #include "lienthong/gateway/http_server.h"
 #include "lienthong/gateway/report_routes.h"
 
@@ -92,7 +93,7 @@ TEST_CASE("evidence dashboard: headless Chromium shows the API's rates, below-ta
 
   EvidenceOptions options;
   options.store_file = store_file;
-  options.directory = gateway::LiveDirectory::make(directory);
+  options.directory = schemas::LiveDirectory::make(directory);
   options.node_name = "district-a";
   options.web_dir = std::string(LIENTHONG_SOURCE_DIR) + "/gateway/web";
   auto ca_store = CaStore::open((tmp.path() / "ca.sqlite").string());
@@ -108,7 +109,7 @@ TEST_CASE("evidence dashboard: headless Chromium shows the API's rates, below-ta
   std::shared_ptr<CaService> service = std::move(*ca);
   REQUIRE(service->setNeeded("test", kDistrictA, 47));
   REQUIRE(service->setNeeded("test", kCommuneA1, 12));
-  options.coverage = [service] { return service->coverage(); };
+  options.coverage = coverageOf(service);
   auto evidence = openEvidence(options);
   if (!evidence) FAIL(evidence.error().describe());
   PaperRecord paper;

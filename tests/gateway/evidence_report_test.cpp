@@ -40,7 +40,7 @@ struct EvidenceFixture {
     store = std::move(*s);
     EvidenceOptions o;
     o.store_file = store_file;
-    o.directory = gateway::LiveDirectory::make(directory);
+    o.directory = schemas::LiveDirectory::make(directory);
     o.node_name = "district-a";
     o.targets = std::move(targets);
     o.pdf_verifier = std::move(pdf);

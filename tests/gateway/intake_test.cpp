@@ -31,7 +31,7 @@ struct OneNode {
     c.signature.allow_unsigned = allow_unsigned;
     c.http.max_body = 256 * 1024;
     NodeOptions o;
-    o.directory = gateway::LiveDirectory::make(threeNodeDirectory({{"province", port}}));
+    o.directory = schemas::LiveDirectory::make(threeNodeDirectory({{"province", port}}));
     o.start_dispatcher = false;  // intake only: deliveries stay as stored
     auto n = Node::start(c, std::move(o));
     REQUIRE(n);

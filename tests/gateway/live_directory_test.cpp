@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/live_directory.h"
+#include "lienthong/schemas/live_directory.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;
@@ -33,7 +33,7 @@ schemas::Unit& unitOf(std::vector<schemas::Unit>& units, const std::string& lega
 
 TEST_CASE("live directory: a snapshot taken before a replace stays whole; the next current() is the new one") {
   auto first = threeNodeDirectory({});
-  auto live = LiveDirectory::make(first);
+  auto live = schemas::LiveDirectory::make(first);
   auto held = live->current();
   auto second = edited([](auto&, auto& units) { unitOf(units, kCommuneA1).name = "Xã mới"; });
   live->replace(second);
@@ -56,7 +56,7 @@ TEST_CASE("live directory: the change list names channel, home, added and remove
                      "2019-01-01", "", "", "district-a", schemas::Channel::Mailbox, {}});
     nodes[1].url = "https://10.0.0.2:8443";
   });
-  const auto changes = directoryChanges(*before, *after);
+  const auto changes = schemas::directoryChanges(*before, *after);
   const std::vector<std::string> expected = {
       "H41.31.01: channel mailbox -> webhook",
       "added H41.31.02 (Ủy ban nhân dân xã Quỳnh Lập), mailbox at node 'district-a'",
@@ -75,7 +75,7 @@ TEST_CASE("live directory: the change list names channel, home, added and remove
       a1.settings = {{"url", "https://dms.example.vn/hook"}, {"secret", secret}};
     });
   };
-  const auto rekeyed = directoryChanges(*webhook("first-secret-value-0123"), *webhook("second-secret-value-456"));
+  const auto rekeyed = schemas::directoryChanges(*webhook("first-secret-value-0123"), *webhook("second-secret-value-456"));
   CHECK(rekeyed == std::vector<std::string>{"H41.31.01: webhook settings changed"});
-  CHECK(directoryChanges(*before, *before).empty());
+  CHECK(schemas::directoryChanges(*before, *before).empty());
 }

@@ -56,7 +56,7 @@ TEST_CASE("serve mounts the CA of the node's store: admin gets 200, an office 40
   REQUIRE(ca);
   REQUIRE(*ca);
   NodeOptions o;
-  o.directory = gateway::LiveDirectory::make(threeNodeDirectory({{"province", port}}));
+  o.directory = schemas::LiveDirectory::make(threeNodeDirectory({{"province", port}}));
   o.start_dispatcher = false;
   o.extra_routes = caRoutes((*ca)->service);
   auto node = std::move(*Node::start(c, std::move(o)));

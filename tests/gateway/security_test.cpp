@@ -39,7 +39,7 @@ struct SecNode {
     NodeConfig c = testNodeConfig(tmp.path(), pki, "province", port);
     if (tweak) tweak(c);
     NodeOptions o;
-    o.directory = gateway::LiveDirectory::make(threeNodeDirectory({{"province", port}}));
+    o.directory = schemas::LiveDirectory::make(threeNodeDirectory({{"province", port}}));
     o.start_dispatcher = false;
     auto n = Node::start(c, std::move(o));
     if (!n) FAIL(n.error().describe());

@@ -24,7 +24,7 @@ struct ServedNode {
     NodeConfig c = testNodeConfig(tmp.path(), *pki, "district-a", 0);
     c.web_dir = std::move(web_dir);
     NodeOptions o;
-    o.directory = gateway::LiveDirectory::make(threeNodeDirectory({}));
+    o.directory = schemas::LiveDirectory::make(threeNodeDirectory({}));
     o.start_dispatcher = true;
     auto ev = prepareEvidence(c, o);
     if (!ev) FAIL(ev.error().describe());

@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "gateway_fixture.h"
-#include "lienthong/gateway/live_directory.h"
+#include "lienthong/schemas/live_directory.h"
 #include "lienthong/gateway/routing.h"
 #include "lienthong/gateway/signature.h"
 #include "signing/pki.h"
@@ -34,7 +34,7 @@ TEST_CASE("gateway: signer_must_match reads real certificate profiles") {
   gateway::SignaturePolicy policy;
   policy.revocation = gateway::RevocationMode::Off;
   auto routing = std::make_shared<const gateway::RoutingTable>(
-      gateway::LiveDirectory::make(threeNodeDirectory({})), "province");
+      schemas::LiveDirectory::make(threeNodeDirectory({})), "province");
   auto checker = gateway::makeXmlChecker(trust.string(), policy, routing, 1 << 20);
   REQUIRE(checker);
   auto check = [&](const std::string& bytes, const std::string& from) {

@@ -271,7 +271,7 @@ TEST_CASE("healthz: a node whose storage cannot be written says so with 503, and
   const int port = freePort();
   NodeConfig c = testNodeConfig(tmp.path(), pki, "province", port);
   NodeOptions o;
-  o.directory = gateway::LiveDirectory::make(threeNodeDirectory({{"province", port}}));
+  o.directory = schemas::LiveDirectory::make(threeNodeDirectory({{"province", port}}));
   o.start_dispatcher = false;
   auto node = std::move(*Node::start(c, std::move(o)));
   auto client = anonymousClient(pki, node->url());
@@ -319,7 +319,7 @@ TEST_CASE("a node never serves a stored document whose bytes were damaged on dis
   const NodeConfig cfg = testNodeConfig(tmp.path(), pki, "province", port);
   const auto start = [&] {
     NodeOptions o;
-    o.directory = gateway::LiveDirectory::make(directory);
+    o.directory = schemas::LiveDirectory::make(directory);
     auto n = Node::start(cfg, std::move(o));
     REQUIRE(n);
     return std::move(*n);

@@ -38,7 +38,7 @@ struct AdapterNode {
     c.adapter_poll_ms = 50;
     if (tune) tune(c, tmp.path());
     NodeOptions o;
-    o.directory = gateway::LiveDirectory::make(std::move(dir));
+    o.directory = schemas::LiveDirectory::make(std::move(dir));
     auto n = Node::start(c, std::move(o));
     if (!n) FAIL(n.error().describe());
     node = std::move(*n);
@@ -128,7 +128,7 @@ TEST_CASE("adapters: a bad adapter setting stops the node naming the unit and th
   DevPki pki = *DevPki::open((tmp.path() / "pki").string());
   NodeConfig c = testNodeConfig(tmp.path(), pki, "district-a", 0);
   NodeOptions o;
-  o.directory = gateway::LiveDirectory::make(directoryWith(schemas::Channel::Webhook, {{"secret", "webhook-secret-0123456789"}}));
+  o.directory = schemas::LiveDirectory::make(directoryWith(schemas::Channel::Webhook, {{"secret", "webhook-secret-0123456789"}}));
   auto node = Node::start(c, std::move(o));
   REQUIRE_FALSE(node);
   CHECK(node.error().code == ErrorCode::Config);

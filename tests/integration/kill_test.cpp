@@ -76,7 +76,7 @@ TEST_CASE("kill -9 of a sending node during a batch of 1,000: every 202 is deliv
   NodeConfig rc = testNodeConfig(tmp.path(), pki, "district-a", ports.at("district-a"));
   rc.dispatch.max_attempts = 100000;  // the statuses it returns wait for the province to come back
   NodeOptions ro;
-  ro.directory = gateway::LiveDirectory::make(directory);
+  ro.directory = schemas::LiveDirectory::make(directory);
   auto receiver = std::move(*Node::start(rc, std::move(ro)));
 
   // The sender: the province, as a separate `lienthong serve` process.

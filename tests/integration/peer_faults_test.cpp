@@ -38,7 +38,7 @@ struct Peers {
 
   void start(const std::string& name) {
     NodeOptions o;
-    o.directory = gateway::LiveDirectory::make(directory);
+    o.directory = schemas::LiveDirectory::make(directory);
     NodeConfig cfg = testNodeConfig(tmp.path(), pki, name, ports.at(name));
     cfg.dispatch.max_attempts = 0;  // the horizon decides
     tune(cfg);

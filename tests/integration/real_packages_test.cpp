@@ -75,7 +75,7 @@ struct RealCluster {
         province_without.empty() ? directory : realDirectory(ports, province_without);
     for (const auto& [name, port] : ports) {
       NodeOptions o;
-      o.directory = gateway::LiveDirectory::make(name == "province" ? province_directory : directory);
+      o.directory = schemas::LiveDirectory::make(name == "province" ? province_directory : directory);
       NodeConfig cfg = testNodeConfig(tmp.path(), pki, name, port);
       cfg.signature.allow_unsigned = true;
       auto n = Node::start(cfg, std::move(o));
@@ -243,7 +243,7 @@ TEST_CASE("real packages: every sample is accepted, crosses three nodes and arri
   // The register of VPCP's node: the earlier lines carry the acts; no line of their own.
   EvidenceOptions eo;
   eo.store_file = (c.tmp.path() / "district-a" / "store.sqlite").string();
-  eo.directory = gateway::LiveDirectory::make(c.directory);
+  eo.directory = schemas::LiveDirectory::make(c.directory);
   eo.node_name = "district-a";
   auto ev = openEvidence(eo);
   REQUIRE(ev);

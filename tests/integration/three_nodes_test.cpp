@@ -37,7 +37,7 @@ struct Cluster {
   }
   void start(const std::string& name) {
     NodeOptions o;
-    o.directory = gateway::LiveDirectory::make(directory);
+    o.directory = schemas::LiveDirectory::make(directory);
     // Signatures required: offices sign with their seals, nodes sign the statuses they issue.
     NodeConfig cfg = testNodeConfig(tmp.path(), pki, name, ports.at(name));
     cfg.dispatch.max_attempts = max_attempts;

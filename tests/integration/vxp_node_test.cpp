@@ -39,7 +39,7 @@ struct VxpNode {
     if (tune) tune(c);
     NodeOptions o;
     o.log = &log;
-    o.directory = gateway::LiveDirectory::make(threeNodeDirectory({}));
+    o.directory = schemas::LiveDirectory::make(threeNodeDirectory({}));
     auto n = Node::start(c, std::move(o));
     if (!n) FAIL(n.error().describe());
     node = std::move(*n);
@@ -275,7 +275,7 @@ TEST_CASE("vxp: two nodes, the province node a VXP client of the other node's ax
        {"H41", kProvince, "Ủy ban nhân dân tỉnh Nghệ An", "", 1, "2019-01-01", "", "", "national", Channel::Mailbox, {}}});
   REQUIRE(axis_dir);
   NodeOptions ao;
-  ao.directory = gateway::LiveDirectory::make(std::make_shared<const schemas::Directory>(std::move(*axis_dir)));
+  ao.directory = schemas::LiveDirectory::make(std::make_shared<const schemas::Directory>(std::move(*axis_dir)));
   auto axis_node = Node::start(ac, std::move(ao));
   if (!axis_node) FAIL(axis_node.error().describe());
 
@@ -290,7 +290,7 @@ TEST_CASE("vxp: two nodes, the province node a VXP client of the other node's ax
          {"ca_file", pki.caFile()}, {"timeout_ms", "5000"}}}});
   REQUIRE(province_dir);
   NodeOptions po;
-  po.directory = gateway::LiveDirectory::make(std::make_shared<const schemas::Directory>(std::move(*province_dir)));
+  po.directory = schemas::LiveDirectory::make(std::make_shared<const schemas::Directory>(std::move(*province_dir)));
   auto province = Node::start(pc, std::move(po));
   if (!province) FAIL(province.error().describe());
 
@@ -363,7 +363,7 @@ TEST_CASE("vxp: a system's unit must be a mailbox unit homed at the node, or the
     NodeConfig c = testNodeConfig(tmp.path(), pki, "district-a", 0);
     c.axis_clients.push_back({kSystemA, {kDistrictA, unit}, (tmp.path() / "s.secret").string(), {}});
     NodeOptions o;
-    o.directory = gateway::LiveDirectory::make(threeNodeDirectory({}));
+    o.directory = schemas::LiveDirectory::make(threeNodeDirectory({}));
     return Node::start(c, std::move(o));
   };
   auto elsewhere = start(kCommuneB1);

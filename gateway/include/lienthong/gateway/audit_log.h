@@ -14,10 +14,15 @@
 #include <string>
 #include <thread>
 
-#include "lienthong/gateway/signature.h"
 #include "lienthong/gateway/store.h"
 
 namespace lienthong::gateway {
+
+// Signs bytes as the node: a detached CMS SignedData (DER) over them (the audit checkpoints).
+using BlobSigner = std::function<Result<std::string>(std::string_view content)>;
+// Checks a detached CMS signature over `content`; on success, the signer's subject.
+using BlobVerifier =
+    std::function<Result<std::string>(std::string_view content, std::string_view cms_der)>;
 
 class AuditCheckpointer {
  public:

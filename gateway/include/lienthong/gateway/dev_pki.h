@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "lienthong/gateway/auth.h"
+#include "lienthong/gateway/config.h"
 #include "lienthong/gateway/https_client.h"
 
 namespace lienthong::gateway {
@@ -40,5 +41,11 @@ class DevPki {
   std::string ca_file_;
   std::string ca_key_file_;
 };
+
+// Development mode: fills what `c` leaves empty from the development PKI in <data>/pki (made
+// when missing): the node's TLS certificate, key and CA, the certificate rules, the trust list
+// (the dev CA) and a seal for the node's top unit in `directory`. For `serve --dev`, loopback
+// nodes and the demo only; Node::start itself never makes keys.
+Result<void> useDevPki(NodeConfig& c, const schemas::Directory& directory);
 
 }  // namespace lienthong::gateway

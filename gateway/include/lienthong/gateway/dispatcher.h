@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "lienthong/gateway/https_client.h"
-#include "lienthong/gateway/live_directory.h"
+#include "lienthong/schemas/live_directory.h"
 #include "lienthong/gateway/metrics.h"
 #include "lienthong/gateway/store.h"
 #include "lienthong/schemas/directory.h"
@@ -71,7 +71,7 @@ class Dispatcher {
       std::function<void(const Delivery&, const StoredMessage&, const std::string& reason)>;
 
   Dispatcher(DispatcherConfig config, std::string self, Store& store,
-             std::shared_ptr<const LiveDirectory> directory, PeerPool& peers, Metrics& metrics,
+             std::shared_ptr<const schemas::LiveDirectory> directory, PeerPool& peers, Metrics& metrics,
              LocalDelivery local, FailureNotice on_failed);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
@@ -106,7 +106,7 @@ class Dispatcher {
   DispatcherConfig config_;
   std::string self_;
   Store& store_;
-  std::shared_ptr<const LiveDirectory> directory_;  // peers' URLs, as of each hand-over
+  std::shared_ptr<const schemas::LiveDirectory> directory_;  // peers' URLs, as of each hand-over
   PeerPool& peers_;
   Metrics& metrics_;
   LocalDelivery local_;

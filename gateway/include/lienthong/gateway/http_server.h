@@ -24,7 +24,6 @@
 #include <vector>
 
 #include "lienthong/gateway/auth.h"
-#include "lienthong/gateway/metrics.h"
 #include "lienthong/schemas/error.h"
 
 namespace lienthong::gateway {

@@ -28,8 +28,8 @@ namespace lienthong::gateway {
 std::string warningsJson(const std::vector<schemas::Warning>& ws);
 
 struct IntakeOutcome {
-  int http_status = 202;  // 202 stored now, 200 a duplicate of a stored message
-  std::int64_t id = 0;    // the message id (the first one for a duplicate)
+  bool duplicate = false;  // false: stored now; true: the same message was stored before
+  std::int64_t id = 0;     // the message id (the first one for a duplicate)
   MessageKind kind = MessageKind::Document;
   std::string document_id;
   std::string sender;
@@ -76,6 +76,5 @@ class Intake {
   std::function<void()> on_stored_;
 };
 
-std::string sha256Hex(std::string_view bytes);
 
 }  // namespace lienthong::gateway

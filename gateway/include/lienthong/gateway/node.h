@@ -23,7 +23,7 @@
 #include "lienthong/gateway/envelope.h"
 #include "lienthong/gateway/http_server.h"
 #include "lienthong/gateway/intake.h"
-#include "lienthong/gateway/live_directory.h"
+#include "lienthong/schemas/live_directory.h"
 #include "lienthong/gateway/metrics.h"
 #include "lienthong/gateway/store.h"
 #include "lienthong/schemas/directory.h"
@@ -32,8 +32,8 @@ namespace lienthong::gateway {
 
 struct NodeOptions {
   // The directory to start from instead of reading config.directory_file. Each node has its own
-  // LiveDirectory (a reload replaces its content); serve.h shares it with the evidence routes.
-  std::shared_ptr<LiveDirectory> directory;
+  // schemas::LiveDirectory (a reload replaces its content); serve.h shares it with the evidence routes.
+  std::shared_ptr<schemas::LiveDirectory> directory;
   std::shared_ptr<const EnvelopeChecker> verifier;      // checks signed messages
   std::shared_ptr<const MessageSigner> signer;          // signs the statuses this node issues
   std::vector<HttpRoute> extra_routes;                  // e.g. /crl, /ocsp, admin routes
@@ -52,7 +52,7 @@ struct DirectoryReload {
   std::string version;
   std::size_t units = 0;     // in the new directory
   std::size_t adapters = 0;  // units homed here served through webhook, folder or axis
-  std::vector<std::string> changes;  // directoryChanges(previous, new)
+  std::vector<std::string> changes;  // schemas::directoryChanges(previous, new)
 };
 
 class Node {

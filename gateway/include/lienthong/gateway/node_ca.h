@@ -12,6 +12,7 @@
 #include "lienthong/gateway/ca_service.h"
 #include "lienthong/gateway/ca_store.h"
 #include "lienthong/gateway/config.h"
+#include "lienthong/gateway/report_routes.h"
 #include "lienthong/gateway/store.h"
 
 namespace lienthong::gateway {
@@ -44,5 +45,8 @@ Result<NodeCa> openNodeCa(const std::string& store_file, const std::string& pass
 // opened with the passphrase from ca.passphrase_file or LIENTHONG_CA_PASSPHRASE. nullopt when
 // the store holds no CA.
 Result<std::optional<NodeCa>> nodeCaFor(const NodeConfig& config);
+
+// The CA's coverage as the evidence pages take it.
+CoverageFn coverageOf(std::shared_ptr<CaService> ca);
 
 }  // namespace lienthong::gateway

@@ -18,7 +18,7 @@
 #include <string>
 
 #include "lienthong/gateway/register.h"
-#include "lienthong/gateway/live_directory.h"
+#include "lienthong/schemas/live_directory.h"
 #include "lienthong/schemas/directory.h"
 
 namespace lienthong::signing {
@@ -40,7 +40,7 @@ class RegisterIndexer {
   // `pdf_verifier`, when given, checks each PDF attachment for both signatures (personal, then
   // agency); without it the PDF figures stay "not measured".
   RegisterIndexer(std::shared_ptr<RegisterBook> book,
-                  std::shared_ptr<const LiveDirectory> directory, std::string node_name,
+                  std::shared_ptr<const schemas::LiveDirectory> directory, std::string node_name,
                   std::shared_ptr<const signing::PdfVerifier> pdf_verifier = nullptr);
 
   // Indexes everything stored since the last run, in batches of `batch` messages.
@@ -51,7 +51,7 @@ class RegisterIndexer {
 
  private:
   std::shared_ptr<RegisterBook> book_;
-  std::shared_ptr<const LiveDirectory> directory_;
+  std::shared_ptr<const schemas::LiveDirectory> directory_;
   std::string node_name_;
   std::shared_ptr<const signing::PdfVerifier> pdf_verifier_;
   std::mutex run_mu_;  // one run at a time (the cursor is read, then moved)

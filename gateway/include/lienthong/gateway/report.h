@@ -26,7 +26,7 @@
 #include <string_view>
 #include <vector>
 
-#include "lienthong/gateway/live_directory.h"
+#include "lienthong/schemas/live_directory.h"
 #include "lienthong/gateway/register.h"
 #include "lienthong/gateway/register_indexer.h"
 #include "lienthong/schemas/directory.h"
@@ -137,7 +137,7 @@ struct DeliveryHealth {
 class Reporter {
  public:
   Reporter(std::shared_ptr<RegisterBook> book, std::shared_ptr<RegisterIndexer> indexer,
-           std::shared_ptr<const LiveDirectory> directory, std::string node_name,
+           std::shared_ptr<const schemas::LiveDirectory> directory, std::string node_name,
            Targets targets);
 
   // Indexes what the store holds, then computes. UnknownUnit for a code the directory does not
@@ -158,7 +158,7 @@ class Reporter {
  private:
   std::shared_ptr<RegisterBook> book_;
   std::shared_ptr<RegisterIndexer> indexer_;
-  std::shared_ptr<const LiveDirectory> directory_;
+  std::shared_ptr<const schemas::LiveDirectory> directory_;
   std::string node_name_;
   Targets targets_;
 };

@@ -30,7 +30,6 @@
 #include <string>
 #include <vector>
 
-#include "lienthong/gateway/ca_service.h"
 #include "lienthong/gateway/http_server.h"
 #include "lienthong/gateway/register.h"
 #include "lienthong/gateway/register_indexer.h"
@@ -44,16 +43,26 @@ class PdfVerifier;
 
 namespace lienthong::gateway {
 
-using CoverageFn = std::function<Result<std::vector<CoverageRow>>()>;
+// A unit's certificate coverage as the node's CA counts it (the CA's coverage(), converted by
+// coverageOf in node_ca.h): the evidence pages show it, they do not read the CA.
+struct UnitCoverage {
+  std::string unit;
+  std::int64_t needed = 0;         // officials needing a personal certificate
+  std::int64_t signers_valid = 0;  // valid personal signer certificates
+  std::int64_t missing = 0;        // needed - signers_valid, never below 0
+  std::int64_t seals_valid = 0;    // valid agency seal certificates
+  std::int64_t expiring = 0;       // valid certificates ending within the warning window
+};
+using CoverageFn = std::function<Result<std::vector<UnitCoverage>>()>;
 
 struct EvidenceOptions {
   std::string store_file;  // the node's store.sqlite (the register's tables go beside)
-  std::shared_ptr<const LiveDirectory> directory;  // the node's (NodeOptions::directory)
+  std::shared_ptr<const schemas::LiveDirectory> directory;  // the node's (NodeOptions::directory)
   std::string node_name;
   Targets targets;      // Targets::load(file), or the default 90% for every level
   std::string web_dir;  // gateway/web: dashboard.html, dashboard.js and
                         // node_modules/chart.js/dist/chart.umd.js (scripts/install-web.sh)
-  CoverageFn coverage;  // e.g. [ca] { return ca->coverage(); }; empty: the node runs no CA
+  CoverageFn coverage;  // coverageOf(ca); empty: the node runs no CA
   std::shared_ptr<const signing::PdfVerifier> pdf_verifier;  // empty: PDFs "not measured"
 };
 

@@ -8,7 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "lienthong/gateway/live_directory.h"
+#include "lienthong/gateway/clock.h"
+#include "lienthong/schemas/live_directory.h"
 #include "lienthong/gateway/store.h"
 #include "lienthong/schemas/directory.h"
 
@@ -21,7 +22,7 @@ struct RouteDecision {
 
 class RoutingTable {
  public:
-  RoutingTable(std::shared_ptr<const LiveDirectory> directory, std::string self);
+  RoutingTable(std::shared_ptr<const schemas::LiveDirectory> directory, std::string self);
 
   // UnknownUnit when the directory does not know the code; Config when the unit lies outside
   // this node's tree and there is no parent to hand it to.
@@ -34,13 +35,8 @@ class RoutingTable {
   std::shared_ptr<const schemas::Directory> directory() const { return directory_->current(); }
 
  private:
-  std::shared_ptr<const LiveDirectory> directory_;
+  std::shared_ptr<const schemas::LiveDirectory> directory_;
   std::string self_;
 };
-
-// Today's date in Vietnam (UTC+7), yyyy-mm-dd, for directory lookups.
-std::string todayVn();
-// yyyy/MM/dd HH:mm:ss in UTC+7, as edXML writes times.
-std::string timestampVn(std::int64_t ms);
 
 }  // namespace lienthong::gateway

@@ -18,6 +18,7 @@
 #include <vector>
 #include <string_view>
 
+#include "lienthong/gateway/audit_log.h"  // BlobSigner
 #include "lienthong/gateway/envelope.h"
 #include "lienthong/gateway/routing.h"
 
@@ -46,12 +47,6 @@ Result<std::shared_ptr<const EnvelopeChecker>> makeXmlChecker(
 Result<std::shared_ptr<const MessageSigner>> makeXmlSigner(const std::string& key,
                                                            const std::string& passphrase,
                                                            const std::string& certificates);
-
-// Signs bytes as the node: a detached CMS SignedData (DER) over them.
-using BlobSigner = std::function<Result<std::string>(std::string_view content)>;
-// Checks a detached CMS signature over `content`; on success, the signer's subject.
-using BlobVerifier =
-    std::function<Result<std::string>(std::string_view content, std::string_view cms_der)>;
 
 Result<BlobSigner> makeCmsSigner(const std::string& key, const std::string& passphrase,
                                  const std::string& certificates);

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "lienthong/gateway/clock.h"
 #include "lienthong/schemas/error.h"
 
 namespace lienthong::gateway {
@@ -293,6 +294,7 @@ struct AuditHead {
 std::string auditHeadPath(const std::string& store_path);  // "<store>.audit-head"
 Result<std::optional<AuditHead>> readAuditHead(const std::string& file);
 
-std::int64_t nowMs();
+// SHA-256 of `bytes`, lower-case hex: a message's content_hash.
+std::string sha256Hex(std::string_view bytes);
 
 }  // namespace lienthong::gateway

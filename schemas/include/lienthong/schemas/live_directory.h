@@ -13,28 +13,28 @@
 
 #include "lienthong/schemas/directory.h"
 
-namespace lienthong::gateway {
+namespace lienthong::schemas {
 
 class LiveDirectory {
  public:
-  explicit LiveDirectory(std::shared_ptr<const schemas::Directory> initial);
-  static std::shared_ptr<LiveDirectory> make(std::shared_ptr<const schemas::Directory> initial) {
+  explicit LiveDirectory(std::shared_ptr<const Directory> initial);
+  static std::shared_ptr<LiveDirectory> make(std::shared_ptr<const Directory> initial) {
     return std::make_shared<LiveDirectory>(std::move(initial));
   }
 
-  std::shared_ptr<const schemas::Directory> current() const;
-  void replace(std::shared_ptr<const schemas::Directory> next);
+  std::shared_ptr<const Directory> current() const;
+  void replace(std::shared_ptr<const Directory> next);
 
  private:
   mutable std::mutex mu_;  // guards current_
-  std::shared_ptr<const schemas::Directory> current_;
+  std::shared_ptr<const Directory> current_;
 };
 
 // What differs between two versions of the directory, one line a change, for the reload answer
 // and the audit log: "added 000.01.02.H41 (UBND xã A)", "000.01.01.H41: channel mailbox ->
 // webhook", "000.01.01.H41: webhook settings changed" (values are never printed: they may hold
 // secrets), "node 'district': url https://a -> https://b".
-std::vector<std::string> directoryChanges(const schemas::Directory& before,
-                                          const schemas::Directory& after);
+std::vector<std::string> directoryChanges(const Directory& before,
+                                          const Directory& after);
 
-}  // namespace lienthong::gateway
+}  // namespace lienthong::schemas

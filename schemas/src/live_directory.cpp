@@ -1,18 +1,18 @@
-#include "lienthong/gateway/live_directory.h"
+#include "lienthong/schemas/live_directory.h"
 
 #include <map>
 
-namespace lienthong::gateway {
+namespace lienthong::schemas {
 
-LiveDirectory::LiveDirectory(std::shared_ptr<const schemas::Directory> initial)
+LiveDirectory::LiveDirectory(std::shared_ptr<const Directory> initial)
     : current_(std::move(initial)) {}
 
-std::shared_ptr<const schemas::Directory> LiveDirectory::current() const {
+std::shared_ptr<const Directory> LiveDirectory::current() const {
   std::lock_guard lock(mu_);
   return current_;
 }
 
-void LiveDirectory::replace(std::shared_ptr<const schemas::Directory> next) {
+void LiveDirectory::replace(std::shared_ptr<const Directory> next) {
   std::lock_guard lock(mu_);
   current_ = std::move(next);
 }
@@ -32,8 +32,8 @@ std::string arrow(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-std::vector<std::string> directoryChanges(const schemas::Directory& before,
-                                          const schemas::Directory& after) {
+std::vector<std::string> directoryChanges(const Directory& before,
+                                          const Directory& after) {
   std::vector<std::string> out;
   const auto unit_key = [](const schemas::Unit& u) { return u.code; };
   const auto old_units = byKey(before.units(), unit_key);
@@ -84,4 +84,4 @@ std::vector<std::string> directoryChanges(const schemas::Directory& before,
   return out;
 }
 
-}  // namespace lienthong::gateway
+}  // namespace lienthong::schemas
