@@ -14,7 +14,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
-#include "lienthong/gateway/ca_service.h"
+#include "lienthong/gateway/ca/ca_service.h"
 #include "lienthong/signing/ca.h"
 
 using namespace lienthong;

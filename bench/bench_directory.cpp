@@ -16,10 +16,10 @@
 #include <thread>
 #include <vector>
 
-#include "lienthong/gateway/config.h"
+#include "lienthong/gateway/node/config.h"
 #include "lienthong/schemas/live_directory.h"
-#include "lienthong/gateway/node.h"
-#include "lienthong/gateway/routing.h"
+#include "lienthong/gateway/node/node.h"
+#include "lienthong/gateway/node/routing.h"
 #include "lienthong/schemas/schema_set.h"
 
 using namespace lienthong;

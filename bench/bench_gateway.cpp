@@ -24,9 +24,9 @@
 #include <thread>
 #include <vector>
 
-#include "lienthong/gateway/dev_pki.h"
-#include "lienthong/gateway/https_client.h"
-#include "lienthong/gateway/node.h"
+#include "lienthong/gateway/app/dev_pki.h"
+#include "lienthong/gateway/http/https_client.h"
+#include "lienthong/gateway/node/node.h"
 #include "lienthong/schemas/sample.h"
 #include "lienthong/signing/ca.h"
 #include "lienthong/signing/signing_key.h"

@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "../tests/gateway/raw_tls.h"
-#include "lienthong/gateway/dev_pki.h"
-#include "lienthong/gateway/https_client.h"
-#include "lienthong/gateway/node.h"
+#include "lienthong/gateway/app/dev_pki.h"
+#include "lienthong/gateway/http/https_client.h"
+#include "lienthong/gateway/node/node.h"
 #include "lienthong/schemas/directory.h"
 
 using namespace lienthong;

@@ -12,10 +12,10 @@
 #include <set>
 
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/audit_log.h"
-#include "lienthong/gateway/register.h"
-#include "lienthong/gateway/report_routes.h"
-#include "lienthong/gateway/signature.h"
+#include "lienthong/gateway/store/audit_log.h"
+#include "lienthong/gateway/evidence/register.h"
+#include "lienthong/gateway/evidence/report_routes.h"
+#include "lienthong/gateway/node/signature.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;

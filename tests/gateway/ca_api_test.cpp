@@ -8,7 +8,7 @@
 
 #include <sstream>
 
-#include "lienthong/gateway/ca_api.h"
+#include "lienthong/gateway/ca/ca_api.h"
 
 namespace fs = std::filesystem;
 using namespace lienthong;

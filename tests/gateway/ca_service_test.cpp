@@ -16,8 +16,8 @@
 #include <random>
 #include <sstream>
 
-#include "lienthong/gateway/ca_publish.h"
-#include "lienthong/gateway/ca_service.h"
+#include "lienthong/gateway/ca/ca_publish.h"
+#include "lienthong/gateway/ca/ca_service.h"
 #include "lienthong/schemas/sample.h"
 #include "lienthong/signing/signing_key.h"
 #include "lienthong/signing/xml_signer.h"

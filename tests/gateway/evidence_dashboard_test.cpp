@@ -9,10 +9,10 @@
 #include <sstream>
 
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/ca_service.h"
-#include "lienthong/gateway/node_ca.h"
-#include "lienthong/gateway/http_server.h"
-#include "lienthong/gateway/report_routes.h"
+#include "lienthong/gateway/ca/ca_service.h"
+#include "lienthong/gateway/app/node_ca.h"
+#include "lienthong/gateway/http/http_server.h"
+#include "lienthong/gateway/evidence/report_routes.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;

@@ -13,9 +13,9 @@
 #include <sstream>
 
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/report.h"
-#include "lienthong/gateway/report_routes.h"
-#include "lienthong/gateway/store.h"
+#include "lienthong/gateway/evidence/report.h"
+#include "lienthong/gateway/evidence/report_routes.h"
+#include "lienthong/gateway/store/store.h"
 #include "lienthong/signing/pdf_verifier.h"
 #include "signing/pdf_fixtures.h"
 

@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/auth.h"
+#include "lienthong/gateway/http/auth.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;

@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/audit_log.h"
-#include "lienthong/gateway/ca_api.h"
-#include "lienthong/gateway/node_ca.h"
+#include "lienthong/gateway/store/audit_log.h"
+#include "lienthong/gateway/ca/ca_api.h"
+#include "lienthong/gateway/app/node_ca.h"
 #include "lienthong/signing/ca.h"
 
 using namespace lienthong;

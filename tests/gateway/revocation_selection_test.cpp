@@ -13,7 +13,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "lienthong/gateway/signature.h"
+#include "lienthong/gateway/node/signature.h"
 #include "lienthong/schemas/sample.h"
 #include "lienthong/signing/signing_key.h"
 #include "lienthong/signing/xml_signer.h"

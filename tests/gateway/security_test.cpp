@@ -13,9 +13,9 @@
 
 #include "gateway/gateway_fixture.h"
 #include "gateway/raw_tls.h"
-#include "lienthong/gateway/auth.h"
-#include "lienthong/gateway/config.h"
-#include "lienthong/gateway/register.h"
+#include "lienthong/gateway/http/auth.h"
+#include "lienthong/gateway/node/config.h"
+#include "lienthong/gateway/evidence/register.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;

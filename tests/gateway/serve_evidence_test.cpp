@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/serve.h"
+#include "lienthong/gateway/app/serve.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;

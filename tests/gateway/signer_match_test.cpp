@@ -7,8 +7,8 @@
 
 #include "gateway_fixture.h"
 #include "lienthong/schemas/live_directory.h"
-#include "lienthong/gateway/routing.h"
-#include "lienthong/gateway/signature.h"
+#include "lienthong/gateway/node/routing.h"
+#include "lienthong/gateway/node/signature.h"
 #include "signing/pki.h"
 
 using namespace lienthong;

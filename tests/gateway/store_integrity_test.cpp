@@ -16,10 +16,10 @@
 #include <sys/resource.h>
 
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/audit_log.h"
-#include "lienthong/gateway/intake.h"
-#include "lienthong/gateway/node_ca.h"
-#include "lienthong/gateway/signature.h"
+#include "lienthong/gateway/store/audit_log.h"
+#include "lienthong/gateway/node/intake.h"
+#include "lienthong/gateway/app/node_ca.h"
+#include "lienthong/gateway/node/signature.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;

@@ -6,8 +6,8 @@
 #include <Poco/Data/Session.h>
 
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/intake.h"
-#include "lienthong/gateway/store.h"
+#include "lienthong/gateway/node/intake.h"
+#include "lienthong/gateway/store/store.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;

@@ -14,8 +14,8 @@
 
 #include "adapters/support.h"
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/cli.h"
-#include "lienthong/gateway/serve.h"
+#include "lienthong/gateway/cli/cli.h"
+#include "lienthong/gateway/app/serve.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;

@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/config.h"
+#include "lienthong/gateway/node/config.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;

@@ -10,9 +10,9 @@
 #include <catch2/catch.hpp>
 
 #include "gateway/gateway_fixture.h"
-#include "lienthong/gateway/register.h"
-#include "lienthong/gateway/register_indexer.h"
-#include "lienthong/gateway/report_routes.h"
+#include "lienthong/gateway/evidence/register.h"
+#include "lienthong/gateway/evidence/register_indexer.h"
+#include "lienthong/gateway/evidence/report_routes.h"
 #include "support/real_samples.h"
 
 using namespace lienthong;

@@ -1,0 +1,607 @@
+#include "cli_demo.h"
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <openssl/rand.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "lienthong/gateway/http/auth.h"
+#include "lienthong/gateway/ca/ca_api.h"
+#include "lienthong/gateway/ca/ca_publish.h"
+#include "lienthong/gateway/app/dev_pki.h"
+#include "lienthong/gateway/http/https_client.h"
+#include "lienthong/gateway/node/node.h"
+#include "lienthong/gateway/app/node_ca.h"
+#include "lienthong/gateway/node/routing.h"
+#include "lienthong/gateway/app/serve.h"
+#include "lienthong/schemas/sample.h"
+#include "lienthong/signing/ca.h"
+#include "lienthong/signing/signing_key.h"
+#include "lienthong/signing/xml_signer.h"
+
+namespace lienthong::gateway::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using schemas::Channel;
+using schemas::StatusCode;
+
+constexpr const char* kMarker = ".lienthong-demo";
+constexpr const char* kSealPass = "demo-seal-passphrase";
+
+struct Office {
+  std::string organ;
+  std::string name;
+  std::string home;
+};
+
+const std::vector<Office>& offices() {
+  static const std::vector<Office> kOffices = {
+      {"000.00.00.H41", "Ủy ban nhân dân tỉnh Nghệ An", "province"},
+      {"000.00.31.H41", "Ủy ban nhân dân huyện Quỳnh Lưu", "district-a"},
+      {"000.00.32.H41", "Ủy ban nhân dân huyện Diễn Châu", "district-b"},
+      {"000.01.31.H41", "Ủy ban nhân dân xã Quỳnh Thắng", "district-a"},
+      {"000.01.32.H41", "Ủy ban nhân dân xã Diễn Lâm", "district-b"},
+  };
+  return kOffices;
+}
+
+const Office& office(const std::string& organ) {
+  for (const auto& o : offices()) {
+    if (o.organ == organ) return o;
+  }
+  return offices().front();
+}
+
+// Who sends to whom, in turn: up, down to two districts' communes and a paper-only commune,
+// across districts, commune to commune through three nodes, province to both districts.
+struct Pattern {
+  std::string from;
+  std::vector<std::string> to;
+  std::string notation;
+};
+const std::vector<Pattern>& patterns() {
+  static const std::vector<Pattern> kPatterns = {
+      {"000.01.31.H41", {"000.00.00.H41"}, "BC-UBND"},
+      {"000.00.00.H41", {"000.01.31.H41", "000.01.32.H41", "000.02.32.H41"}, "QĐ-UBND"},
+      {"000.00.31.H41", {"000.00.32.H41"}, "CV-UBND"},
+      {"000.01.32.H41", {"000.01.31.H41"}, "GM-UBND"},
+      {"000.00.00.H41", {"000.00.31.H41", "000.00.32.H41"}, "KH-UBND"},
+  };
+  return kPatterns;
+}
+
+int freePort() {
+  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const int port = s.address().port();
+  s.close();
+  return port;
+}
+
+std::string randomHex(int bytes) {
+  std::vector<unsigned char> b(static_cast<std::size_t>(bytes));
+  RAND_bytes(b.data(), bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : b) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+// What one sent document became.
+struct Sent {
+  schemas::Package package;
+  std::vector<std::string> electronic;  // recipients reached electronically
+  int paper = 0;
+};
+
+class Demo {
+ public:
+  Demo(fs::path dir, std::ostream& out, std::ostream& err) : dir_(std::move(dir)), out_(out), err_(err) {}
+  ~Demo() { stop(); }
+
+  void stop() {
+    for (auto& [name, n] : nodes_) n->stop();
+    if (ca_) ca_->audit->attach(nullptr);
+    if (evidence_) evidence_->audit->attach(nullptr);
+    nodes_.clear();
+    if (publish_) publish_->stop();
+  }
+
+  Result<void> prepare() {
+    // The earlier sample-files demo left only these behind: treat such a folder as the demo's.
+    const auto madeByDemo = [&] {
+      if (fs::exists(dir_ / kMarker)) return true;
+      for (const auto& e : fs::directory_iterator(dir_)) {
+        const auto name = e.path().filename().string();
+        if (name != "directory.xml" && name != "packages") return false;
+      }
+      return true;
+    };
+    if (fs::exists(dir_) && !fs::is_empty(dir_) && !madeByDemo()) {
+      return fail(ErrorCode::InvalidArgument,
+                  "'" + dir_.string() + "' holds files the demo did not make; give an empty or new folder with --data DIR");
+    }
+    std::error_code ec;
+    for (const char* sub : {"province", "district-a", "district-b", "pki", "seals", "trust"}) {
+      fs::remove_all(dir_ / sub, ec);
+    }
+    fs::create_directories(dir_, ec);
+    if (ec) return fail(ErrorCode::Io, "cannot create '" + dir_.string() + "': " + ec.message());
+    std::ofstream(dir_ / kMarker) << "made by lienthong demo; the demo replaces this folder's contents\n";
+    for (const char* sub : {"province", "district-a", "district-b", "seals", "trust"}) {
+      fs::create_directories(dir_ / sub, ec);
+    }
+    ports_ = {{"province", freePort()}, {"district-a", freePort()}, {"district-b", freePort()}};
+    ca_port_ = freePort();
+    directory_ = std::make_shared<const schemas::Directory>(
+        demoDirectory(ports_["province"], ports_["district-a"], ports_["district-b"]));
+    if (auto r = writeFileAtomic(dir_ / "directory.xml", directory_->toXml()); !r) return r;
+    out_ << "[1/6] Directory: a province, 2 districts, their communes (one paper-only), written to "
+         << (dir_ / "directory.xml").string() << "\n";
+    return {};
+  }
+
+  Result<void> makePki() {
+    auto pki = DevPki::open((dir_ / "pki").string());
+    if (!pki) return std::unexpected(pki.error());
+    pki_ = std::make_unique<DevPki>(std::move(*pki));
+    // The province CA, kept in the province node's store.
+    const std::string store_file = (dir_ / "province" / "store.sqlite").string();
+    auto ca_store = CaStore::open(store_file);
+    if (!ca_store) return std::unexpected(ca_store.error());
+    signing::CaSettings s;
+    s.province_name = "Ủy ban nhân dân tỉnh Nghệ An";
+    s.organ_id = "000.00.00.H41";
+    s.crl_url = "http://127.0.0.1:" + std::to_string(ca_port_) + "/crl";
+    s.ocsp_url = "http://127.0.0.1:" + std::to_string(ca_port_) + "/ocsp";
+    s.ca_key_type = signing::KeyType::P256;
+    const std::string pass = randomHex(16);
+    if (auto w = writeFileAtomic(dir_ / "ca-passphrase.txt", pass + "\n"); !w) return w;
+    fs::permissions(dir_ / "ca-passphrase.txt", fs::perms::owner_read | fs::perms::owner_write);
+    {
+      auto init = CaService::init(std::shared_ptr<CaStore>(std::move(*ca_store)), s, pass,
+                                  "demo", [](const std::string&, const std::string&, const std::string&) {
+                                    return Result<void>{};
+                                  });
+      if (!init) return std::unexpected(init.error());
+    }
+    auto ca = openNodeCa(store_file, pass);
+    if (!ca) return std::unexpected(ca.error());
+    ca_ = std::make_unique<NodeCa>(std::move(*ca));
+    auto keys = ca_->store->keys();
+    if (!keys) return std::unexpected(keys.error());
+    for (const char* name : {"root", "issuing"}) {
+      if (auto w = writeFileAtomic(dir_ / "trust" / (std::string(name) + ".pem"), keys->at(name).first); !w) {
+        return w;
+      }
+    }
+    // Seals: one per office and one per node (the unit each node signs its statuses as).
+    std::vector<std::pair<std::string, std::string>> seals;  // file name, OrganId
+    for (const auto& o : offices()) seals.emplace_back(o.organ, o.organ);
+    for (const auto& [node, unit] : std::vector<std::pair<std::string, std::string>>{
+             {"province", "000.00.00.H41"}, {"district-a", "000.00.31.H41"}, {"district-b", "000.00.32.H41"}}) {
+      seals.emplace_back("node-" + node, unit);
+    }
+    for (const auto& [file, organ] : seals) {
+      signing::SubjectFields subject;
+      subject.common_name = file.starts_with("node-") ? "Lienthong " + file : office(organ).name;
+      subject.organization = office(organ).name;
+      subject.organ_id = organ;
+      auto cred = ca_->service->generate("demo", signing::CertProfile::AgencySeal, subject,
+                                         signing::KeyType::P256, kSealPass);
+      if (!cred) return std::unexpected(cred.error());
+      if (auto w = writeFileAtomic(dir_ / "seals" / (file + ".p12"), cred->pkcs12); !w) return w;
+      if (auto w = writeFileAtomic(dir_ / "seals" / (file + ".pem"), cred->certificate.cert_pem); !w) return w;
+    }
+    for (const auto& o : offices()) {
+      auto key = signing::SigningKey::fromPkcs12File(dir_ / "seals" / (o.organ + ".p12"), kSealPass);
+      if (!key) return std::unexpected(key.error());
+      signers_.emplace(o.organ, std::make_unique<signing::XmlSigner>(std::move(*key)));
+    }
+    // Bearer tokens: one DMS client per office, and one auditor, each with its own key.
+    for (const auto& o : offices()) token_clients_.push_back(TokenClient{"dms-" + o.organ, Role::Office, o.organ, randomHex(24)});
+    token_clients_.push_back(TokenClient{"kiem-toan-demo", Role::Auditor, "kiem-toan-demo", randomHex(24)});
+    out_ << "[2/6] Keys and certificates: a province CA (root, issuing CA, OCSP responder) in "
+         << (dir_ / "province" / "store.sqlite").string() << ", " << seals.size()
+         << " seal certificates (" << (dir_ / "seals").string() << "/*.p12, passphrase '" << kSealPass
+         << "'), node and office TLS certificates in " << (dir_ / "pki").string() << "\n";
+    return {};
+  }
+
+  Result<void> startNodes() {
+    auto publish = CaPublishServer::start(ca_->service, "127.0.0.1", ca_port_);
+    if (!publish) return std::unexpected(publish.error());
+    publish_ = std::move(*publish);
+    for (const std::string name : {"province", "district-a", "district-b"}) {
+      NodeConfig c;
+      c.name = name;
+      c.source = "demo";
+      c.data_dir = (dir_ / name).string();
+      c.directory_file = (dir_ / "directory.xml").string();
+      auto tls = pki_->issue(name, Role::Node, "node-" + name);
+      if (!tls) return std::unexpected(tls.error());
+      c.http.cert_file = tls->cert;
+      c.http.key_file = tls->key;
+      c.http.ca_file = tls->ca;
+      c.http.port = ports_[name];
+      c.http.token_clients = token_clients_;
+      c.http.certificate_rules = DevPki::certificateRules();  // roles by the dev PKI's policy OIDs
+      c.trust = (dir_ / "trust").string();
+      c.signing_key = (dir_ / "seals" / ("node-" + name + ".p12")).string();
+      c.signing_passphrase = kSealPass;
+      c.dispatch.backoff_ms = 100;
+      c.dispatch.backoff_max_ms = 2000;
+      c.dispatch.max_attempts = 20;
+      c.audit_checkpoint_every = 100;
+      NodeOptions o;
+      o.directory = schemas::LiveDirectory::make(directory_);
+      if (name == "province") {
+        o.extra_routes = caRoutes(ca_->service);
+        ServeExtras extras;
+        extras.coverage = coverageOf(ca_->service);
+        auto ev = prepareEvidence(c, o, std::move(extras));
+        if (!ev) return fail(ev.error().code, "node " + name + ": " + ev.error().message);
+        evidence_ = std::move(*ev);
+      }
+      auto n = Node::start(c, std::move(o));
+      if (!n) return fail(n.error().code, "node " + name + ": " + n.error().message);
+      if (name == "province") {
+        ca_->audit->attach(&(*n)->store());
+        evidence_->audit->attach(&(*n)->store());
+      }
+      nodes_[name] = std::move(*n);
+    }
+    out_ << "[3/6] Nodes running on loopback with mutual TLS: province " << nodes_["province"]->url()
+         << ", district-a " << nodes_["district-a"]->url() << ", district-b "
+         << nodes_["district-b"]->url() << "; the CA answers OCSP at http://127.0.0.1:" << ca_port_
+         << "/ocsp\n";
+    return {};
+  }
+
+  HttpsClient* client(const std::string& organ) {
+    auto it = clients_.find(organ);
+    if (it != clients_.end()) return it->second.get();
+    const Office& o = office(organ);
+    auto files = pki_->issue(organ, Role::Office);
+    if (!files) return nullptr;
+    auto c = HttpsClient::open(nodes_[o.home]->url(), *files, 15000);
+    if (!c) return nullptr;
+    return clients_.emplace(organ, std::move(*c)).first->second.get();
+  }
+
+  void send(int docs) {
+    out_ << "[4/6] Sending " << docs << " signed documents across every level\n";
+    for (int i = 0; i < docs; ++i) {
+      const Pattern& p = patterns()[static_cast<std::size_t>(i) % patterns().size()];
+      schemas::sample::PackageSpec spec;
+      spec.from = p.from;
+      spec.from_name = office(p.from).name;
+      spec.to = p.to;
+      spec.number = 100 + i;
+      spec.notation = p.notation;
+      spec.pdf_bytes = 1500;
+      spec.zipped_appendix = false;
+      auto pkg = schemas::sample::package(spec);
+      auto bytes = signers_.at(p.from)->sign(pkg.serialize());
+      HttpsClient* c = client(p.from);
+      Result<ClientResponse> r = !bytes ? Result<ClientResponse>(std::unexpected(bytes.error()))
+                                 : c == nullptr ? fail(ErrorCode::Network, "no client for " + p.from)
+                                                : c->request("POST", "/api/v1/documents", *bytes);
+      if (!r || r->status != 202) {
+        ++refused_;
+        err_ << "  refused: " << pkg.documentId() << ": "
+             << (r ? std::to_string(r->status) + " " + r->body.substr(0, 300) : r.error().message) << "\n";
+      } else {
+        Sent s{pkg, {}, 0};
+        for (const auto& to : p.to) {
+          const schemas::Unit* u = directory_->find(to);
+          if (u != nullptr && u->channel == Channel::Paper) {
+            ++s.paper;
+          } else {
+            s.electronic.push_back(to);
+          }
+        }
+        sent_.push_back(std::move(s));
+      }
+      if ((i + 1) % 10 == 0 || i + 1 == docs) {
+        out_ << "  sent " << (i + 1) << "/" << docs << " (" << sent_.size() << " accepted)\n" << std::flush;
+      }
+    }
+  }
+
+  int expectedElectronic() const {
+    int n = 0;
+    for (const auto& s : sent_) n += static_cast<int>(s.electronic.size());
+    return n;
+  }
+
+  // Electronic deliveries found in the recipients' mailboxes.
+  int delivered() {
+    int n = 0;
+    std::map<std::string, std::set<std::string>> boxes;
+    for (const auto& s : sent_) {
+      for (const auto& to : s.electronic) {
+        if (!boxes.contains(to)) {
+          auto m = nodes_[office(to).home]->store().mailbox(to, {});
+          auto& ids = boxes[to];
+          if (m) {
+            for (const auto& e : *m) ids.insert(e.sender + "|" + e.document_id);
+          }
+        }
+        if (boxes[to].contains(s.package.header.from.organ_id + "|" + s.package.documentId())) ++n;
+      }
+    }
+    return n;
+  }
+
+  void waitDeliveries() {
+    const int want = expectedElectronic();
+    out_ << "[5/6] Delivering: " << want << " electronic deliveries\n";
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    int last = -1;
+    while (std::chrono::steady_clock::now() < end) {
+      const int n = delivered();
+      if (n != last) {
+        out_ << "  delivered " << n << "/" << want << "\n" << std::flush;
+        last = n;
+      }
+      if (n >= want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  // Status codes recorded at each sender's home for its documents.
+  std::map<int, int> statusesBack() {
+    std::map<int, int> by_code;
+    for (const auto& s : sent_) {
+      const std::string& from = s.package.header.from.organ_id;
+      auto h = nodes_[office(from).home]->store().statusHistory(from, s.package.documentId());
+      if (!h) continue;
+      for (const auto& r : *h) by_code[r.code] += 1;
+    }
+    return by_code;
+  }
+
+  void answer() {
+    const int want = expectedElectronic();
+    out_ << "[6/6] Recipients answer: 03 (accepted and registered) then 06 (completed)\n";
+    int k = 0;
+    for (const auto& s : sent_) {
+      for (const auto& to : s.electronic) {
+        for (StatusCode code : {StatusCode::Accepted, StatusCode::Completed}) {
+          auto st = schemas::sample::status(s.package, to, code);
+          st.timestamp = timestampVn(nowMs() + ++k);
+          auto bytes = signers_.at(to)->sign(st.serialize(false));
+          HttpsClient* c = client(to);
+          auto r = !bytes || c == nullptr ? Result<ClientResponse>(fail(ErrorCode::Network, "cannot sign or connect"))
+                                          : c->request("POST", "/api/v1/statuses", *bytes);
+          if (!r || r->status != 202) {
+            ++status_refused_;
+            err_ << "  status refused: " << (r ? r->body.substr(0, 300) : r.error().message) << "\n";
+          }
+        }
+      }
+    }
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    int last = -1;
+    while (std::chrono::steady_clock::now() < end) {
+      auto back = statusesBack();
+      const int n = back[1] + back[3] + back[6];
+      if (n != last) {
+        out_ << "  statuses back at the senders: " << n << "/" << 3 * want << "\n" << std::flush;
+        last = n;
+      }
+      if (n >= 3 * want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  // The vendor SDK's business types on earlier documents: an update of the first, a replacement
+  // of the second, a revocation of the third (every package the demo sends also carries the SDK's
+  // OtherInfo/Direction and edXMLManifest@version). Counts the earlier copies they acted on.
+  void businessActs() {
+    if (sent_.size() < 3) return;
+    out_ << "[+] An update, a replacement and a revocation of earlier documents, as the vendor SDK writes them\n";
+    const std::pair<schemas::BusinessDocType, const char*> acts[] = {
+        {schemas::BusinessDocType::Update, "updated"},
+        {schemas::BusinessDocType::Replace, "replaced"},
+        {schemas::BusinessDocType::Revoke, "revoked"}};
+    int accepted = 0;
+    for (std::size_t i = 0; i < 3; ++i) {
+      const Sent& target = sent_[i];
+      auto pkg = schemas::sample::actOn(target.package, acts[i].first, 900 + static_cast<int>(i));
+      const std::string& from = pkg.header.from.organ_id;
+      auto bytes = signers_.at(from)->sign(pkg.serialize());
+      HttpsClient* c = client(from);
+      auto r = !bytes || c == nullptr ? Result<ClientResponse>(fail(ErrorCode::Network, "cannot sign or connect"))
+                                      : c->request("POST", "/api/v1/documents", *bytes);
+      if (!r || r->status != 202) {
+        err_ << "  refused: " << schemas::businessLabel(acts[i].first) << " of " << target.package.documentId()
+             << ": " << (r ? r->body.substr(0, 300) : r.error().message) << "\n";
+        continue;
+      }
+      ++accepted;
+    }
+    auto acted = [&] {
+      int n = 0;
+      for (std::size_t i = 0; i < 3; ++i) {
+        const Sent& target = sent_[i];
+        for (const auto& to : target.electronic) {
+          auto m = nodes_[office(to).home]->store().mailbox(to, {acts[i].second});
+          if (!m) continue;
+          for (const auto& e : *m) {
+            if (e.document_id == target.package.documentId()) ++n;
+          }
+        }
+      }
+      return n;
+    };
+    int want = 0;
+    for (std::size_t i = 0; i < 3; ++i) want += static_cast<int>(sent_[i].electronic.size());
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (acted() < want && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    out_ << "  business acts:   " << accepted << " of 3 accepted; earlier copies acted on: " << acted()
+         << " of " << want << "\n";
+  }
+
+  void summary(int docs) {
+    const int want = expectedElectronic();
+    int paper = 0;
+    for (const auto& s : sent_) paper += s.paper;
+    std::int64_t failed = 0;
+    for (auto& [name, n] : nodes_) {
+      auto c = n->store().counts();
+      if (c) failed += c->failed;
+    }
+    auto back = statusesBack();
+    const int got = delivered();
+    out_ << "\nSummary\n"
+         << "  documents sent:  " << docs << " (" << sent_.size() << " accepted, " << refused_ << " refused)\n"
+         << "  delivered:       " << got << " of " << want << " electronic deliveries\n"
+         << "  paper:           " << paper << " recipients recorded as paper\n"
+         << "  statuses back:   01 arrived " << back[1] << ", 03 accepted " << back[3]
+         << ", 06 completed " << back[6] << "\n"
+         << "  failures:        " << (refused_ + status_refused_ + failed + (want - got))
+         << " (refused documents " << refused_ << ", refused statuses " << status_refused_
+         << ", failed deliveries " << failed << ", undelivered " << (want - got) << ")\n";
+    const std::string ca = (dir_ / "pki" / "ca.pem").string();
+    const std::string cert = (dir_ / "pki" / "office-000.00.00.H41.pem").string();
+    const std::string key = (dir_ / "pki" / "office-000.00.00.H41.key").string();
+    std::string token, auditor;
+    for (const auto& c : token_clients_) {
+      if (c.organ == "000.00.00.H41") token = makeJwt(c, 24 * 3600);
+      if (c.role == Role::Auditor) auditor = makeJwt(c, 24 * 3600);
+    }
+    auto admin = pki_->issue("admin", Role::Admin);
+    out_ << "\nWhere to look next\n";
+    for (const auto& [name, n] : nodes_) {
+      out_ << "  " << name << std::string(12 - name.size(), ' ') << n->url() << "/healthz  "
+           << n->url() << "/metrics  data " << (dir_ / name).string() << "\n";
+    }
+    std::string doc_path;
+    for (const auto& s : sent_) {
+      if (s.package.header.from.organ_id == "000.00.00.H41") {
+        doc_path = "/api/v1/documents/" + urlEncode(s.package.documentId()) + "?sender=000.00.00.H41";
+        break;
+      }
+    }
+    const std::string province = nodes_.empty() ? std::string() : nodes_["province"]->url();
+    out_ << "  a document's recipients and statuses (client certificate of the province office):\n"
+         << "    curl --cacert " << ca << " --cert " << cert << " --key " << key << " '" << province
+         << doc_path << "'\n"
+         << "  the same with a bearer token (24 h) for the province office:\n"
+         << "    curl --cacert " << ca << " -H 'Authorization: Bearer " << token << "' '" << province
+         << doc_path << "'\n"
+         << "  the CA (admin): curl --cacert " << ca << " --cert " << (admin ? admin->cert : "")
+         << " --key " << (admin ? admin->key : "") << " " << province << "/api/v1/ca/certificates\n"
+         << "  switch a unit's channel (say a commune to a webhook) without a restart: edit "
+         << (dir_ / "directory.xml").string() << ", then ask each node it concerns, e.g.\n"
+         << "    lienthong directory reload --node " << province << " --ca " << ca << " --cert "
+         << (admin ? admin->cert : "") << " --key " << (admin ? admin->key : "") << "\n"
+         << "  the audit log:  lienthong audit verify --data " << (dir_ / "province").string()
+         << " --trust " << (dir_ / "trust").string() << " --seal "
+         << (dir_ / "seals" / "node-province.pem").string() << "\n"
+         << "  the auditors' dashboard (province; auditor token for 24 h, the browser will warn about"
+         << " the demo CA):\n    " << province << "/dashboard#token=" << auditor << "\n"
+         << "  the issuance report: curl --cacert " << ca << " -H 'Authorization: Bearer " << auditor
+         << "' '" << province << "/api/v1/reports/issuance?scope=unit:000.00.00.H41&period="
+         << timestampVn(nowMs()).substr(0, 4) << "&format=text'\n";
+  }
+
+  std::map<std::string, std::unique_ptr<Node>>& nodes() { return nodes_; }
+
+ private:
+  fs::path dir_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::map<std::string, int> ports_;
+  int ca_port_ = 0;
+  std::shared_ptr<const schemas::Directory> directory_;
+  std::unique_ptr<DevPki> pki_;
+  std::unique_ptr<NodeCa> ca_;
+  std::unique_ptr<CaPublishServer> publish_;
+  std::map<std::string, std::unique_ptr<signing::XmlSigner>> signers_;
+  std::vector<TokenClient> token_clients_;
+  std::optional<Evidence> evidence_;  // the province node's register, reports and dashboard
+  std::map<std::string, std::unique_ptr<Node>> nodes_;
+  std::map<std::string, std::unique_ptr<HttpsClient>> clients_;
+  std::vector<Sent> sent_;
+  int refused_ = 0;
+  int status_refused_ = 0;
+};
+
+}  // namespace
+
+schemas::Directory demoDirectory(int province_port, int district_a_port, int district_b_port) {
+  using schemas::NodeInfo;
+  using schemas::Unit;
+  const auto url = [](int port) { return "https://127.0.0.1:" + std::to_string(port); };
+  std::vector<NodeInfo> nodes = {{"province", "", url(province_port)},
+                                 {"district-a", "province", url(district_a_port)},
+                                 {"district-b", "province", url(district_b_port)}};
+  std::vector<Unit> units = {
+      {"H41", "000.00.00.H41", "Ủy ban nhân dân tỉnh Nghệ An", "", 1, "2019-01-01", "", "", "province", Channel::Mailbox, {}},
+      {"H41.31", "000.00.31.H41", "Ủy ban nhân dân huyện Quỳnh Lưu", "H41", 2, "2019-01-01", "", "", "district-a", Channel::Mailbox, {}},
+      {"H41.32", "000.00.32.H41", "Ủy ban nhân dân huyện Diễn Châu", "H41", 2, "2019-01-01", "", "", "district-b", Channel::Mailbox, {}},
+      {"H41.31.01", "000.01.31.H41", "Ủy ban nhân dân xã Quỳnh Thắng", "H41.31", 3, "2019-01-01", "", "", "district-a", Channel::Mailbox, {}},
+      {"H41.31.02", "000.02.31.H41", "Ủy ban nhân dân xã Quỳnh Tân", "H41.31", 3, "2019-01-01", "2025-06-30", "H41.31.01", "district-a", Channel::Mailbox, {}},
+      {"H41.32.01", "000.01.32.H41", "Ủy ban nhân dân xã Diễn Lâm", "H41.32", 3, "2019-01-01", "", "", "district-b", Channel::Mailbox, {}},
+      {"H41.32.02", "000.02.32.H41", "Ủy ban nhân dân xã Diễn Đoài", "H41.32", 3, "2019-01-01", "", "", "district-b", Channel::Paper, {}},
+  };
+  return *schemas::Directory::fromUnits("demo-1", std::move(nodes), std::move(units));
+}
+
+int runDemo(const Args& a, std::ostream& out, std::ostream& err) {
+  const bool once = a.has("once");
+  int docs = 40;
+  if (a.has("docs")) {
+    const std::string d = a.get("docs");
+    if (d.empty() || d.size() > 5 || d.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(d) < 1 || std::stoi(d) > 10000) {
+      err << "lienthong demo: --docs takes a number from 1 to 10000\n";
+      return 2;
+    }
+    docs = std::stoi(d);
+  }
+  // Signals go to this thread only: block them before any node thread starts.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  if (!once) pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  Demo demo(a.get("data", "lienthong-data"), out, err);
+  for (auto step : {&Demo::prepare, &Demo::makePki, &Demo::startNodes}) {
+    if (auto r = (demo.*step)(); !r) {
+      err << "lienthong demo: " << r.error().message << "\n";
+      return 1;
+    }
+  }
+  demo.send(docs);
+  demo.waitDeliveries();
+  demo.answer();
+  demo.summary(docs);
+  demo.businessActs();
+  if (!once) {
+    out << "\nThe nodes keep running; stop them with Ctrl-C.\n" << std::flush;
+    int sig = 0;
+    sigwait(&set, &sig);
+    out << "stopping\n";
+  }
+  demo.stop();
+  return 0;
+}
+
+}  // namespace lienthong::gateway::cli
