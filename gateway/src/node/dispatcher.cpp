@@ -127,6 +127,13 @@ void Dispatcher::work() {
                (h.open_until_ms != 0 && h.in_flight > 0);
       };
       std::vector<std::int64_t> busy(busy_.begin(), busy_.end());
+      std::int64_t held_ends = 0;  // the earliest end of a hold, when some delivery is held
+      for (auto it = held_.begin(); it != held_.end();) {
+        if (it->second <= now) { it = held_.erase(it); continue; }
+        busy.push_back(it->first);
+        if (held_ends == 0 || it->second < held_ends) held_ends = it->second;
+        ++it;
+      }
       std::vector<std::string> skip_nodes, skip_units;
       std::int64_t rest_ends = 0;  // the earliest end of a rest, when some hop rests
       for (const auto& [key, h] : hops_) {
@@ -169,6 +176,11 @@ void Dispatcher::work() {
             wait_ms = std::clamp<std::int64_t>(**next - now, 5, 1000);
           } else if (rest_ends != 0) {
             wait_ms = std::clamp<std::int64_t>(rest_ends - now, 5, 1000);
+          }
+          // Nothing was picked: what is due is held, busy or resting; a hold's end is the next
+          // time a held delivery can go (new work and finished workers notify sooner).
+          if (held_ends != 0 && **next <= now) {
+            wait_ms = std::max(wait_ms, std::clamp<std::int64_t>(held_ends - now, 5, 1000));
           }
         }
         lock.lock();
@@ -291,7 +303,10 @@ void Dispatcher::handle(const Delivery& listed, const std::string& hop) {
   const auto now = nowMs();
   if (result.kind == HandOver::Kind::Ok) {
     if (auto r = store_.finishDelivery(d.id, kDelivered, now, d.route == RouteKind::Peer ? "to node " + d.next_node : "mailbox"); !r) {
-      return;  // stays pending: retried; the receiver answers a repeat with its first receipt
+      // Stays pending: retried after a pause; the receiver answers a repeat with its first
+      // receipt.
+      hold(d.id, now + backoff(d.attempts + 1));
+      return;
     }
     metrics_.delivered(static_cast<double>(now - (m ? m->received_ms : d.created_ms)) / 1000.0);
     reachable(hop, &d);
@@ -330,7 +345,13 @@ void Dispatcher::handle(const Delivery& listed, const std::string& hop) {
   // While the hop rests, this delivery is the one that probes it when the rest ends.
   std::int64_t next = now + backoff(attempts);
   if (rest_ends != 0) next = std::min(next, rest_ends);
-  (void)store_.scheduleRetry(d.id, attempts, next, result.error);
+  if (!store_.scheduleRetry(d.id, attempts, next, result.error)) hold(d.id, next);
+}
+
+void Dispatcher::hold(std::int64_t id, std::int64_t until_ms) {
+  metrics_.storeFailed();
+  std::lock_guard lock(mu_);
+  held_[id] = until_ms;
 }
 
 HandOver Dispatcher::toPeer(const Delivery& d, const StoredMessage& m) {

@@ -87,6 +87,10 @@ std::string Metrics::render(const std::function<std::int64_t()>& queue_depth) co
     << "# HELP lienthong_delivery_failures_total Deliveries failed after the last try.\n"
     << "# TYPE lienthong_delivery_failures_total counter\n"
     << "lienthong_delivery_failures_total " << failures_.load() << "\n"
+    << "# HELP lienthong_delivery_store_failures_total Delivery outcomes the store would not take "
+       "(held, retried later).\n"
+    << "# TYPE lienthong_delivery_store_failures_total counter\n"
+    << "lienthong_delivery_store_failures_total " << store_failures_.load() << "\n"
     << "# HELP lienthong_paper_deliveries_total Recipients recorded as paper deliveries.\n"
     << "# TYPE lienthong_paper_deliveries_total counter\n"
     << "lienthong_paper_deliveries_total " << paper_.load() << "\n";

@@ -248,7 +248,11 @@ struct Node::Impl {
           const bool here = at.empty() || std::any_of(at.begin(), at.end(), [&](const std::string& o) {
                               return routing->sameUnit(o, d.recipient);
                             });
-          if (here) (void)store->setMailboxState(m.sender, target, d.recipient, state);
+          if (!here) continue;
+          if (auto r = store->setMailboxState(m.sender, target, d.recipient, state); !r) {
+            return {HandOver::Kind::Retry, "marking " + target + " " + std::string(state) + ": " +
+                                               r.error().message};
+          }
         }
       }
       if (auto r = issueStatus(d.recipient, m.sender, m.document_id, StatusCode::Arrived,
@@ -276,7 +280,10 @@ struct Node::Impl {
       }
       const bool agree = waiting || !taken;
       if (agree) {
-        (void)store->setMailboxState(rec.document_sender, rec.document_id, d.recipient, "recalled");
+        if (auto r = store->setMailboxState(rec.document_sender, rec.document_id, d.recipient, "recalled");
+            !r) {
+          return {HandOver::Kind::Retry, "withdrawing the recalled document: " + r.error().message};
+        }
       }
       if (auto r = issueStatus(d.recipient, rec.document_sender, rec.document_id,
                                agree ? StatusCode::RecallAgreed : StatusCode::RecallRefused,
@@ -297,10 +304,16 @@ struct Node::Impl {
   void deliveryFailed(const Delivery& d, const StoredMessage& m, const std::string& reason) {
     log("delivery failed", m.document_id, d.recipient + ": " + reason);
     if (m.kind != MessageKind::Document) return;
-    (void)issueStatus(d.recipient, m.sender, m.document_id, StatusCode::Rejected,
-                      "Không chuyển được văn bản tới " + d.recipient + " (node " + config.name +
-                          "): " + reason.substr(0, 400) + " / Could not deliver to " + d.recipient,
-                      nowMs());
+    if (auto r = issueStatus(d.recipient, m.sender, m.document_id, StatusCode::Rejected,
+                             "Không chuyển được văn bản tới " + d.recipient + " (node " + config.name +
+                                 "): " + reason.substr(0, 400) + " / Could not deliver to " + d.recipient,
+                             nowMs());
+        !r) {
+      // The delivery is failed in the store either way; the sender's office learns it from
+      // `lienthong documents` or the status history when the notice itself cannot be stored.
+      log("failure notice not sent / không gửi được thông báo lỗi", m.document_id,
+          m.sender + ": " + r.error().message);
+    }
   }
 
   // The adapter poller runs once a unit homed here has an adapter (at start or after a reload).

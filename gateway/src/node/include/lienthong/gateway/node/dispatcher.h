@@ -112,9 +112,14 @@ class Dispatcher {
   LocalDelivery local_;
   FailureNotice on_failed_;
 
-  mutable std::mutex mu_;  // guards busy_, hops_, stopping_, wakeups_, last_sweep_ms_
+  mutable std::mutex mu_;  // guards busy_, held_, hops_, stopping_, wakeups_, last_sweep_ms_
   std::condition_variable cv_;
   std::set<std::int64_t> busy_;  // deliveries a worker is handling now
+  // Deliveries whose outcome the store would not take (scheduleRetry or finishDelivery failed):
+  // not picked again before this time, so a failing store does not make them retry hot. They
+  // stay pending in the store, so nothing is lost.
+  std::map<std::int64_t, std::int64_t> held_;
+  void hold(std::int64_t id, std::int64_t until_ms);
   std::map<std::string, Hop> hops_;
   bool stopping_ = false;
   std::uint64_t wakeups_ = 0;

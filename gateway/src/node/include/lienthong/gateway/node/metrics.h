@@ -24,6 +24,9 @@ class Metrics {
   void delivered(double seconds);  // from intake to the next hop or the mailbox
   void retried() { retries_.fetch_add(1, std::memory_order_relaxed); }
   void failed() { failures_.fetch_add(1, std::memory_order_relaxed); }
+  // The store would not take a delivery's outcome (its retry or its hand-over).
+  void storeFailed() { store_failures_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t storeFailures() const { return store_failures_.load(std::memory_order_relaxed); }
   void paper() { paper_.fetch_add(1, std::memory_order_relaxed); }
   // An accepted message with tolerated oddities: one per warning, by warning code.
   void warnings(const std::vector<std::string>& codes);
@@ -40,7 +43,8 @@ class Metrics {
   // Refusals by HTTP status class, the ones intake can answer.
   std::atomic<std::uint64_t> refused_400_{0}, refused_401_{0}, refused_403_{0}, refused_404_{0},
       refused_409_{0}, refused_413_{0}, refused_422_{0}, refused_other_{0};
-  std::atomic<std::uint64_t> delivered_{0}, retries_{0}, failures_{0}, paper_{0};
+  std::atomic<std::uint64_t> delivered_{0}, retries_{0}, failures_{0}, paper_{0},
+      store_failures_{0};
   std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size()> buckets_{};
   std::atomic<std::uint64_t> latency_sum_us_{0};
   std::atomic<std::uint64_t> with_warnings_{0};
