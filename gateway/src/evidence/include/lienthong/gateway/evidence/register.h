@@ -222,6 +222,9 @@ class RegisterBook {
 
 // A yyyy-mm-dd date check ("2022-02-30" is refused); `what` names the field in the message.
 Result<void> checkDate(std::string_view date, std::string_view what);
+// A paper record before it is stored: its dates, number, subject and recipients; InvalidArgument
+// naming the field when wrong.
+Result<void> checkPaperRecord(const PaperRecord& r);
 
 // The 10-column outgoing register of Decree 30: number/notation; date; type and subject; signer;
 // recipients; unit/person keeping the file copy; number of copies; dispatch date; receipt
