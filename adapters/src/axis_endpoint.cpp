@@ -150,12 +150,14 @@ std::string_view vxpErrorCode(ErrorCode code) {
     case ErrorCode::NotFound: return axis::code::kNotFound;
     case ErrorCode::InvalidArgument: return axis::code::kBadField;
     case ErrorCode::Unauthorized: return axis::code::kBadHmac;
-    case ErrorCode::Storage:
     case ErrorCode::Io:
+    case ErrorCode::Config:  // the node's own setting, not the sender's fault: HTTP 500 too
     case ErrorCode::Internal:
     case ErrorCode::KeyUnavailable:
     case ErrorCode::CryptoFailure:
     case ErrorCode::Network: return axis::code::kServerError;
+    // As HTTP's 503 (http_error.cpp): the store cannot write now, the sender retries later.
+    case ErrorCode::Storage:
     case ErrorCode::Unavailable: return axis::code::kUnavailable;
     default: return axis::code::kRefused;  // unknown unit, secrecy marks, ...
   }
