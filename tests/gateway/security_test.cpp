@@ -215,9 +215,12 @@ TEST_CASE("security: certificate roles come only from auth.certificates, never f
     alice_cert = alice->cert;
     X509* x = readCert(alice->cert);
     // Offices and nodes by their dev policies; the one admin by her fingerprint.
-    c.http.certificate_rules = {*parseCertificateRule("office * policy " + DevPki::rolePolicy(Role::Office)),
-                                *parseCertificateRule("admin alice sha256 " + certificateSha256(x))};
+    auto office_rule = parseCertificateRule("office * policy " + DevPki::rolePolicy(Role::Office));
+    auto alice_rule = parseCertificateRule("admin alice sha256 " + certificateSha256(x));
     X509_free(x);
+    REQUIRE(office_rule);
+    REQUIRE(alice_rule);
+    c.http.certificate_rules = {*office_rule, *alice_rule};
   });
   // Mallory has a certificate from the same CA, OU=admin and the admin policy: not in the map.
   auto mallory = HttpsClient::open(n.node->url(), *n.pki.issue("mallory", Role::Admin), 5000);
@@ -242,6 +245,15 @@ TEST_CASE("security: certificate rules match by serial and subject; a bad rule i
   CHECK(certificateIdentity(x, {by_subject}).subject == "district-a");
   CHECK(certificateIdentity(x, {wrong_serial}).role == Role::None);
   CHECK(certificateIdentity(x, {}).role == Role::None);  // the OU says node; nothing maps it
+  // A fingerprint keeps its leading zeros (one certificate in sixteen has one); a serial is a
+  // number and does not.
+  const std::string zero_sha = "0a" + std::string(62, 'b');
+  auto by_zero_sha = parseCertificateRule("admin alice sha256 " + zero_sha);
+  REQUIRE(by_zero_sha);
+  CHECK(by_zero_sha->value == zero_sha);
+  auto by_zero_serial = parseCertificateRule("node district-a serial 00:" + certificateSerial(x));
+  REQUIRE(by_zero_serial);
+  CHECK(certificateIdentity(x, {*by_zero_serial}).role == Role::Node);
   X509_free(x);
   CHECK_FALSE(parseCertificateRule("root alice sha256 00"));
   CHECK_FALSE(parseCertificateRule("admin * sha256 00"));

@@ -159,13 +159,20 @@ std::string hexOf(const unsigned char* p, std::size_t n) {
   return out;
 }
 
+// Lower case, without the ':' and ' ' separators certificate viewers print.
 std::string normaliseHex(std::string_view v) {
   std::string out;
   for (char ch : v) {
     if (ch == ':' || ch == ' ') continue;
     out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   }
-  while (out.size() > 1 && out[0] == '0') out.erase(0, 1);  // serials: no leading zeros
+  return out;
+}
+
+// A serial is a number: "00ab" and "ab" are the same serial. A fingerprint keeps every digit.
+std::string normaliseSerial(std::string_view v) {
+  std::string out = normaliseHex(v);
+  while (out.size() > 1 && out[0] == '0') out.erase(0, 1);
   return out;
 }
 
@@ -213,7 +220,7 @@ std::string certificateSha256(const X509* cert) {
 
 std::string certificateSerial(const X509* cert) {
   const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
-  return normaliseHex(hexOf(serial->data, static_cast<std::size_t>(serial->length)));
+  return normaliseSerial(hexOf(serial->data, static_cast<std::size_t>(serial->length)));
 }
 
 std::string certificateSubject(const X509* cert) {
@@ -256,7 +263,7 @@ Result<CertificateRule> parseCertificateRule(std::string_view line) {
     return fail(ErrorCode::Config, "identity '*' (the certificate's CN) is allowed with 'policy' only");
   }
   if (r.match == CertificateRule::Match::Sha256 || r.match == CertificateRule::Match::Serial) {
-    r.value = normaliseHex(value);
+    r.value = r.match == CertificateRule::Match::Serial ? normaliseSerial(value) : normaliseHex(value);
     if (r.value.find_first_not_of("0123456789abcdef") != std::string::npos ||
         (r.match == CertificateRule::Match::Sha256 && r.value.size() != 64)) {
       return fail(ErrorCode::Config, "'" + value + "' is not a hexadecimal " + match);
