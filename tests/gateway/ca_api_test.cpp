@@ -126,3 +126,37 @@ TEST_CASE("ca api: issue from JSON, refuse an unknown profile, revoke, coverage 
   CHECK(csv.status == 200);
   CHECK(csv.body == "unit,needed,signers_valid,missing,seals_valid,expiring\n000.00.31.H41,47,0,47,0,0\n");
 }
+
+TEST_CASE("ca api: a JSON member of the wrong type is refused with 400 and its name, and nothing is issued or recorded") {
+  ApiFixture f;
+  struct Case {
+    std::string path;
+    std::string body;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"/api/v1/ca/certificates", R"({"profile":7,"csr":""})", "'profile' must be a JSON string"},
+      {"/api/v1/ca/certificates", R"({"profile":"signer","csr":{"pem":"x"}})", "'csr' must be a JSON string"},
+      {"/api/v1/ca/certificates", R"({"profile":"tls","csr":"x","dns":"a.example"})", "'dns' must be an array of strings"},
+      {"/api/v1/ca/certificates", R"({"profile":"tls","csr":"x","dns":["a.example",5]})", "'dns'[1] must be a string"},
+      {"/api/v1/ca/certificates", R"({"profile":"tls","csr":"x","ip":[["127.0.0.1"]]})", "'ip'[0] must be a string"},
+      {"/api/v1/ca/revoke", R"({"serial":12345,"reason":"keyCompromise"})", "'serial' must be a JSON string"},
+      {"/api/v1/ca/revoke", R"({"serial":"01","reason":["keyCompromise"]})", "'reason' must be a JSON string"},
+      {"/api/v1/ca/needed", R"({"unit":["000.00.31.H41"],"needed":3})", "'unit' must be a JSON string"},
+      {"/api/v1/ca/needed", R"({"unit":"000.00.31.H41","needed":"3"})", "'needed' must be a JSON integer"},
+      {"/api/v1/ca/needed", R"({"unit":"000.00.31.H41","needed":2.5})", "'needed' must be a JSON integer"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.path << " " << c.body);
+    HttpResponse r = f.call("POST", c.path, c.body);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("\"error\":\"invalid_argument\"") != std::string::npos);
+    CHECK(r.body.find(c.says) != std::string::npos);
+  }
+  auto inv = f.service->inventory();
+  REQUIRE(inv);
+  CHECK(inv->empty());
+  auto cov = f.service->coverage("");
+  REQUIRE(cov);
+  CHECK(cov->empty());
+}

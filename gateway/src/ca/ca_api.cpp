@@ -30,10 +30,46 @@ Result<Poco::JSON::Object::Ptr> jsonBody(const HttpRequest& r) {
   }
 }
 
-std::vector<std::string> stringList(const Poco::JSON::Object::Ptr& o, const std::string& key) {
+// The body's members by type: absent (or null) gives the default; a member of another type is
+// refused with its name, never read as something else.
+Result<std::string> stringMember(const Poco::JSON::Object::Ptr& o, const std::string& key,
+                                 const std::string& absent) {
+  if (!o->has(key) || o->isNull(key)) return absent;
+  const Poco::Dynamic::Var v = o->get(key);
+  if (!v.isString()) {
+    return fail(ErrorCode::InvalidArgument,
+                "'" + key + "' must be a JSON string ('" + key + "' phải là chuỗi)");
+  }
+  return v.extract<std::string>();
+}
+
+Result<Poco::Int64> integerMember(const Poco::JSON::Object::Ptr& o, const std::string& key,
+                                  Poco::Int64 absent) {
+  if (!o->has(key) || o->isNull(key)) return absent;
+  const Poco::Dynamic::Var v = o->get(key);
+  if (!v.isInteger()) {
+    return fail(ErrorCode::InvalidArgument,
+                "'" + key + "' must be a JSON integer ('" + key + "' phải là số nguyên)");
+  }
+  return v.convert<Poco::Int64>();
+}
+
+Result<std::vector<std::string>> stringList(const Poco::JSON::Object::Ptr& o, const std::string& key) {
   std::vector<std::string> out;
-  if (auto a = o->getArray(key)) {
-    for (std::size_t i = 0; i < a->size(); ++i) out.push_back(a->getElement<std::string>(static_cast<unsigned>(i)));
+  if (!o->has(key) || o->isNull(key)) return out;
+  auto a = o->getArray(key);
+  if (!a) {
+    return fail(ErrorCode::InvalidArgument,
+                "'" + key + "' must be an array of strings ('" + key + "' phải là mảng chuỗi)");
+  }
+  for (unsigned i = 0; i < a->size(); ++i) {
+    const Poco::Dynamic::Var v = a->get(i);
+    if (!v.isString()) {
+      return fail(ErrorCode::InvalidArgument, "'" + key + "'[" + std::to_string(i) +
+                                                  "] must be a string ('" + key + "'[" +
+                                                  std::to_string(i) + "] phải là chuỗi)");
+    }
+    out.push_back(v.extract<std::string>());
   }
   return out;
 }
@@ -66,12 +102,20 @@ std::vector<HttpRoute> caRoutes(std::shared_ptr<CaService> service) {
   routes.push_back({"POST", "/api/v1/ca/certificates", false, admin, 256 * 1024, [service](const HttpRequest& r) {
                       auto body = jsonBody(r);
                       if (!body) return HttpResponse::error(body.error());
-                      auto profile = parseProfile((*body)->optValue<std::string>("profile", ""));
+                      auto profile_name = stringMember(*body, "profile", "");
+                      if (!profile_name) return HttpResponse::error(profile_name.error());
+                      auto profile = parseProfile(*profile_name);
                       if (!profile) return HttpResponse::error(profile.error());
+                      auto csr = stringMember(*body, "csr", "");
+                      if (!csr) return HttpResponse::error(csr.error());
+                      auto dns = stringList(*body, "dns");
+                      if (!dns) return HttpResponse::error(dns.error());
+                      auto ip = stringList(*body, "ip");
+                      if (!ip) return HttpResponse::error(ip.error());
                       IssueOptions o;
-                      o.dns_names = stringList(*body, "dns");
-                      o.ip_addresses = stringList(*body, "ip");
-                      auto c = service->issue(actorOf(r), *profile, (*body)->optValue<std::string>("csr", ""), o);
+                      o.dns_names = std::move(*dns);
+                      o.ip_addresses = std::move(*ip);
+                      auto c = service->issue(actorOf(r), *profile, *csr, o);
                       if (!c) return HttpResponse::error(c.error());
                       return HttpResponse::json(201, issuedJson(*c));
                     }});
@@ -98,9 +142,13 @@ std::vector<HttpRoute> caRoutes(std::shared_ptr<CaService> service) {
   routes.push_back({"POST", "/api/v1/ca/revoke", false, admin, 4096, [service](const HttpRequest& r) {
                       auto body = jsonBody(r);
                       if (!body) return HttpResponse::error(body.error());
-                      auto reason = parseReason((*body)->optValue<std::string>("reason", "unspecified"));
+                      auto reason_name = stringMember(*body, "reason", "unspecified");
+                      if (!reason_name) return HttpResponse::error(reason_name.error());
+                      auto reason = parseReason(*reason_name);
                       if (!reason) return HttpResponse::error(reason.error());
-                      auto row = service->revoke(actorOf(r), (*body)->optValue<std::string>("serial", ""), *reason);
+                      auto serial = stringMember(*body, "serial", "");
+                      if (!serial) return HttpResponse::error(serial.error());
+                      auto row = service->revoke(actorOf(r), *serial, *reason);
                       if (!row) return HttpResponse::error(row.error());
                       Poco::JSON::Object o;
                       o.set("serial", row->serial);
@@ -130,10 +178,17 @@ std::vector<HttpRoute> caRoutes(std::shared_ptr<CaService> service) {
   routes.push_back({"POST", "/api/v1/ca/needed", false, admin, 4096, [service](const HttpRequest& r) {
                       auto body = jsonBody(r);
                       if (!body) return HttpResponse::error(body.error());
-                      const std::string unit = (*body)->optValue<std::string>("unit", "");
-                      auto ok = service->setNeeded(actorOf(r), unit, (*body)->optValue<Poco::Int64>("needed", -1));
+                      auto unit = stringMember(*body, "unit", "");
+                      if (!unit) return HttpResponse::error(unit.error());
+                      auto needed = integerMember(*body, "needed", -1);
+                      if (!needed) return HttpResponse::error(needed.error());
+                      auto ok = service->setNeeded(actorOf(r), *unit, *needed);
                       if (!ok) return HttpResponse::error(ok.error());
-                      return HttpResponse::json(200, "{\"unit\":\"" + unit + "\"}");
+                      Poco::JSON::Object o;
+                      o.set("unit", *unit);
+                      std::ostringstream out;
+                      o.stringify(out);
+                      return HttpResponse::json(200, out.str());
                     }});
   return routes;
 }
