@@ -149,6 +149,8 @@ std::string_view vxpErrorCode(ErrorCode code) {
     case ErrorCode::Forbidden: return axis::code::kFromMismatch;
     case ErrorCode::NotFound: return axis::code::kNotFound;
     case ErrorCode::InvalidArgument: return axis::code::kBadField;
+    case ErrorCode::MethodNotAllowed: return axis::code::kUnknownOperation;
+    case ErrorCode::HeadersTooLarge: return axis::code::kTooLarge;
     case ErrorCode::Unauthorized: return axis::code::kBadHmac;
     case ErrorCode::Io:
     case ErrorCode::Config:  // the node's own setting, not the sender's fault: HTTP 500 too

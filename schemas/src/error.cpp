@@ -42,6 +42,9 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::Io: return "io";
     case ErrorCode::UnknownDocument: return "unknown_document";
     case ErrorCode::InvalidArgument: return "invalid_argument";
+    case ErrorCode::MethodNotAllowed: return "method_not_allowed";
+    case ErrorCode::RequestTimeout: return "request_timeout";
+    case ErrorCode::HeadersTooLarge: return "headers_too_large";
     case ErrorCode::Internal: return "internal";
   }
   return "internal";

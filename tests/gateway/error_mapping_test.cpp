@@ -18,5 +18,8 @@ TEST_CASE("error mapping: HTTP and the axis agree, code by code, on whether the 
     CHECK((status >= 500) == !adapters::axis::permanent(vxp));
   }
   CHECK(gateway::httpStatus(ErrorCode::Storage) == 503);
+  CHECK(gateway::httpStatus(ErrorCode::MethodNotAllowed) == 405);
+  CHECK(gateway::httpStatus(ErrorCode::RequestTimeout) == 408);
+  CHECK(gateway::httpStatus(ErrorCode::HeadersTooLarge) == 431);
   CHECK(adapters::vxpErrorCode(ErrorCode::Storage) == adapters::axis::code::kUnavailable);
 }

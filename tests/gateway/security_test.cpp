@@ -494,6 +494,28 @@ TEST_CASE("security: ambiguous framing is refused with 400; an over-limit body b
   CHECK(took < std::chrono::seconds(1));
 }
 
+TEST_CASE("security: the front end's own refusals carry their error codes: 405 method_not_allowed, 431 headers_too_large, 404 not_found") {
+  SecNode n([](NodeConfig& c) { c.http.max_header = 2048; });
+  const auto ask = [&](const std::string& request) {
+    auto t = RawTls::open(n.port, n.raw());
+    REQUIRE(t);
+    REQUIRE(t->send(request));
+    return t->read("}");
+  };
+  const std::string wrong_method = ask("DELETE /api/v1/mailbox HTTP/1.1\r\nHost: x\r\n\r\n");
+  INFO(wrong_method);
+  CHECK(wrong_method.starts_with("HTTP/1.1 405 Method Not Allowed"));
+  CHECK(wrong_method.find(R"("error":"method_not_allowed")") != std::string::npos);
+  const std::string big_headers = ask("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " +
+                                      std::string(3000, 'a') + "\r\n\r\n");
+  INFO(big_headers);
+  CHECK(big_headers.starts_with("HTTP/1.1 431 Request Header Fields Too Large"));
+  CHECK(big_headers.find(R"("error":"headers_too_large")") != std::string::npos);
+  const std::string no_route = ask("GET /api/v1/nowhere HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(no_route.starts_with("HTTP/1.1 404 Not Found"));
+  CHECK(no_route.find(R"("error":"not_found")") != std::string::npos);
+}
+
 TEST_CASE("security: a client sending its headers slowly is cut at the request deadline, an idle one at the handshake deadline") {
   SecNode n([](NodeConfig& c) {
     c.http.read_timeout_ms = 1500;

@@ -12,6 +12,8 @@
 
 #include <sstream>
 
+#include "lienthong/gateway/http/http_error.h"
+
 namespace lienthong::gateway {
 
 namespace {
@@ -37,7 +39,7 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     CaPublishResponse r;
     std::string body;
     if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(kMaxBody)) {
-      r = text(413, "request larger than 64 KiB");
+      r = text(httpStatus(ErrorCode::TooLarge), "request larger than 64 KiB");
     } else {
       std::istream& in = req.stream();
       char buf[4096];
@@ -45,7 +47,7 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
         body.append(buf, static_cast<std::size_t>(in.gcount()));
       }
       if (body.size() > kMaxBody) {
-        r = text(413, "request larger than 64 KiB");
+        r = text(httpStatus(ErrorCode::TooLarge), "request larger than 64 KiB");
       } else {
         std::string path;
         Poco::URI::decode(Poco::URI(req.getURI()).getPath(), path);
@@ -78,26 +80,26 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 CaPublishResponse answerCaRequest(CaService& service, const std::string& method, const std::string& path,
                                   const std::string& body) {
   if (path == "/crl") {
-    if (method != "GET" && method != "HEAD") return text(405, "use GET for /crl");
+    if (method != "GET" && method != "HEAD") return text(httpStatus(ErrorCode::MethodNotAllowed), "use GET for /crl");
     auto crl = service.currentCrl();
-    if (!crl) return text(500, "CRL unavailable: " + crl.error().message);
+    if (!crl) return text(httpStatus(crl.error().code), "CRL unavailable: " + crl.error().message);
     return CaPublishResponse{200, "application/pkix-crl", crl->der};
   }
   if (path == "/crl/root") {
-    if (method != "GET" && method != "HEAD") return text(405, "use GET for /crl/root");
+    if (method != "GET" && method != "HEAD") return text(httpStatus(ErrorCode::MethodNotAllowed), "use GET for /crl/root");
     auto arl = service.currentArl();
-    if (!arl) return text(500, "ARL unavailable: " + arl.error().message);
+    if (!arl) return text(httpStatus(arl.error().code), "ARL unavailable: " + arl.error().message);
     return CaPublishResponse{200, "application/pkix-crl", arl->der};
   }
   if (path == "/ocsp") {
-    if (method != "POST") return text(405, "use POST for /ocsp, or GET /ocsp/<base64 request>");
+    if (method != "POST") return text(httpStatus(ErrorCode::MethodNotAllowed), "use POST for /ocsp, or GET /ocsp/<base64 request>");
     return CaPublishResponse{200, "application/ocsp-response", service.answerOcsp(body)};
   }
   if (path.rfind("/ocsp/", 0) == 0) {
-    if (method != "GET") return text(405, "use GET for /ocsp/<base64 request>");
+    if (method != "GET") return text(httpStatus(ErrorCode::MethodNotAllowed), "use GET for /ocsp/<base64 request>");
     return CaPublishResponse{200, "application/ocsp-response", service.answerOcsp(base64Decode(path.substr(6)))};
   }
-  return text(404, "no such CA resource: " + path + " (try /crl, /crl/root or /ocsp)");
+  return text(httpStatus(ErrorCode::NotFound), "no such CA resource: " + path + " (try /crl, /crl/root or /ocsp)");
 }
 
 struct CaPublishServer::Impl {

@@ -45,8 +45,14 @@ int httpStatus(ErrorCode code) {
       return 403;
     case ErrorCode::NotFound:
       return 404;
+    case ErrorCode::MethodNotAllowed:
+      return 405;
+    case ErrorCode::RequestTimeout:
+      return 408;
     case ErrorCode::Conflict:
       return 409;
+    case ErrorCode::HeadersTooLarge:
+      return 431;
     case ErrorCode::Network:
       return 502;
     case ErrorCode::Storage:

@@ -204,10 +204,9 @@ class RequestHandler final : public Poco::Net::HTTPRequestHandler {
     }
     if (header_bytes > config_.max_header) {
       close = true;
-      return HttpResponse::json(431, errorJson(httpError(ErrorCode::TooLarge,
-                                                     "request headers are larger than " +
-                                                         std::to_string(config_.max_header) +
-                                                         " bytes")));
+      return HttpResponse::error(httpError(ErrorCode::HeadersTooLarge,
+                                           "request headers are larger than " +
+                                               std::to_string(config_.max_header) + " bytes"));
     }
     if (auto framing = checkFraming(req); !framing) {
       close = true;
@@ -237,10 +236,9 @@ class RequestHandler final : public Poco::Net::HTTPRequestHandler {
     bool path_exists = false;
     const HttpRoute* route = routes_->match(r.method, r.path, path_exists);
     if (route == nullptr) {
-      return path_exists ? HttpResponse::json(405, errorJson(httpError(ErrorCode::InvalidArgument,
-                                                                   "method " + r.method +
-                                                                       " not allowed on " + r.path)))
-                         : HttpResponse::error(httpError(ErrorCode::NotFound, "no route " + r.path));
+      return HttpResponse::error(
+          path_exists ? httpError(ErrorCode::MethodNotAllowed, "method " + r.method + " not allowed on " + r.path)
+                      : httpError(ErrorCode::NotFound, "no route " + r.path));
     }
     if (route->prefix) r.path_rest = r.path.substr(route->path.size());
     // A declared body over the limit is refused before anything else (and before any "100
@@ -300,10 +298,10 @@ class RequestHandler final : public Poco::Net::HTTPRequestHandler {
         if (std::chrono::steady_clock::now() - start >
             std::chrono::milliseconds(config_.read_timeout_ms)) {
           close = true;
-          return HttpResponse::json(408, errorJson(httpError(ErrorCode::Network,
-                                                         "the body took longer than " +
-                                                             std::to_string(config_.read_timeout_ms) +
-                                                             " ms to arrive")));
+          return HttpResponse::error(httpError(ErrorCode::RequestTimeout,
+                                               "the body took longer than " +
+                                                   std::to_string(config_.read_timeout_ms) +
+                                                   " ms to arrive"));
         }
       }
     }
@@ -519,9 +517,10 @@ class Connection final : public Poco::Net::TCPServerConnection {
     try {
       Poco::Net::HTTPServerResponseImpl response(session);
       response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
-      response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
+      const Error error = httpError(ErrorCode::InvalidArgument, "the request's headers do not parse");
+      response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(httpStatus(error.code)));
       response.setKeepAlive(false);
-      const std::string body = errorJson(httpError(ErrorCode::InvalidArgument, "the request's headers do not parse"));
+      const std::string body = errorJson(error);
       response.setContentType("application/json");
       response.setContentLength(static_cast<std::streamsize>(body.size()));
       response.send() << body;

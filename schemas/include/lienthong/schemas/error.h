@@ -52,6 +52,9 @@ enum class ErrorCode {
   Config,
   Io,
   InvalidArgument,
+  MethodNotAllowed,  // a path that exists, asked with a method it does not answer
+  RequestTimeout,    // the client did not send its whole request in time
+  HeadersTooLarge,   // request headers over the limit
   Internal,
 };
 
