@@ -16,6 +16,7 @@
 #include <random>
 #include <sstream>
 
+#include "support/free_port.h"
 #include "lienthong/gateway/ca/ca_publish.h"
 #include "lienthong/gateway/ca/ca_service.h"
 #include "lienthong/schemas/sample.h"
@@ -86,12 +87,7 @@ SubjectFields signer(const std::string& name, const std::string& unit) {
   return s;
 }
 
-int freePort() {
-  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
-  const int port = s.address().port();
-  s.close();
-  return port;
-}
+using lienthong::testing::freePort;
 
 // CA settings whose certificates point at the CA's own server on `port`.
 CaSettings settingsAt(int port) {

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/free_port.h"
 #include "lienthong/gateway/app/dev_pki.h"
 #include "lienthong/gateway/http/https_client.h"
 #include "lienthong/gateway/node/node.h"
@@ -54,12 +55,7 @@ class TempDir {
   fs::path path_;
 };
 
-inline int freePort() {
-  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
-  const int port = s.address().port();
-  s.close();
-  return port;
-}
+using lienthong::testing::freePort;
 
 // The three-node demo tree; `ports` gives each node's port (node name -> port).
 inline std::shared_ptr<const schemas::Directory> threeNodeDirectory(const std::map<std::string, int>& ports) {

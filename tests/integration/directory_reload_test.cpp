@@ -165,7 +165,8 @@ TEST_CASE("directory reload: a unit moved from mailbox to webhook to folder gets
   REQUIRE(waitFor([&] { return adapters_test::names(folder.path() / "out").size() == 1; }));
   const auto delivered = adapters_test::names(folder.path() / "out");
   CHECK(adapters_test::readFile(folder.path() / "out" / delivered[0]) == bytes);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a stray hand-over would show now
+  // Nothing is pending any more, so no stray hand-over to the old webhook can come.
+  REQUIRE(waitFor([&] { return n.node->store().counts()->pending == 0; }));
   CHECK(recorder.snapshot().size() == 1);
 
   // Both switches are in the audit log with who asked and what changed.

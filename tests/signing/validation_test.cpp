@@ -12,6 +12,7 @@
 #include "lienthong/signing/xml_signer.h"
 #include "lienthong/signing/xml_verifier.h"
 #include "pki.h"
+#include "support/free_port.h"
 
 using namespace lienthong;
 using namespace lienthong::signing;
@@ -40,17 +41,7 @@ void expect(const ValidationReport& r, SubIndication s) {
   CHECK(r.indication == indicationOf(s));
 }
 
-int freePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using lienthong::testing::freePort;
 
 }  // namespace
 
