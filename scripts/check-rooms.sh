@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The gateway's rooms include only the rooms they may use (ARCHITECTURE.md). CMake already makes
 # a wrong include fail to compile (each room sees only its declared rooms' include/ folders);
-# this check also fails when someone widens a room's ROOMS list in gateway/CMakeLists.txt.
+# this check also fails when someone widens a room's ROOMS list in gateway/CMakeLists.txt, and
+# when a file outside the store room includes a database API.
 set -euo pipefail
 root="${1:-$(dirname "$0")/..}"
 declare -A allowed=(
@@ -34,5 +35,12 @@ for room in "${!allowed[@]}"; do
     esac
   done
 done
-[ $bad -eq 0 ] && echo "check-rooms: every room includes only the rooms it may use"
+# SQL only in the store: no other room, nor schemas, signing or adapters, includes a database API.
+while IFS=: read -r file line text; do
+  case "$file" in "$root/gateway/src/store/"*) continue ;; esac
+  echo "check-rooms: $file:$line: only the store room talks to a database ($text)"
+  bad=1
+done < <(grep -rnE '#include [<"](Poco/Data/|sqlite3\.h|libpq-fe\.h|postgresql/)' "$root/gateway/src" \
+           "$root/schemas" "$root/signing" "$root/adapters" --include='*.h' --include='*.cpp' || true)
+[ $bad -eq 0 ] && echo "check-rooms: every room includes only the rooms it may use; only the store talks to a database"
 exit $bad

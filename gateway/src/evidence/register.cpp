@@ -1,5 +1,6 @@
-// The register's values: directions, channels, the checks on a paper record. Its storage is
-// register_book.cpp, its inputs register_input.cpp, its outputs register_formats.cpp.
+// The checks on a paper record. The records themselves are the store's (register_records.cpp);
+// the book over them is register_book.cpp, its inputs register_input.cpp, its outputs
+// register_formats.cpp.
 #include "lienthong/gateway/evidence/register.h"
 
 #include "lienthong/gateway/store/store.h"
@@ -17,56 +18,6 @@
 #include <sstream>
 
 namespace lienthong::gateway {
-
-
-std::string_view directionName(RegisterDirection d) {
-  return d == RegisterDirection::Outgoing ? "out" : "in";
-}
-
-Result<RegisterDirection> parseDirection(std::string_view text) {
-  if (text == "out" || text == "outgoing") return RegisterDirection::Outgoing;
-  if (text == "in" || text == "incoming") return RegisterDirection::Incoming;
-  return fail(ErrorCode::InvalidArgument,
-              "direction '" + std::string(text) + "' is neither 'out' nor 'in'");
-}
-
-std::string_view issueChannelName(IssueChannel c) {
-  switch (c) {
-    case IssueChannel::ElectronicOnly: return "electronic";
-    case IssueChannel::PaperOnly: return "paper";
-    case IssueChannel::Both: return "both";
-    case IssueChannel::NotIssued: return "not_issued";
-  }
-  return "not_issued";
-}
-
-namespace {
-
-IssueChannel channelOf(bool electronic, bool paper) {
-  if (electronic && paper) return IssueChannel::Both;
-  if (electronic) return IssueChannel::ElectronicOnly;
-  if (paper) return IssueChannel::PaperOnly;
-  return IssueChannel::NotIssued;
-}
-
-}  // namespace
-
-IssueChannel RegisterRecipient::channel() const { return channelOf(electronic, paper); }
-
-IssueChannel RegisterEntry::channel() const {
-  bool e = false, p = false;
-  for (const auto& r : recipients) {
-    e = e || r.electronic;
-    p = p || r.paper;
-  }
-  return channelOf(e, p);
-}
-
-std::string RegisterEntry::numberNotation() const {
-  if (number.empty()) return notation;
-  if (notation.empty()) return number;
-  return number + "/" + notation;
-}
 
 Result<void> checkDate(std::string_view date, std::string_view what) {
   const auto bad = [&](const std::string& why) {

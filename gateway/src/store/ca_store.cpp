@@ -41,7 +41,7 @@ constexpr const char* kCertColumns =
 
 }  // namespace
 
-struct CaStore::Impl {
+struct SqliteCaStoreImpl {
   std::mutex mu;  // guards session (one SQLite connection, one user at a time)
   std::unique_ptr<Poco::Data::Session> session;
 
@@ -99,13 +99,43 @@ struct CaStore::Impl {
   }
 };
 
-CaStore::CaStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-CaStore::~CaStore() = default;
+class SqliteCaStore final : public CaStore {
+ public:
+  explicit SqliteCaStore(std::unique_ptr<SqliteCaStoreImpl> impl) : impl_(std::move(impl)) {}
+  Result<std::map<std::string, std::string>> settings() override;
+  Result<void> initialize(const std::map<std::string, std::string>& settings,
+                          const std::map<std::string, std::pair<std::string, std::string>>& keys) override;
+  Result<std::map<std::string, std::pair<std::string, std::string>>> keys() override;
+
+  Result<void> insertCertificate(const CaCertRow& row) override;
+  Result<std::optional<CaCertRow>> certificate(const std::string& serial) override;
+  Result<std::vector<CaCertRow>> certificates() override;
+  Result<std::vector<CaCertRow>> revoked() override;
+  Result<void> revoke(const std::string& serial, std::int64_t at, const std::string& reason) override;
+
+  Result<std::int64_t> nextCrlNumber() override;
+  Result<void> insertCrl(const CaCrlRow& row) override;
+  Result<std::optional<CaCrlRow>> latestCrl() override;
+
+  Result<std::int64_t> nextArlNumber() override;
+  Result<void> insertArl(const CaCrlRow& row) override;
+  Result<std::optional<CaCrlRow>> latestArl() override;
+
+  Result<void> setNeeded(const std::string& unit, std::int64_t needed, std::int64_t at) override;
+  Result<std::map<std::string, std::int64_t>> needed() override;
+
+  Result<void> audit(const std::string& event, const std::string& object, const std::string& detail,
+                     std::int64_t at) override;
+  Result<std::vector<std::string>> auditTrail() override;
+
+ private:
+  std::unique_ptr<SqliteCaStoreImpl> impl_;
+};
 
 Result<std::unique_ptr<CaStore>> CaStore::open(const std::string& path) {
   try {
     Poco::Data::SQLite::Connector::registerConnector();
-    auto impl = std::make_unique<Impl>();
+    auto impl = std::make_unique<SqliteCaStoreImpl>();
     impl->session = std::make_unique<Poco::Data::Session>("SQLite", path);
     auto& s = *impl->session;
     s << "PRAGMA busy_timeout=5000", now;
@@ -139,13 +169,13 @@ Result<std::unique_ptr<CaStore>> CaStore::open(const std::string& path) {
     s << "CREATE TABLE IF NOT EXISTS ca_audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
          " event TEXT NOT NULL, object TEXT NOT NULL, detail TEXT NOT NULL)",
         now;
-    return std::unique_ptr<CaStore>(new CaStore(std::move(impl)));
+    return std::unique_ptr<CaStore>(new SqliteCaStore(std::move(impl)));
   } catch (const Poco::Exception& e) {
     return fail(ErrorCode::Storage, "cannot open the CA store '" + path + "': " + e.displayText());
   }
 }
 
-Result<std::map<std::string, std::string>> CaStore::settings() {
+Result<std::map<std::string, std::string>> SqliteCaStore::settings() {
   return impl_->guarded("settings", [&]() -> Result<std::map<std::string, std::string>> {
     std::vector<std::string> keys, values;
     *impl_->session << "SELECT key, value FROM ca_settings", into(keys), into(values), now;
@@ -155,7 +185,7 @@ Result<std::map<std::string, std::string>> CaStore::settings() {
   });
 }
 
-Result<void> CaStore::initialize(const std::map<std::string, std::string>& settings,
+Result<void> SqliteCaStore::initialize(const std::map<std::string, std::string>& settings,
                                  const std::map<std::string, std::pair<std::string, std::string>>& keys) {
   return impl_->guarded("initialize", [&]() -> Result<void> {
     auto& s = *impl_->session;
@@ -184,7 +214,7 @@ Result<void> CaStore::initialize(const std::map<std::string, std::string>& setti
   });
 }
 
-Result<std::map<std::string, std::pair<std::string, std::string>>> CaStore::keys() {
+Result<std::map<std::string, std::pair<std::string, std::string>>> SqliteCaStore::keys() {
   return impl_->guarded("keys", [&]() -> Result<std::map<std::string, std::pair<std::string, std::string>>> {
     std::vector<std::string> names, certs, keys;
     *impl_->session << "SELECT name, cert_pem, encrypted_key_pem FROM ca_keys", into(names), into(certs),
@@ -195,7 +225,7 @@ Result<std::map<std::string, std::pair<std::string, std::string>>> CaStore::keys
   });
 }
 
-Result<void> CaStore::insertCertificate(const CaCertRow& r) {
+Result<void> SqliteCaStore::insertCertificate(const CaCertRow& r) {
   return impl_->guarded("insert certificate", [&]() -> Result<void> {
     CaCertRow row = r;
     Int64 nb = row.not_before, na = row.not_after, rat = row.revoked_at, iat = row.issued_at;
@@ -208,7 +238,7 @@ Result<void> CaStore::insertCertificate(const CaCertRow& r) {
   });
 }
 
-Result<std::optional<CaCertRow>> CaStore::certificate(const std::string& serial) {
+Result<std::optional<CaCertRow>> SqliteCaStore::certificate(const std::string& serial) {
   return impl_->guarded("certificate", [&]() -> Result<std::optional<CaCertRow>> {
     auto rows = impl_->select("WHERE serial = ?", &serial);
     if (rows.empty()) return std::optional<CaCertRow>();
@@ -216,20 +246,20 @@ Result<std::optional<CaCertRow>> CaStore::certificate(const std::string& serial)
   });
 }
 
-Result<std::vector<CaCertRow>> CaStore::certificates() {
+Result<std::vector<CaCertRow>> SqliteCaStore::certificates() {
   return impl_->guarded("certificates", [&]() -> Result<std::vector<CaCertRow>> {
     return impl_->select("ORDER BY unit, issued_at, serial", nullptr);
   });
 }
 
-Result<std::vector<CaCertRow>> CaStore::revoked() {
+Result<std::vector<CaCertRow>> SqliteCaStore::revoked() {
   return impl_->guarded("revoked", [&]() -> Result<std::vector<CaCertRow>> {
     const std::string status = "revoked";
     return impl_->select("WHERE status = ?", &status);
   });
 }
 
-Result<void> CaStore::revoke(const std::string& serial, std::int64_t at, const std::string& reason) {
+Result<void> SqliteCaStore::revoke(const std::string& serial, std::int64_t at, const std::string& reason) {
   return impl_->guarded("revoke", [&]() -> Result<void> {
     auto& s = *impl_->session;
     std::vector<std::string> status;
@@ -245,41 +275,41 @@ Result<void> CaStore::revoke(const std::string& serial, std::int64_t at, const s
   });
 }
 
-Result<std::int64_t> CaStore::nextCrlNumber() {
+Result<std::int64_t> SqliteCaStore::nextCrlNumber() {
   return impl_->guarded("CRL number",
                         [&]() -> Result<std::int64_t> { return impl_->nextNumber("ca_crls"); });
 }
 
-Result<void> CaStore::insertCrl(const CaCrlRow& r) {
+Result<void> SqliteCaStore::insertCrl(const CaCrlRow& r) {
   return impl_->guarded("insert CRL", [&]() -> Result<void> {
     impl_->insertList("ca_crls", r);
     return {};
   });
 }
 
-Result<std::optional<CaCrlRow>> CaStore::latestCrl() {
+Result<std::optional<CaCrlRow>> SqliteCaStore::latestCrl() {
   return impl_->guarded("latest CRL",
                         [&]() -> Result<std::optional<CaCrlRow>> { return impl_->latest("ca_crls"); });
 }
 
-Result<std::int64_t> CaStore::nextArlNumber() {
+Result<std::int64_t> SqliteCaStore::nextArlNumber() {
   return impl_->guarded("ARL number",
                         [&]() -> Result<std::int64_t> { return impl_->nextNumber("ca_arls"); });
 }
 
-Result<void> CaStore::insertArl(const CaCrlRow& r) {
+Result<void> SqliteCaStore::insertArl(const CaCrlRow& r) {
   return impl_->guarded("insert ARL", [&]() -> Result<void> {
     impl_->insertList("ca_arls", r);
     return {};
   });
 }
 
-Result<std::optional<CaCrlRow>> CaStore::latestArl() {
+Result<std::optional<CaCrlRow>> SqliteCaStore::latestArl() {
   return impl_->guarded("latest ARL",
                         [&]() -> Result<std::optional<CaCrlRow>> { return impl_->latest("ca_arls"); });
 }
 
-Result<void> CaStore::setNeeded(const std::string& unit, std::int64_t needed, std::int64_t at) {
+Result<void> SqliteCaStore::setNeeded(const std::string& unit, std::int64_t needed, std::int64_t at) {
   return impl_->guarded("set needed", [&]() -> Result<void> {
     std::string u = unit;
     Int64 n = needed, t = at;
@@ -291,7 +321,7 @@ Result<void> CaStore::setNeeded(const std::string& unit, std::int64_t needed, st
   });
 }
 
-Result<std::map<std::string, std::int64_t>> CaStore::needed() {
+Result<std::map<std::string, std::int64_t>> SqliteCaStore::needed() {
   return impl_->guarded("needed", [&]() -> Result<std::map<std::string, std::int64_t>> {
     std::vector<std::string> units;
     std::vector<Int64> counts;
@@ -302,7 +332,7 @@ Result<std::map<std::string, std::int64_t>> CaStore::needed() {
   });
 }
 
-Result<void> CaStore::audit(const std::string& event, const std::string& object, const std::string& detail,
+Result<void> SqliteCaStore::audit(const std::string& event, const std::string& object, const std::string& detail,
                             std::int64_t at) {
   return impl_->guarded("audit", [&]() -> Result<void> {
     std::string e = event, o = object, d = detail;
@@ -313,7 +343,7 @@ Result<void> CaStore::audit(const std::string& event, const std::string& object,
   });
 }
 
-Result<std::vector<std::string>> CaStore::auditTrail() {
+Result<std::vector<std::string>> SqliteCaStore::auditTrail() {
   return impl_->guarded("audit trail", [&]() -> Result<std::vector<std::string>> {
     std::vector<std::string> e, o, d;
     *impl_->session << "SELECT event, object, detail FROM ca_audit ORDER BY id", into(e), into(o), into(d), now;

@@ -4,9 +4,9 @@
 // (register_indexer.h), and documents recorded by clerks (issued on paper, registered but not yet
 // issued, or paper copies of documents that also went electronically).
 //
-// The register's tables (register_*) live in the node's SQLite file beside the store's; this
-// class creates them (CREATE TABLE IF NOT EXISTS) and only ever reads the store's own tables
-// (messages, deliveries, statuses). Thread-safe: one connection guarded by a mutex.
+// The register's records and their storage are the store's (store/register_store.h); this class
+// holds the rules over them: what a clerk may record, the audit of every batch, and which units
+// have a register here. Thread-safe as its RegisterStore.
 //
 // Channel per recipient, and per document (what the reports count):
 //   electronic  the gateway holds a local or peer delivery to the recipient that has not failed
@@ -28,119 +28,10 @@
 #include <string_view>
 #include <vector>
 
+#include "lienthong/gateway/store/register_store.h"
 #include "lienthong/schemas/error.h"
 
 namespace lienthong::gateway {
-
-enum class RegisterDirection { Outgoing, Incoming };
-std::string_view directionName(RegisterDirection d);  // "out", "in"
-Result<RegisterDirection> parseDirection(std::string_view text);
-
-enum class IssueChannel { ElectronicOnly, PaperOnly, Both, NotIssued };
-std::string_view issueChannelName(IssueChannel c);  // "electronic", "paper", "both", "not_issued"
-
-struct RegisterRecipient {
-  std::string organ_id;
-  bool electronic = false;
-  bool paper = false;
-  std::string delivery_state;  // the store's delivery state, "" when the gateway has none
-  IssueChannel channel() const;
-};
-
-struct RegisterEntry {
-  std::int64_t id = 0;
-  RegisterDirection direction = RegisterDirection::Outgoing;
-  std::string unit;    // whose register: the sender (outgoing) or the recipient (incoming)
-  std::string source;  // "gateway" or "clerk"
-  std::int64_t message_id = 0;  // the store's message for gateway entries, 0 for clerk entries
-  std::string document_id;
-  std::string number;    // CodeNumber, "123"
-  std::string notation;  // CodeNotation, "QĐ-UBND"
-  std::string date;      // promulgation date, yyyy-mm-dd
-  std::string type;      // document type as written (TypeName, else Type)
-  std::string subject;   // trích yếu
-  std::string signer;    // "KT. CHỦ TỊCH PHÓ CHỦ TỊCH Nguyễn Văn A"
-  std::string sender;    // incoming: who sent it; outgoing: the unit itself
-  std::vector<RegisterRecipient> recipients;
-  std::string file_keeper;    // unit or person keeping the file copy
-  int copies = 0;             // number of paper copies
-  std::string dispatch_date;  // outgoing: yyyy-mm-dd dispatched, "" when not yet
-  std::string arrival_date;   // incoming: yyyy-mm-dd it reached the unit
-  std::string receipt;        // receipt signature note (ký nhận)
-  std::string notes;
-  // PDF attachments checked at indexing: -1 when not measured (no verifier configured, or a
-  // clerk entry), else how many PDFs the package held and how many carried both valid
-  // signatures (personal, then agency).
-  int pdf_total = -1;
-  int pdf_both_valid = 0;
-  std::string recorded_by;
-  std::int64_t recorded_ms = 0;
-  // A revocation, update or replacement that came through the gateway: the DocumentIds it acts
-  // on. Indexing notes the act on the earlier entries (same direction, unit and sender) instead
-  // of adding a line; only when no earlier entry is in the register is this one added, so the
-  // act is never lost.
-  std::vector<std::string> acts_on;
-
-  std::string numberNotation() const;  // "123/QĐ-UBND", or the one that is set
-  IssueChannel channel() const;        // the union over recipients, see above
-};
-
-// What a clerk records: a document issued (or to be issued) on paper, or paper copies of a
-// document that also went through the gateway (the same unit and DocumentId, or the same
-// number/notation and date: the recipients named get a paper copy, nothing else changes).
-struct PaperRecord {
-  RegisterDirection direction = RegisterDirection::Outgoing;
-  std::string unit;
-  std::string document_id;  // optional
-  std::string number;
-  std::string notation;
-  std::string date;  // yyyy-mm-dd
-  std::string type;
-  std::string subject;
-  std::string signer;
-  std::string sender;  // incoming only
-  std::vector<std::string> recipients;
-  std::string file_keeper;
-  int copies = 0;
-  std::string dispatch_date;  // "" = registered, not yet dispatched
-  std::string arrival_date;   // incoming
-  std::string receipt;
-  std::string notes;
-};
-
-struct RegisterQuery {
-  RegisterDirection direction = RegisterDirection::Outgoing;
-  std::vector<std::string> units;  // empty: every unit
-  std::string from;                // yyyy-mm-dd inclusive, "" open
-  std::string to;                  // yyyy-mm-dd inclusive, "" open
-};
-
-// One document from the store for the indexer: what the messages and deliveries tables hold.
-struct StoredDelivery {
-  std::string recipient;
-  std::string route;  // "local", "peer", "paper"
-  std::string state;
-};
-struct StoredDocument {
-  std::int64_t id = 0;
-  std::string sender;
-  std::string document_id;
-  std::string bytes;
-  std::string subject;
-  int business_type = 0;
-  std::int64_t received_ms = 0;
-  std::vector<StoredDelivery> deliveries;
-};
-
-// First time a status code was recorded for a document by a reporter, and when the document
-// reached this node (for the latency figures).
-struct StatusTiming {
-  std::string document_sender;
-  std::string document_id;
-  std::string reporter;
-  int code = 0;
-  std::int64_t first_ms = 0;
-};
 
 class RegisterBook {
  public:
@@ -148,8 +39,11 @@ class RegisterBook {
   // UnknownUnit / InvalidArgument with the reason otherwise. Empty: every unit is accepted.
   using UnitCheck = std::function<Result<void>(const std::string& unit)>;
 
-  // Opens the SQLite file at `path` (the node's store.sqlite) and creates the register tables.
+  // Over the register tables of the node's SQLite file at `path` (store.sqlite), created when
+  // missing.
   static Result<std::unique_ptr<RegisterBook>> open(const std::string& path, UnitCheck unit_check = {});
+  // Over any RegisterStore.
+  RegisterBook(std::shared_ptr<RegisterStore> store, UnitCheck unit_check = {});
   ~RegisterBook();
   RegisterBook(const RegisterBook&) = delete;
   RegisterBook& operator=(const RegisterBook&) = delete;
@@ -185,39 +79,19 @@ class RegisterBook {
   // "sender\nDocumentId" of each recall request (status 13) these units sent.
   Result<std::vector<std::string>> recallsSent(const std::vector<std::string>& senders);
 
-  // Pending and failed deliveries of the store, for the dashboard's delivery health.
-  struct DeliveryBucket {
-    std::string route;
-    std::string state;
-    std::int64_t count = 0;
-    std::int64_t oldest_ms = 0;
-  };
-  struct FailedDelivery {
-    std::int64_t id = 0;
-    std::string document_id;
-    std::string sender;
-    std::string recipient;
-    std::string route;
-    int attempts = 0;
-    std::string last_error;
-    std::int64_t created_ms = 0;
-  };
+  // Pending and failed deliveries of the store, for the dashboard's delivery health; pending
+  // deliveries per next hop (the peer node, or the unit for local ones) and the oldest.
+  using DeliveryBucket = RegisterDeliveryBucket;
+  using HopBacklog = RegisterHopBacklog;
+  using FailedDelivery = RegisterFailedDelivery;
   Result<std::vector<DeliveryBucket>> deliveryBuckets();
-  // Pending deliveries per next hop (the peer node, or the unit for local ones) and the oldest.
-  struct HopBacklog {
-    std::string route;
-    std::string hop;
-    std::int64_t pending = 0;
-    std::int64_t oldest_ms = 0;
-  };
   Result<std::vector<HopBacklog>> pendingByHop();
   Result<std::vector<FailedDelivery>> failedDeliveries(int limit);
 
-  struct Impl;
-
  private:
-  explicit RegisterBook(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<RegisterStore> store_;
+  UnitCheck unit_check_;
+  AuditHook audit_;
 };
 
 // A yyyy-mm-dd date check ("2022-02-30" is refused); `what` names the field in the message.

@@ -2,13 +2,13 @@
 // certificates with their keys (encrypted PKCS#8 PEM only; the store never sees a clear key),
 // every issued certificate with its status, the CRLs published by the issuing CA (ca_crls) and by
 // the root (the ARLs, ca_arls), and the number of officials each unit needs certificates for.
-// Thread-safe: one session guarded by a mutex.
+// An interface: the SQLite implementation (ca_store.cpp) keeps them in the node's store file, one
+// session guarded by a mutex. Implementations are thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,49 +44,43 @@ struct CaCrlRow {
 
 class CaStore {
  public:
-  // Opens the SQLite file at `path`, creating the tables it lacks (a store made before a table
-  // existed gains it empty, e.g. ca_arls).
+  // The SQLite implementation over the file at `path`, creating the tables it lacks (a store
+  // made before a table existed gains it empty, e.g. ca_arls).
   static Result<std::unique_ptr<CaStore>> open(const std::string& path);
-  ~CaStore();
+  virtual ~CaStore() = default;
 
-  Result<std::map<std::string, std::string>> settings();
+  virtual Result<std::map<std::string, std::string>> settings() = 0;
   // Stores the settings and the three CA key pairs in one transaction; Conflict when a CA exists.
-  Result<void> initialize(const std::map<std::string, std::string>& settings,
-                          const std::map<std::string, std::pair<std::string, std::string>>& keys);
+  virtual Result<void> initialize(const std::map<std::string, std::string>& settings,
+                                  const std::map<std::string, std::pair<std::string, std::string>>& keys) = 0;
   // name -> (certificate PEM, encrypted key PEM): "root", "issuing", "ocsp".
-  Result<std::map<std::string, std::pair<std::string, std::string>>> keys();
+  virtual Result<std::map<std::string, std::pair<std::string, std::string>>> keys() = 0;
 
-  Result<void> insertCertificate(const CaCertRow& row);
-  Result<std::optional<CaCertRow>> certificate(const std::string& serial);
-  Result<std::vector<CaCertRow>> certificates();
-  Result<std::vector<CaCertRow>> revoked();
+  virtual Result<void> insertCertificate(const CaCertRow& row) = 0;
+  virtual Result<std::optional<CaCertRow>> certificate(const std::string& serial) = 0;
+  virtual Result<std::vector<CaCertRow>> certificates() = 0;
+  virtual Result<std::vector<CaCertRow>> revoked() = 0;
   // Conflict when already revoked, NotFound when unknown.
-  Result<void> revoke(const std::string& serial, std::int64_t at, const std::string& reason);
+  virtual Result<void> revoke(const std::string& serial, std::int64_t at, const std::string& reason) = 0;
 
-  Result<std::int64_t> nextCrlNumber();
-  Result<void> insertCrl(const CaCrlRow& row);
-  Result<std::optional<CaCrlRow>> latestCrl();
+  virtual Result<std::int64_t> nextCrlNumber() = 0;
+  virtual Result<void> insertCrl(const CaCrlRow& row) = 0;
+  virtual Result<std::optional<CaCrlRow>> latestCrl() = 0;
 
   // The root's CRLs (ARLs), numbered on their own.
-  Result<std::int64_t> nextArlNumber();
-  Result<void> insertArl(const CaCrlRow& row);
-  Result<std::optional<CaCrlRow>> latestArl();
+  virtual Result<std::int64_t> nextArlNumber() = 0;
+  virtual Result<void> insertArl(const CaCrlRow& row) = 0;
+  virtual Result<std::optional<CaCrlRow>> latestArl() = 0;
 
-  Result<void> setNeeded(const std::string& unit, std::int64_t needed, std::int64_t at);
-  Result<std::map<std::string, std::int64_t>> needed();
+  virtual Result<void> setNeeded(const std::string& unit, std::int64_t needed, std::int64_t at) = 0;
+  virtual Result<std::map<std::string, std::int64_t>> needed() = 0;
 
   // The CA's own audit trail (ca_audit), for nodes whose main audit log is not wired in:
   // one row per action with its time, event, object and detail ("actor=...; ...").
-  Result<void> audit(const std::string& event, const std::string& object, const std::string& detail,
-                     std::int64_t at);
+  virtual Result<void> audit(const std::string& event, const std::string& object, const std::string& detail,
+                             std::int64_t at) = 0;
   // "event object detail" per row, oldest first.
-  Result<std::vector<std::string>> auditTrail();
-
-  struct Impl;
-
- private:
-  explicit CaStore(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  virtual Result<std::vector<std::string>> auditTrail() = 0;
 };
 
 }  // namespace lienthong::gateway

@@ -1,0 +1,55 @@
+// The register's records: directions, and the channel of a recipient and of a document.
+#include "lienthong/gateway/store/register_store.h"
+
+namespace lienthong::gateway {
+
+std::string_view directionName(RegisterDirection d) {
+  return d == RegisterDirection::Outgoing ? "out" : "in";
+}
+
+Result<RegisterDirection> parseDirection(std::string_view text) {
+  if (text == "out" || text == "outgoing") return RegisterDirection::Outgoing;
+  if (text == "in" || text == "incoming") return RegisterDirection::Incoming;
+  return fail(ErrorCode::InvalidArgument,
+              "direction '" + std::string(text) + "' is neither 'out' nor 'in'");
+}
+
+std::string_view issueChannelName(IssueChannel c) {
+  switch (c) {
+    case IssueChannel::ElectronicOnly: return "electronic";
+    case IssueChannel::PaperOnly: return "paper";
+    case IssueChannel::Both: return "both";
+    case IssueChannel::NotIssued: return "not_issued";
+  }
+  return "not_issued";
+}
+
+namespace {
+
+IssueChannel channelOf(bool electronic, bool paper) {
+  if (electronic && paper) return IssueChannel::Both;
+  if (electronic) return IssueChannel::ElectronicOnly;
+  if (paper) return IssueChannel::PaperOnly;
+  return IssueChannel::NotIssued;
+}
+
+}  // namespace
+
+IssueChannel RegisterRecipient::channel() const { return channelOf(electronic, paper); }
+
+IssueChannel RegisterEntry::channel() const {
+  bool e = false, p = false;
+  for (const auto& r : recipients) {
+    e = e || r.electronic;
+    p = p || r.paper;
+  }
+  return channelOf(e, p);
+}
+
+std::string RegisterEntry::numberNotation() const {
+  if (number.empty()) return notation;
+  if (notation.empty()) return number;
+  return number + "/" + notation;
+}
+
+}  // namespace lienthong::gateway
