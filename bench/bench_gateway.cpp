@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
   if (three) {
     const auto across = packages(*signer, commune, "000.01.32.H41", docs, 100000, pdf_bytes);
     auto delivered = [&] {
-      auto m = nodes["district-b"]->store().mailbox("000.01.32.H41", {"delivered"});
+      auto m = nodes["district-b"]->store().mailbox("000.01.32.H41", {DeliveryState::Delivered});
       return m ? static_cast<int>(m->size()) : 0;
     };
     const auto t0 = Clock::now();

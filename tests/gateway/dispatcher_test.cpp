@@ -59,20 +59,20 @@ class RetryRefusingStore : public Store {
   Result<std::vector<Backlog>> backlog() override { return inner_->backlog(); }
   Result<std::vector<Delivery>> deliveriesOf(std::int64_t id) override { return inner_->deliveriesOf(id); }
   Result<Delivery> delivery(std::int64_t id) override { return inner_->delivery(id); }
-  Result<void> finishDelivery(std::int64_t id, std::string_view state, std::int64_t now,
+  Result<void> finishDelivery(std::int64_t id, DeliveryState state, std::int64_t now,
                               const std::string& note, const std::string& actor) override {
     return inner_->finishDelivery(id, state, now, note, actor);
   }
   Result<std::optional<std::int64_t>> nextDue() override { return inner_->nextDue(); }
-  Result<std::vector<MailboxEntry>> mailbox(const std::string& r, const std::vector<std::string>& s) override {
+  Result<std::vector<MailboxEntry>> mailbox(const std::string& r, const std::vector<DeliveryState>& s) override {
     return inner_->mailbox(r, s);
   }
   Result<std::vector<MailboxEntry>> localDeliveries(const std::string& r, MessageKind k,
-                                                    const std::vector<std::string>& s) override {
+                                                    const std::vector<DeliveryState>& s) override {
     return inner_->localDeliveries(r, k, s);
   }
   Result<int> setMailboxState(const std::string& s, const std::string& d, const std::string& r,
-                              std::string_view st) override {
+                              DeliveryState st) override {
     return inner_->setMailboxState(s, d, r, st);
   }
   Result<void> recordStatus(const StatusRecord& s, std::int64_t id, std::int64_t now) override {
@@ -148,5 +148,5 @@ TEST_CASE("dispatcher: a retry the store will not record holds the delivery unti
   auto d = store.deliveriesOf(1);
   REQUIRE(d);
   REQUIRE(d->size() == 1);
-  CHECK(d->front().state == kPending);  // nothing lost: still pending, to be retried
+  CHECK(d->front().state == DeliveryState::Pending);  // nothing lost: still pending, to be retried
 }

@@ -89,7 +89,7 @@ TEST_CASE("evidence dashboard: headless Chromium shows the API's rates, below-ta
   }
   auto failed = store->deliveriesOf(1);
   REQUIRE(failed);
-  REQUIRE(store->finishDelivery((*failed)[1].id, kFailed, nowMs(), "peer unreachable"));
+  REQUIRE(store->finishDelivery((*failed)[1].id, DeliveryState::Failed, nowMs(), "peer unreachable"));
 
   EvidenceOptions options;
   options.store_file = store_file;

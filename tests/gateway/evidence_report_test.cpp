@@ -199,7 +199,7 @@ TEST_CASE("evidence: the indexer turns stored documents into outgoing and incomi
   // The failed electronic delivery no longer counts: the document is not issued to anyone.
   auto deliveries = f.store->deliveriesOf(1);
   REQUIRE(deliveries);
-  for (const auto& d : *deliveries) REQUIRE(f.store->finishDelivery(d.id, kFailed, nowMs(), "test"));
+  for (const auto& d : *deliveries) REQUIRE(f.store->finishDelivery(d.id, DeliveryState::Failed, nowMs(), "test"));
   q.direction = RegisterDirection::Outgoing;
   q.units = {kDistrictA};
   auto after = f.ev.book->entries(q);

@@ -75,9 +75,9 @@ TEST_CASE("intake accepts a package from its sender's office with 202 and stores
   CHECK((*ds)[0].recipient == kDistrictA);
   CHECK((*ds)[0].route == RouteKind::Peer);
   CHECK((*ds)[0].next_node == "district-a");
-  CHECK((*ds)[0].state == "pending");
+  CHECK((*ds)[0].state == DeliveryState::Pending);
   CHECK((*ds)[1].route == RouteKind::Paper);
-  CHECK((*ds)[1].state == "paper");
+  CHECK((*ds)[1].state == DeliveryState::Paper);
   auto stored = n.node->store().message(id);
   REQUIRE(stored);
   CHECK(stored->bytes == body);  // the signed bytes exactly as received
@@ -320,4 +320,17 @@ TEST_CASE("intake routes a recipient written in lower case, once, under the dire
     duplicate = duplicate || w->getObject(static_cast<unsigned>(i))->getValue<std::string>("code") == "duplicate_recipient";
   }
   CHECK(duplicate);
+}
+
+TEST_CASE("the mailbox filters by a delivery state it knows; an unknown one is refused with 400 and the states it knows") {
+  OneNode n;
+  auto client = officeClient(n.pki, kProvince, n.node->url());
+  auto ok = client->request("GET", "/api/v1/mailbox?state=delivered");
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+  auto bad = client->request("GET", "/api/v1/mailbox?state=deliverd");
+  REQUIRE(bad);
+  INFO(bad->body);
+  CHECK(bad->status == 400);
+  CHECK(bad->body.find("'deliverd' is not a delivery state (pending, delivered, paper, failed") != std::string::npos);
 }

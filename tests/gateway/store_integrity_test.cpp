@@ -259,9 +259,9 @@ TEST_CASE("store: a status delivery is delivered with its audit record in the sa
   };
   // A crash here (before the dispatcher's finishDelivery) leaves the record already written.
   CHECK(count() == 1);
-  CHECK(store->delivery(delivery)->state == "delivered");
+  CHECK(store->delivery(delivery)->state == DeliveryState::Delivered);
   // The dispatcher finishing it afterwards adds nothing.
-  REQUIRE(store->finishDelivery(delivery, kDelivered, nowMs(), "mailbox"));
+  REQUIRE(store->finishDelivery(delivery, DeliveryState::Delivered, nowMs(), "mailbox"));
   CHECK(count() == 1);
 }
 

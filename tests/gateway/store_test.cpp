@@ -87,5 +87,5 @@ TEST_CASE("store: a status is recorded once per delivery, even when the delivery
   auto h = store->statusHistory(kProvince, "DOC-1");
   REQUIRE(h);
   CHECK(h->size() == 1);
-  CHECK(store->delivery((*ds)[0].id)->state == "delivered");
+  CHECK(store->delivery((*ds)[0].id)->state == DeliveryState::Delivered);
 }

@@ -74,7 +74,9 @@ TEST_CASE("adapters: a webhook unit receives the package once with a valid HMAC 
   REQUIRE(r);
   REQUIRE(r->status == 202);
   REQUIRE(waitFor([&] { return n.statusOf(kDistrictA, p.documentId(), kCommuneA1) == "01"; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a second hand-over would show now
+  // Nothing is left to hand over (a delivery being tried still counts as pending), so a second
+  // hand-over cannot come.
+  REQUIRE(waitFor([&] { return n.node->store().counts()->pending == 0; }));
   const auto seen = recorder.snapshot();
   REQUIRE(seen.size() == 1);
   const auto& s = seen[0];
@@ -111,7 +113,9 @@ TEST_CASE("adapters: a recall request reaches a webhook unit's DMS as a status; 
   const auto seen = recorder.snapshot();
   CHECK(seen[1].headers.at(std::string(adapters::kHeaderKind)) == "status");
   CHECK(seen[1].body == recall_bytes);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // an answer by the node would show now
+  // The recall's hand-over is finished and nothing is pending: an answer of the node's own would
+  // have been stored with it.
+  REQUIRE(waitFor([&] { return n.node->store().counts()->pending == 0; }));
   CHECK(n.statusOf(kDistrictA, p.documentId(), kCommuneA1) == "01");
 
   // The DMS agrees through the API, as the commune's office.
@@ -216,7 +220,7 @@ TEST_CASE("adapters: an axis client sends into the node as its unit, then lists,
   REQUIRE(r);
   REQUIRE(r->status == 202);
   REQUIRE(waitFor([&] {
-    auto m = n.node->store().mailbox(kCommuneA1, {std::string(kDelivered)});
+    auto m = n.node->store().mailbox(kCommuneA1, {DeliveryState::Delivered});
     return m && m->size() == 1;
   }));
   // The list now carries statuses too (VXP lists messagetype=status): the node's 01 for the
@@ -232,7 +236,7 @@ TEST_CASE("adapters: an axis client sends into the node as its unit, then lists,
   auto m = n.node->store().mailbox(kCommuneA1, {});
   REQUIRE(m);
   REQUIRE(m->size() == 1);
-  CHECK(m->front().delivery.state == kAcknowledged);
+  CHECK(m->front().delivery.state == DeliveryState::Acknowledged);
   auto again = (*client)->poll(10);
   REQUIRE(again);
   CHECK(again->empty());

@@ -65,7 +65,7 @@ struct Peers {
   // The delivery of message `id` at `name` once it left (delivered), else nullopt.
   std::optional<Delivery> done(const std::string& name, std::int64_t id) {
     auto ds = node(name).store().deliveriesOf(id);
-    if (!ds || ds->size() != 1 || (*ds)[0].state != kDelivered) return std::nullopt;
+    if (!ds || ds->size() != 1 || (*ds)[0].state != DeliveryState::Delivered) return std::nullopt;
     return (*ds)[0];
   }
 
@@ -258,7 +258,7 @@ TEST_CASE("a delivery still failing after the retry horizon fails for good and t
   REQUIRE(waitFor([&] { return p.node("province").store().counts()->failed == 1; }, std::chrono::seconds(20)));
   auto ds = p.node("province").store().deliveriesOf(id);
   REQUIRE(ds);
-  CHECK((*ds)[0].state == "failed");
+  CHECK((*ds)[0].state == DeliveryState::Failed);
   CHECK((*ds)[0].last_error.find("retry horizon (1 s") != std::string::npos);
   // The sender's 02 names the reason.
   auto c = officeClient(p.pki, kProvince, p.url("province"));

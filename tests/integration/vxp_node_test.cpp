@@ -107,7 +107,7 @@ TEST_CASE("vxp: system A sends to a unit of system B through the node; B lists, 
   REQUIRE(done.ok());
   auto d = n.node->store().delivery(std::stoll(item));
   REQUIRE(d);
-  CHECK(d->state == kAcknowledged);
+  CHECK(d->state == DeliveryState::Acknowledged);
   CHECK(b.formCall("/getReceivedEdocList", {{"messagetype", "edoc"}}).data()->size() == 0);
   CHECK(b.jsonCall("/countReceiveEdoc", {}).field("count") == "0");
 
@@ -320,7 +320,7 @@ TEST_CASE("vxp: two nodes, the province node a VXP client of the other node's ax
   }));
   CHECK(waitFor([&] {
     auto s = (*axis_node)->store().localDeliveries(kProvince, MessageKind::Status,
-                                                   {std::string(kAcknowledged)});
+                                                   {DeliveryState::Acknowledged});
     return s && !s->empty();
   }));
 
@@ -337,7 +337,7 @@ TEST_CASE("vxp: two nodes, the province node a VXP client of the other node's ax
     return m && m->size() == 1 && m->front().document_id == down.documentId();
   }));
   CHECK(waitFor([&] {
-    auto m = (*axis_node)->store().mailbox(kProvince, {std::string(kAcknowledged)});
+    auto m = (*axis_node)->store().mailbox(kProvince, {DeliveryState::Acknowledged});
     return m && m->size() == 1;
   }));
   // The province's office answers 03; it goes up through sendEdoc (messagetype=status).

@@ -412,10 +412,10 @@ class Demo {
   void businessActs() {
     if (sent_.size() < 3) return;
     out_ << "[+] An update, a replacement and a revocation of earlier documents, as the vendor SDK writes them\n";
-    const std::pair<schemas::BusinessDocType, const char*> acts[] = {
-        {schemas::BusinessDocType::Update, "updated"},
-        {schemas::BusinessDocType::Replace, "replaced"},
-        {schemas::BusinessDocType::Revoke, "revoked"}};
+    const std::pair<schemas::BusinessDocType, DeliveryState> acts[] = {
+        {schemas::BusinessDocType::Update, DeliveryState::Updated},
+        {schemas::BusinessDocType::Replace, DeliveryState::Replaced},
+        {schemas::BusinessDocType::Revoke, DeliveryState::Revoked}};
     int accepted = 0;
     for (std::size_t i = 0; i < 3; ++i) {
       const Sent& target = sent_[i];

@@ -14,7 +14,6 @@ namespace lienthong::gateway {
 
 namespace {
 
-constexpr std::string_view kRefused = "refused";  // an axis client's "fail" receipt
 
 std::optional<std::int64_t> parseId(std::string_view s) {
   std::int64_t v = 0;
@@ -89,7 +88,7 @@ Result<std::vector<adapters::AxisListItem>> StoreAxisBackend::listReceived(
   for (const auto& code : codesOf(caller)) {
     for (const auto k : kinds) {
       auto entries = store_.localDeliveries(
-          code, k, {std::string(kDelivered), std::string(kAxisProcessing)});
+          code, k, {DeliveryState::Delivered, DeliveryState::Processing});
       if (!entries) return std::unexpected(entries.error());
       for (const auto& e : *entries) {
         adapters::AxisListItem item;
@@ -100,7 +99,7 @@ Result<std::vector<adapters::AxisListItem>> StoreAxisBackend::listReceived(
                                              : schemas::MessageKind::Document;
         item.created_time = timestampVn(e.received_ms);
         item.updated_time = timestampVn(e.delivery.done_ms ? e.delivery.done_ms : e.received_ms);
-        const bool processing = e.delivery.state == kAxisProcessing;
+        const bool processing = e.delivery.state == DeliveryState::Processing;
         item.status = processing ? "processing" : "initial";
         item.status_desc = processing ? "taken by the system, not yet settled"
                                       : "waiting to be taken";
@@ -129,7 +128,7 @@ Result<Delivery> StoreAxisBackend::ownDelivery(std::string_view id,
   if (!n) return none();
   auto d = store_.delivery(*n);
   if (!d) return none();
-  if (d->route != RouteKind::Local || d->state == kPending || !serves(caller.units, d->recipient)) {
+  if (d->route != RouteKind::Local || d->state == DeliveryState::Pending || !serves(caller.units, d->recipient)) {
     return none();
   }
   return d;
@@ -150,13 +149,13 @@ Result<void> StoreAxisBackend::updateStatus(std::string_view id, adapters::AxisR
   if (!d) return std::unexpected(d.error());
   const std::string actor = "axis:" + caller.system_id;
   if (receipt == adapters::AxisReceipt::Processing) {
-    if (d->state != kDelivered) return {};  // already taken or settled
-    return store_.finishDelivery(d->id, kAxisProcessing, nowMs(),
+    if (d->state != DeliveryState::Delivered) return {};  // already taken or settled
+    return store_.finishDelivery(d->id, DeliveryState::Processing, nowMs(),
                                  "processing at system " + caller.system_id, actor);
   }
-  if (d->state != kDelivered && d->state != kAxisProcessing) return {};  // settled before
+  if (d->state != DeliveryState::Delivered && d->state != DeliveryState::Processing) return {};  // settled before
   const bool done = receipt == adapters::AxisReceipt::Done;
-  return store_.finishDelivery(d->id, done ? kAcknowledged : kRefused, nowMs(),
+  return store_.finishDelivery(d->id, done ? DeliveryState::Acknowledged : DeliveryState::Refused, nowMs(),
                                done ? "by system " + caller.system_id
                                     : "refused by system " + caller.system_id +
                                           (reason.empty() ? "" : ": " + std::string(reason)),
@@ -198,7 +197,7 @@ Result<std::vector<adapters::AxisSentItem>> StoreAxisBackend::listSent(
                                             : schemas::MessageKind::Document;
     r.sent_time = timestampVn(m->received_ms);
     r.received_time = d.done_ms ? timestampVn(d.done_ms) : "";
-    r.send_status = d.state;
+    r.send_status = std::string(deliveryStateName(d.state));
     r.send_status_desc = d.last_error;
     for (const auto& s : statuses) {
       if (routing_->sameUnit(s.reporter, d.recipient) || s.reporter == d.recipient) {

@@ -20,8 +20,6 @@
 
 namespace lienthong::gateway {
 
-// A delivery an axis client marked "processing": still listed, still to be settled.
-inline constexpr std::string_view kAxisProcessing = "processing";
 
 class StoreAxisBackend final : public adapters::AxisBackend {
  public:

@@ -257,7 +257,7 @@ std::vector<HopHealth> Dispatcher::health() const {
 
 void Dispatcher::fail(const Delivery& d, const StoredMessage* m, const std::string& reason,
                       std::int64_t now) {
-  if (auto r = store_.finishDelivery(d.id, kFailed, now, reason); !r) return;  // retried later
+  if (auto r = store_.finishDelivery(d.id, DeliveryState::Failed, now, reason); !r) return;  // retried later
   metrics_.failed();
   if (m != nullptr && on_failed_) on_failed_(d, *m, reason);
 }
@@ -272,7 +272,7 @@ void Dispatcher::expireOverdue() {
       if (stopping_ || !busy_.insert(listed.id).second) continue;
     }
     auto current = store_.delivery(listed.id);
-    if (current && current->state == kPending) {
+    if (current && current->state == DeliveryState::Pending) {
       auto m = store_.message(current->message_id);
       fail(*current, m ? &*m : nullptr,
            "not handed over within the retry horizon (" + spanText(config_.retry_horizon_ms) +
@@ -289,7 +289,7 @@ void Dispatcher::handle(const Delivery& listed, const std::string& hop) {
   // The list was read before this worker marked the delivery busy: another worker may have
   // finished it in between. Its state now (committed before that worker let go of it) decides.
   auto current = store_.delivery(listed.id);
-  if (!current || current->state != kPending) return;
+  if (!current || current->state != DeliveryState::Pending) return;
   const Delivery& d = *current;
   auto m = store_.message(d.message_id);
   HandOver result;
@@ -302,7 +302,7 @@ void Dispatcher::handle(const Delivery& listed, const std::string& hop) {
   }
   const auto now = nowMs();
   if (result.kind == HandOver::Kind::Ok) {
-    if (auto r = store_.finishDelivery(d.id, kDelivered, now, d.route == RouteKind::Peer ? "to node " + d.next_node : "mailbox"); !r) {
+    if (auto r = store_.finishDelivery(d.id, DeliveryState::Delivered, now, d.route == RouteKind::Peer ? "to node " + d.next_node : "mailbox"); !r) {
       // Stays pending: retried after a pause; the receiver answers a repeat with its first
       // receipt.
       hold(d.id, now + backoff(d.attempts + 1));

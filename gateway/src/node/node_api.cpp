@@ -45,8 +45,12 @@ Result<std::string> Node::Impl::mailboxOwner(const HttpRequest& r) {
 HttpResponse Node::Impl::listMailbox(const HttpRequest& r) {
   auto organ = mailboxOwner(r);
   if (!organ) return HttpResponse::error(organ.error());
-  std::vector<std::string> states;
-  if (r.query.contains("state")) states.push_back(r.query.at("state"));
+  std::vector<DeliveryState> states;
+  if (r.query.contains("state")) {
+    auto state = parseDeliveryState(r.query.at("state"));
+    if (!state) return HttpResponse::error(state.error());
+    states.push_back(*state);
+  }
   Poco::JSON::Array arr;
   // Stored under the code the sender wrote: ask under both forms of the unit's code.
   std::vector<std::string> codes{*organ};
@@ -65,7 +69,7 @@ HttpResponse Node::Impl::listMailbox(const HttpRequest& r) {
       o.set("sender", e.sender);
       o.set("recipient", e.delivery.recipient);
       o.set("subject", e.subject);
-      o.set("state", e.delivery.state);
+      o.set("state", std::string(deliveryStateName(e.delivery.state)));
       o.set("received_at", timestampVn(e.received_ms));
       arr.add(o);
     }
@@ -78,7 +82,7 @@ Result<Delivery> Node::Impl::ownedDelivery(const HttpRequest& r, const std::stri
   if (!id) return fail(ErrorCode::InvalidArgument, "'" + id_text + "' is not a mailbox entry id");
   auto d = store->delivery(*id);
   if (!d) return std::unexpected(d.error());
-  if (d->route != RouteKind::Local || d->state == kPending) {
+  if (d->route != RouteKind::Local || d->state == DeliveryState::Pending) {
     return fail(ErrorCode::NotFound, "no mailbox entry " + id_text);
   }
   if (r.credential.role == Role::Office && !routing->sameUnit(d->recipient, r.credential.subject)) {
@@ -93,8 +97,8 @@ HttpResponse Node::Impl::mailboxItem(const HttpRequest& r) {
     if (!rest.ends_with("/ack")) return HttpResponse::error(httpError(ErrorCode::NotFound, "no route " + r.path));
     auto d = ownedDelivery(r, rest.substr(0, rest.size() - 4));
     if (!d) return HttpResponse::error(d.error());
-    if (d->state == kDelivered) {
-      if (auto s = store->finishDelivery(d->id, kAcknowledged, nowMs(), "by " + r.credential.subject,
+    if (d->state == DeliveryState::Delivered) {
+      if (auto s = store->finishDelivery(d->id, DeliveryState::Acknowledged, nowMs(), "by " + r.credential.subject,
                                        std::string(roleName(r.credential.role)) + ":" +
                                            r.credential.subject);
           !s) {
@@ -103,7 +107,8 @@ HttpResponse Node::Impl::mailboxItem(const HttpRequest& r) {
     }
     Poco::JSON::Object o;
     o.set("id", d->id);
-    o.set("state", d->state == kDelivered ? std::string(kAcknowledged) : d->state);
+    o.set("state", std::string(deliveryStateName(d->state == DeliveryState::Delivered ? DeliveryState::Acknowledged
+                                                                                      : d->state)));
     return HttpResponse::json(200, stringify(o));
   }
   auto d = ownedDelivery(r, rest);
@@ -162,11 +167,11 @@ HttpResponse Node::Impl::documentView(const HttpRequest& r) {
     x.set("organ_id", d.recipient);
     x.set("route", std::string(routeName(d.route)));
     if (!d.next_node.empty()) x.set("next_node", d.next_node);
-    x.set("delivery", d.state);
+    x.set("delivery", std::string(deliveryStateName(d.state)));
     x.set("attempts", d.attempts);
     if (!d.last_error.empty()) x.set("last_error", d.last_error);
     int last = 0;
-    std::string label = d.route == RouteKind::Paper ? "paper" : d.state;
+    std::string label(d.route == RouteKind::Paper ? "paper" : deliveryStateName(d.state));
     for (const auto& s : *history) {
       if (routing->sameUnit(s.reporter, d.recipient)) {
         last = s.code;

@@ -78,7 +78,9 @@ HandOver Node::Impl::deliverLocal(const Delivery& d, const StoredMessage& m) {
 HandOver Node::Impl::deliverMailbox(const Delivery& d, const StoredMessage& m) {
   if (m.kind == MessageKind::Document) {
     if (m.business_type != 0 && !m.target_document.empty()) {
-      const char* state = m.business_type == 1 ? "revoked" : m.business_type == 2 ? "updated" : "replaced";
+      const DeliveryState state = m.business_type == 1   ? DeliveryState::Revoked
+                                  : m.business_type == 2 ? DeliveryState::Updated
+                                                         : DeliveryState::Replaced;
       // One target a line; a replacement acts at the recipients its ReplacementInfo names.
       std::optional<schemas::Package> pkg;
       if (m.business_type == 3) {
@@ -92,7 +94,7 @@ HandOver Node::Impl::deliverMailbox(const Delivery& d, const StoredMessage& m) {
                           });
         if (!here) continue;
         if (auto r = store->setMailboxState(m.sender, target, d.recipient, state); !r) {
-          return {HandOver::Kind::Retry, "marking " + target + " " + std::string(state) + ": " +
+          return {HandOver::Kind::Retry, "marking " + target + " " + std::string(deliveryStateName(state)) + ": " +
                                              r.error().message};
         }
       }
@@ -117,12 +119,12 @@ HandOver Node::Impl::deliverMailbox(const Delivery& d, const StoredMessage& m) {
     bool waiting = false, taken = false;
     for (const auto& e : *entries) {
       if (e.sender != rec.document_sender || e.document_id != rec.document_id) continue;
-      if (e.delivery.state == kDelivered) waiting = true;
-      if (e.delivery.state == kAcknowledged || e.delivery.state == kAxisProcessing) taken = true;
+      if (e.delivery.state == DeliveryState::Delivered) waiting = true;
+      if (e.delivery.state == DeliveryState::Acknowledged || e.delivery.state == DeliveryState::Processing) taken = true;
     }
     const bool agree = waiting || !taken;
     if (agree) {
-      if (auto r = store->setMailboxState(rec.document_sender, rec.document_id, d.recipient, "recalled");
+      if (auto r = store->setMailboxState(rec.document_sender, rec.document_id, d.recipient, DeliveryState::Recalled);
           !r) {
         return {HandOver::Kind::Retry, "withdrawing the recalled document: " + r.error().message};
       }

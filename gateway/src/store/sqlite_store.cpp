@@ -20,6 +20,7 @@
 #include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
+#include <Poco/Data/DataException.h>
 #include <Poco/Exception.h>
 #include <Poco/Nullable.h>
 
@@ -46,6 +47,37 @@ std::string_view routeName(RouteKind r) {
     case RouteKind::Paper: return "paper";
   }
   return "local";
+}
+
+namespace {
+
+constexpr std::pair<DeliveryState, std::string_view> kDeliveryStates[] = {
+    {DeliveryState::Pending, "pending"},     {DeliveryState::Delivered, "delivered"},
+    {DeliveryState::Paper, "paper"},         {DeliveryState::Failed, "failed"},
+    {DeliveryState::Acknowledged, "acknowledged"}, {DeliveryState::Processing, "processing"},
+    {DeliveryState::Refused, "refused"},     {DeliveryState::Recalled, "recalled"},
+    {DeliveryState::Updated, "updated"},     {DeliveryState::Replaced, "replaced"},
+    {DeliveryState::Revoked, "revoked"},
+};
+
+}  // namespace
+
+std::string_view deliveryStateName(DeliveryState s) {
+  for (const auto& [state, name] : kDeliveryStates) {
+    if (state == s) return name;
+  }
+  return "pending";
+}
+
+Result<DeliveryState> parseDeliveryState(std::string_view name) {
+  std::string names;
+  for (const auto& [state, n] : kDeliveryStates) {
+    if (n == name) return state;
+    names += names.empty() ? "" : ", ";
+    names += n;
+  }
+  return fail(ErrorCode::InvalidArgument, "'" + std::string(name) + "' is not a delivery state (" + names +
+                                              ") / không phải trạng thái chuyển phát");
 }
 
 std::string sha256Hex(std::string_view bytes) {
@@ -155,8 +187,11 @@ struct DeliveryRows {
   std::vector<Delivery> take() const {
     std::vector<Delivery> out;
     for (std::size_t i = 0; i < id.size(); ++i) {
+      auto s = parseDeliveryState(state[i]);
+      // A state no version of Lienthong writes: the row is not what the store made.
+      if (!s) throw Poco::Data::DataException("delivery " + std::to_string(id[i]) + ": " + s.error().message);
       out.push_back(Delivery{id[i], message_id[i], recipient[i], parseRoute(route[i]),
-                             next_node[i], state[i], attempts[i], next_attempt_ms[i],
+                             next_node[i], *s, attempts[i], next_attempt_ms[i],
                              last_error[i], created_ms[i], done_ms[i]});
     }
     return out;
@@ -289,7 +324,8 @@ class SqliteStore final : public Store {
       std::string subject = "message:" + std::to_string(id);
       for (const auto& d : m.deliveries) {
         const std::string route(routeName(d.route));
-        const std::string state(d.route == RouteKind::Paper ? kPaper : kPending);
+        const std::string state(deliveryStateName(d.route == RouteKind::Paper ? DeliveryState::Paper
+                                                                               : DeliveryState::Pending));
         const Int64 done = d.route == RouteKind::Paper ? now_ms : 0;
         s << "INSERT INTO deliveries(message_id, recipient, route, next_node, state,"
              " next_attempt_ms, created_ms, done_ms) VALUES (?,?,?,?,?,?,?,?)",
@@ -417,11 +453,11 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<void> finishDelivery(std::int64_t id, std::string_view state, std::int64_t now_ms,
+  Result<void> finishDelivery(std::int64_t id, DeliveryState state, std::int64_t now_ms,
                               const std::string& note, const std::string& actor) override {
     return write("finish delivery", [&](Session& s) -> Result<void> {
       Int64 key = id, at = now_ms;
-      const std::string st(state);
+      const std::string st(deliveryStateName(state));
       // Already there (a status recorded it with its audit record): nothing to add.
       std::vector<std::string> was;
       s << "SELECT state FROM deliveries WHERE id = ?", bind(key), into(was), now;
@@ -505,7 +541,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<MailboxEntry>> mailbox(const std::string& recipient,
-                                            const std::vector<std::string>& states) override {
+                                            const std::vector<DeliveryState>& states) override {
     return read("mailbox", [&](Session& s) -> Result<std::vector<MailboxEntry>> {
       DeliveryRows rows;
       std::vector<std::string> sender, document_id, subject;
@@ -534,7 +570,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<MailboxEntry>> localDeliveries(const std::string& recipient, MessageKind kind,
-                                                    const std::vector<std::string>& states) override {
+                                                    const std::vector<DeliveryState>& states) override {
     return read("local deliveries", [&](Session& s) -> Result<std::vector<MailboxEntry>> {
       DeliveryRows rows;
       std::vector<std::string> sender, document_id, subject;
@@ -564,9 +600,9 @@ class SqliteStore final : public Store {
   }
 
   Result<int> setMailboxState(const std::string& sender, const std::string& document_id,
-                              const std::string& recipient, std::string_view state) override {
+                              const std::string& recipient, DeliveryState state) override {
     return write("set mailbox state", [&](Session& s) -> Result<int> {
-      const std::string st(state);
+      const std::string st(deliveryStateName(state));
       Poco::Data::Statement stmt(s);
       stmt << "UPDATE deliveries SET state = ? WHERE route = 'local' AND recipient = ? AND"
               " state <> 'pending' AND message_id IN (SELECT id FROM messages WHERE"
@@ -586,11 +622,11 @@ class SqliteStore final : public Store {
                             std::int64_t now_ms) override {
     return write("record status", [&](Session& s) -> Result<void> {
       Int64 at = now_ms, key = delivery_id;
-      const std::string delivered(kDelivered);
+      const std::string delivered(deliveryStateName(DeliveryState::Delivered));
       // Recorded once per delivery, however often the delivery is handed over.
       std::vector<std::string> state;
       s << "SELECT state FROM deliveries WHERE id = ?", bind(key), into(state), now;
-      if (!state.empty() && state[0] != kPending) return {};
+      if (!state.empty() && state[0] != deliveryStateName(DeliveryState::Pending)) return {};
       s << "INSERT INTO statuses(document_sender, document_id, reporter, code, description,"
            " timestamp, recorded_ms) VALUES (?,?,?,?,?,?,?)",
           bind(r.document_sender), bind(r.document_id), bind(r.reporter), bind(r.code),

@@ -27,15 +27,18 @@ std::string_view kindName(MessageKind k);  // "document", "status"
 enum class RouteKind { Local, Peer, Paper };
 std::string_view routeName(RouteKind r);  // "local", "peer", "paper"
 
-// Delivery states. pending: waiting for the dispatcher; delivered: handed to the next node or
-// placed in the mailbox; paper: recorded as a paper delivery; failed: retries exhausted;
-// acknowledged: fetched and acknowledged by the recipient office; recalled / updated / replaced /
-// revoked: a later package or status acted on it.
-inline constexpr std::string_view kPending = "pending";
-inline constexpr std::string_view kDelivered = "delivered";
-inline constexpr std::string_view kPaper = "paper";
-inline constexpr std::string_view kFailed = "failed";
-inline constexpr std::string_view kAcknowledged = "acknowledged";
+// Delivery states, stored and shown by name. pending: waiting for the dispatcher; delivered:
+// handed to the next node or placed in the mailbox; paper: recorded as a paper delivery; failed:
+// retries exhausted; acknowledged: fetched and acknowledged by the recipient office (or an axis
+// client's "done" receipt); processing: an axis client took it and has not settled it; refused:
+// an axis client's "fail" receipt; recalled / updated / replaced / revoked: a later package or
+// status acted on it.
+enum class DeliveryState {
+  Pending, Delivered, Paper, Failed, Acknowledged, Processing, Refused, Recalled, Updated, Replaced, Revoked,
+};
+std::string_view deliveryStateName(DeliveryState s);  // "pending", "delivered", ...
+// The state of a name; InvalidArgument listing the names otherwise.
+Result<DeliveryState> parseDeliveryState(std::string_view name);
 
 struct NewDelivery {
   std::string recipient;  // OrganId as written in the message (the directory's spelling when
@@ -92,7 +95,7 @@ struct Delivery {
   std::string recipient;
   RouteKind route = RouteKind::Local;
   std::string next_node;
-  std::string state;
+  DeliveryState state = DeliveryState::Pending;
   int attempts = 0;
   std::int64_t next_attempt_ms = 0;
   std::string last_error;
@@ -209,7 +212,7 @@ class Store {
   virtual Result<std::vector<Delivery>> deliveriesOf(std::int64_t message_id) = 0;
   virtual Result<Delivery> delivery(std::int64_t id) = 0;
   // Moves a delivery to `state` (delivered, failed, acknowledged, ...) with an audit record.
-  virtual Result<void> finishDelivery(std::int64_t id, std::string_view state, std::int64_t now_ms,
+  virtual Result<void> finishDelivery(std::int64_t id, DeliveryState state, std::int64_t now_ms,
                                       const std::string& note,
                                       const std::string& actor = "system") = 0;
   virtual Result<void> scheduleRetry(std::int64_t id, int attempts, std::int64_t next_ms,
@@ -219,15 +222,15 @@ class Store {
 
   // Local (mailbox) deliveries of documents for `recipient` in the given states (all when empty).
   virtual Result<std::vector<MailboxEntry>> mailbox(const std::string& recipient,
-                                                    const std::vector<std::string>& states) = 0;
+                                                    const std::vector<DeliveryState>& states) = 0;
   // Local deliveries of messages of `kind` (documents or statuses) for `recipient` in the given
   // states (all but pending when empty), oldest first: what an axis client lists.
   virtual Result<std::vector<MailboxEntry>> localDeliveries(const std::string& recipient,
                                                             MessageKind kind,
-                                                            const std::vector<std::string>& states) = 0;
+                                                            const std::vector<DeliveryState>& states) = 0;
   // Sets the state of the local deliveries of (sender, document_id) to `recipient`.
   virtual Result<int> setMailboxState(const std::string& sender, const std::string& document_id,
-                                      const std::string& recipient, std::string_view state) = 0;
+                                      const std::string& recipient, DeliveryState state) = 0;
 
   // Records a status that reached the sender's home, and finishes its delivery, in one
   // transaction.
