@@ -64,6 +64,13 @@ class RetryRefusingStore : public Store {
     return inner_->finishDelivery(id, state, now, note, actor);
   }
   Result<std::optional<std::int64_t>> nextDue() override { return inner_->nextDue(); }
+  Result<std::vector<std::int64_t>> claimDeliveries(const std::vector<std::int64_t>& ids, const std::string& owner,
+                                                    std::int64_t now, std::int64_t until) override {
+    return inner_->claimDeliveries(ids, owner, now, until);
+  }
+  Result<int> releaseClaims(const std::string& owner, const std::vector<std::int64_t>& ids) override {
+    return inner_->releaseClaims(owner, ids);
+  }
   Result<std::vector<MailboxEntry>> mailbox(const std::string& r, const std::vector<DeliveryState>& s) override {
     return inner_->mailbox(r, s);
   }
@@ -149,4 +156,60 @@ TEST_CASE("dispatcher: a retry the store will not record holds the delivery unti
   REQUIRE(d);
   REQUIRE(d->size() == 1);
   CHECK(d->front().state == DeliveryState::Pending);  // nothing lost: still pending, to be retried
+}
+
+TEST_CASE("dispatcher: two dispatchers over one store file hand over each delivery once") {
+  TempDir tmp;
+  const std::string file = (tmp.path() / "store.sqlite").string();
+  auto first = std::move(*openSqliteStore(file));
+  auto second = std::move(*openSqliteStore(file));
+  constexpr int kDocs = 60;
+  for (int i = 0; i < kDocs; ++i) {
+    NewMessage m;
+    m.kind = MessageKind::Document;
+    m.sender = kProvince;
+    m.document_id = std::to_string(i) + "/UBND-VP";
+    m.dedupe_key = m.document_id;
+    m.bytes = "<edXML n=\"" + std::to_string(i) + "\"/>";
+    m.content_hash = sha256Hex(m.bytes);
+    m.received_from = "office:" + std::string(kProvince);
+    m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, ""}, NewDelivery{kDistrictB, RouteKind::Local, ""}};
+    REQUIRE(first->insertMessage(m));
+  }
+  DispatcherConfig config;
+  config.workers = 3;
+  config.batch = 4;
+  Metrics metrics_a, metrics_b;
+  PeerPool peers(TlsFiles{}, 1000);
+  auto directory = schemas::LiveDirectory::make(std::make_shared<const schemas::Directory>());
+  std::mutex mu;
+  std::map<std::int64_t, int> handed;  // delivery id -> hand-overs
+  std::map<std::string, int> by;
+  const auto local = [&](const std::string& who) {
+    return [&, who](const Delivery& d, const StoredMessage&) {
+      std::lock_guard lock(mu);
+      ++handed[d.id];
+      ++by[who];
+      return HandOver{};
+    };
+  };
+  const auto none = [](const Delivery&, const StoredMessage&, const std::string&) {};
+  Dispatcher a(config, "node-a", *first, directory, peers, metrics_a, local("a"), none);
+  Dispatcher b(config, "node-b", *second, directory, peers, metrics_b, local("b"), none);
+  a.start();
+  b.start();
+  const bool drained = waitFor([&] { return first->counts()->pending == 0; }, std::chrono::seconds(30));
+  a.stop();
+  b.stop();
+  std::lock_guard lock(mu);
+  INFO("pending " << first->counts()->pending << ", store failures " << metrics_a.storeFailures() << " + "
+                  << metrics_b.storeFailures());
+  REQUIRE(drained);
+  CHECK(handed.size() == 2 * kDocs);
+  for (const auto& [id, n] : handed) {
+    INFO("delivery " << id);
+    CHECK(n == 1);
+  }
+  INFO("node-a handed over " << by["a"] << ", node-b " << by["b"]);
+  CHECK(by["a"] + by["b"] == 2 * kDocs);
 }

@@ -89,3 +89,45 @@ TEST_CASE("store: a status is recorded once per delivery, even when the delivery
   CHECK(h->size() == 1);
   CHECK(store->delivery((*ds)[0].id)->state == DeliveryState::Delivered);
 }
+
+TEST_CASE("store: a claimed delivery is listed for no one and claimed by no one else until its claim ends or runs out") {
+  TempDir tmp;
+  auto store = std::move(*openSqliteStore((tmp.path() / "store.sqlite").string()));
+  auto a = store->insertMessage(document("CLAIM-1", "h1"));
+  auto b = store->insertMessage(document("CLAIM-2", "h2"));
+  REQUIRE(a);
+  REQUIRE(b);
+  const std::int64_t t = nowMs();
+  auto due = store->dueDeliveries(t, 10, {});
+  REQUIRE(due);
+  REQUIRE(due->size() == 2);
+  const std::int64_t d1 = (*due)[0].id, d2 = (*due)[1].id;
+
+  auto mine = store->claimDeliveries({d1, d2}, "node-a", t, t + 60000);
+  REQUIRE(mine);
+  CHECK(*mine == std::vector<std::int64_t>{d1, d2});
+  auto theirs = store->claimDeliveries({d1, d2}, "node-b", t, t + 60000);
+  REQUIRE(theirs);
+  CHECK(theirs->empty());
+  CHECK(store->dueDeliveries(t, 10, {})->empty());
+
+  // A retry ends the claim: listed again when due. A hand-over ends it for good.
+  REQUIRE(store->scheduleRetry(d1, 1, t, "peer down"));
+  auto again = store->dueDeliveries(t, 10, {});
+  REQUIRE(again);
+  REQUIRE(again->size() == 1);
+  CHECK(again->front().id == d1);
+  REQUIRE(store->claimDeliveries({d1}, "node-b", t, t + 60000)->size() == 1);
+  REQUIRE(store->finishDelivery(d1, DeliveryState::Delivered, t, "mailbox"));
+  CHECK(store->claimDeliveries({d1}, "node-a", t, t + 60000)->empty());  // not pending any more
+
+  // A claim nobody ends runs out: after it, another may take the delivery.
+  CHECK(store->claimDeliveries({d2}, "node-b", t + 59999, t + 120000)->empty());
+  auto late = store->claimDeliveries({d2}, "node-b", t + 60000, t + 120000);
+  REQUIRE(late);
+  CHECK(*late == std::vector<std::int64_t>{d2});
+  // Only its owner's release ends it early.
+  CHECK(*store->releaseClaims("node-a", {d2}) == 0);
+  CHECK(*store->releaseClaims("node-b", {}) == 1);
+  CHECK(store->dueDeliveries(t, 10, {})->size() == 1);
+}

@@ -50,7 +50,7 @@ TEST_CASE("store: warnings are kept beside the message and read back with it") {
   CHECK(store->message(b->id)->warnings.empty());
 }
 
-TEST_CASE("store: a store of schema version 2 gains the warnings column, its messages intact") {
+TEST_CASE("store: a store of schema version 2 gains the warnings column and delivery claims, its messages intact") {
   TempDir tmp;
   const std::string file = (tmp.path() / "store.sqlite").string();
   {
@@ -58,10 +58,12 @@ TEST_CASE("store: a store of schema version 2 gains the warnings column, its mes
     REQUIRE(store->insertMessage(document("OLD-1", "")));
   }
   {
-    // Back to what version 2 had: no warnings column.
+    // Back to what version 2 had: no warnings column, no delivery claims.
     Poco::Data::SQLite::Connector::registerConnector();
     Poco::Data::Session s("SQLite", file);
     s << "ALTER TABLE messages DROP COLUMN warnings", now;
+    s << "ALTER TABLE deliveries DROP COLUMN claimed_by", now;
+    s << "ALTER TABLE deliveries DROP COLUMN claimed_until", now;
     s << "UPDATE schema_version SET version = 2", now;
   }
   auto store = std::move(*openSqliteStore(file));

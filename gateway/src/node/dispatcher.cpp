@@ -1,8 +1,10 @@
 #include "lienthong/gateway/node/dispatcher.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "lienthong/gateway/node/routing.h"
@@ -71,6 +73,11 @@ Dispatcher::Dispatcher(DispatcherConfig config, std::string self, Store& store,
 Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::start() {
+  // Claims this node held when it stopped (or was killed) are over: one process serves a node.
+  if (auto r = store_.releaseClaims(self_, {}); !r) {
+    std::fprintf(stderr, "dispatcher: the claims of an earlier run were not released, they run out in %lld s: %s\n",
+                 static_cast<long long>(claimMs() / 1000), r.error().describe().c_str());
+  }
   std::lock_guard lock(mu_);
   stopping_ = false;
   for (int i = 0; i < std::max(1, config_.workers); ++i) threads_.emplace_back([this] { work(); });
@@ -126,7 +133,7 @@ void Dispatcher::work() {
         return h.in_flight >= limit || h.open_until_ms > now ||
                (h.open_until_ms != 0 && h.in_flight > 0);
       };
-      std::vector<std::int64_t> busy(busy_.begin(), busy_.end());
+      std::vector<std::int64_t> busy;  // held: listed by the store, not to be taken yet
       std::int64_t held_ends = 0;  // the earliest end of a hold, when some delivery is held
       for (auto it = held_.begin(); it != held_.end();) {
         if (it->second <= now) { it = held_.erase(it); continue; }
@@ -161,8 +168,18 @@ void Dispatcher::work() {
             probe = h.open_until_ms != 0;  // its rest is over: one delivery tests it
           }
           if (key != hop) continue;
-          if (busy_.insert(d.id).second) batch.push_back(std::move(d));
-          if (probe && !batch.empty()) break;
+          batch.push_back(std::move(d));
+          if (probe) break;
+        }
+      }
+      if (!batch.empty()) {
+        lock.unlock();
+        const bool claimed = claim(batch);
+        lock.lock();
+        if (claimed && batch.empty()) {
+          // Another worker claimed them between the list and the claim: list again.
+          --hops_[hop].in_flight;
+          continue;
         }
       }
       if (batch.empty()) {
@@ -198,17 +215,44 @@ void Dispatcher::work() {
         if (i > 0 && hops_[hop].open_until_ms != 0) break;
       }
       handle(batch[i], hop);
-      std::lock_guard lock(mu_);
-      busy_.erase(batch[i].id);
+    }
+    if (i < batch.size()) {
+      // Stopping, or the hop began to rest: the rest of the batch goes back at once (or, when
+      // the store cannot say so now, when the claims run out).
+      std::vector<std::int64_t> rest;
+      for (; i < batch.size(); ++i) rest.push_back(batch[i].id);
+      if (auto r = store_.releaseClaims(self_, rest); !r) metrics_.storeFailed();
     }
     {
       std::lock_guard lock(mu_);
-      for (; i < batch.size(); ++i) busy_.erase(batch[i].id);
       --hops_[hop].in_flight;
       ++wakeups_;
     }
     cv_.notify_all();
   }
+}
+
+std::int64_t Dispatcher::claimMs() const {
+  // Longer than a hand-over takes: each of its network steps has the peers' deadline (seconds).
+  // A claim that runs out while its worker still works lets the delivery be tried again, which
+  // the receiver answers with its first receipt.
+  return std::max<std::int64_t>(120000, config_.probe_max_ms);
+}
+
+bool Dispatcher::claim(std::vector<Delivery>& batch) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(batch.size());
+  for (const auto& d : batch) ids.push_back(d.id);
+  const std::int64_t now = nowMs();
+  auto claimed = store_.claimDeliveries(ids, self_, now, now + claimMs());
+  if (!claimed) {
+    metrics_.storeFailed();
+    batch.clear();
+    return false;
+  }
+  const std::set<std::int64_t> mine(claimed->begin(), claimed->end());
+  std::erase_if(batch, [&](const Delivery& d) { return !mine.contains(d.id); });
+  return true;
 }
 
 void Dispatcher::reachable(const std::string& hop, const Delivery* d) {
@@ -269,8 +313,11 @@ void Dispatcher::expireOverdue() {
   for (const auto& listed : *overdue) {
     {
       std::lock_guard lock(mu_);
-      if (stopping_ || !busy_.insert(listed.id).second) continue;
+      if (stopping_) return;
     }
+    // A worker handing it over now holds the claim: that worker settles it.
+    std::vector<Delivery> one{listed};
+    if (!claim(one) || one.empty()) continue;
     auto current = store_.delivery(listed.id);
     if (current && current->state == DeliveryState::Pending) {
       auto m = store_.message(current->message_id);
@@ -279,17 +326,21 @@ void Dispatcher::expireOverdue() {
                ", " + std::to_string(current->attempts) + " attempts); last error: " +
                current->last_error,
            now);
+    } else if (auto r = store_.releaseClaims(self_, {listed.id}); !r) {
+      metrics_.storeFailed();
     }
-    std::lock_guard lock(mu_);
-    busy_.erase(listed.id);
   }
 }
 
 void Dispatcher::handle(const Delivery& listed, const std::string& hop) {
-  // The list was read before this worker marked the delivery busy: another worker may have
-  // finished it in between. Its state now (committed before that worker let go of it) decides.
+  // The list was read before this worker claimed the delivery: another may have settled it in
+  // between (a claim is only taken on a pending delivery, but the row read here is the truth).
   auto current = store_.delivery(listed.id);
-  if (!current || current->state != DeliveryState::Pending) return;
+  if (!current) {
+    if (auto r = store_.releaseClaims(self_, {listed.id}); !r) metrics_.storeFailed();
+    return;
+  }
+  if (current->state != DeliveryState::Pending) return;
   const Delivery& d = *current;
   auto m = store_.message(d.message_id);
   HandOver result;

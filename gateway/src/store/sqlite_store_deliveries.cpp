@@ -19,11 +19,11 @@ Result<std::vector<Delivery>> SqliteStore::dueDeliveries(std::int64_t now_ms, in
     };
     Poco::Data::Statement st(s);
     st << "SELECT " << kDeliveryColumns
-       << " FROM deliveries WHERE state = 'pending' AND next_attempt_ms <= ?"
+       << " FROM deliveries WHERE state = 'pending' AND next_attempt_ms <= ? AND claimed_until <= ?"
        << (skip_nodes.empty() ? "" : " AND NOT (route = 'peer' AND next_node IN (" + marks(skip_nodes.size()) + "))")
        << (skip_units.empty() ? "" : " AND NOT (route = 'local' AND recipient IN (" + marks(skip_units.size()) + "))")
        << " ORDER BY next_attempt_ms, id LIMIT ?",
-        bind(at);
+        bind(at), bind(at);
     for (const auto& node : skip_nodes) st, bind(node);
     for (const auto& unit : skip_units) st, bind(unit);
     st, bind(n);
@@ -76,8 +76,9 @@ Result<void> SqliteStore::finishDelivery(std::int64_t id, DeliveryState state, s
     std::vector<std::string> was;
     s << "SELECT state FROM deliveries WHERE id = ?", bind(key), into(was), now;
     if (!was.empty() && was[0] == st) return {};
-    s << "UPDATE deliveries SET state = ?, done_ms = ?, last_error = ? WHERE id = ?", bind(st),
-        bind(at), bind(note), bind(key), now;
+    s << "UPDATE deliveries SET state = ?, done_ms = ?, last_error = ?, claimed_by = '',"
+         " claimed_until = 0 WHERE id = ?",
+        bind(st), bind(at), bind(note), bind(key), now;
     std::vector<std::string> document_id;
     std::vector<Int64> message_id;
     s << "SELECT m.document_id, m.id FROM deliveries d JOIN messages m ON m.id = d.message_id"
@@ -96,9 +97,53 @@ Result<void> SqliteStore::scheduleRetry(std::int64_t id, int attempts, std::int6
                            const std::string& error) {
   return write("schedule retry", [&](Session& s) -> Result<void> {
     Int64 key = id, at = next_ms;
-    s << "UPDATE deliveries SET attempts = ?, next_attempt_ms = ?, last_error = ?"
-         " WHERE id = ?", bind(attempts), bind(at), bind(error), bind(key), now;
+    s << "UPDATE deliveries SET attempts = ?, next_attempt_ms = ?, last_error = ?,"
+         " claimed_by = '', claimed_until = 0 WHERE id = ?",
+        bind(attempts), bind(at), bind(error), bind(key), now;
     return {};
+  });
+}
+
+Result<std::vector<std::int64_t>> SqliteStore::claimDeliveries(const std::vector<std::int64_t>& ids,
+                                                               const std::string& owner,
+                                                               std::int64_t now_ms,
+                                                               std::int64_t until_ms) {
+  if (ids.empty()) return std::vector<std::int64_t>{};
+  return write("claim deliveries", [&](Session& s) -> Result<std::vector<std::int64_t>> {
+    std::vector<std::int64_t> claimed;
+    Int64 at = now_ms, until = until_ms;
+    for (const std::int64_t id : ids) {
+      Int64 key = id;
+      s << "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id = ?"
+           " AND state = 'pending' AND claimed_until <= ?",
+          bind(owner), bind(until), bind(key), bind(at), now;
+      int changed = 0;
+      s << "SELECT changes()", into(changed), now;
+      if (changed > 0) claimed.push_back(id);
+    }
+    return claimed;
+  });
+}
+
+Result<int> SqliteStore::releaseClaims(const std::string& owner, const std::vector<std::int64_t>& ids) {
+  return write("release claims", [&](Session& s) -> Result<int> {
+    int released = 0;
+    if (ids.empty()) {
+      s << "UPDATE deliveries SET claimed_by = '', claimed_until = 0 WHERE claimed_by = ?"
+           " AND claimed_until > 0",
+          bind(owner), now;
+      s << "SELECT changes()", into(released), now;
+      return released;
+    }
+    for (const std::int64_t id : ids) {
+      Int64 key = id;
+      s << "UPDATE deliveries SET claimed_by = '', claimed_until = 0 WHERE id = ? AND claimed_by = ?",
+          bind(key), bind(owner), now;
+      int changed = 0;
+      s << "SELECT changes()", into(changed), now;
+      released += changed;
+    }
+    return released;
   });
 }
 

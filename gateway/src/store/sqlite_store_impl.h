@@ -89,6 +89,10 @@ inline const std::vector<std::string>& migrations() {
       " body TEXT NOT NULL, signature TEXT NOT NULL);",
       // 3: the warnings intake tolerated, kept beside the message (JSON array).
       "ALTER TABLE messages ADD COLUMN warnings TEXT NOT NULL DEFAULT '';",
+      // 4: a delivery a dispatcher is handing over is claimed in the store, with a time the claim
+      // runs out (Store::claimDeliveries).
+      "ALTER TABLE deliveries ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';"
+      "ALTER TABLE deliveries ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;",
   };
   return kMigrations;
 }
@@ -243,6 +247,10 @@ class SqliteStore final : public Store {
 
   Result<std::optional<std::int64_t>> nextDue() override;
 
+  Result<std::vector<std::int64_t>> claimDeliveries(const std::vector<std::int64_t>& ids,
+                                                    const std::string& owner, std::int64_t now_ms,
+                                                    std::int64_t until_ms) override;
+  Result<int> releaseClaims(const std::string& owner, const std::vector<std::int64_t>& ids) override;
   Result<int> retryNow(const std::string& node, std::int64_t now_ms) override;
 
   Result<std::vector<Delivery>> pendingCreatedBefore(std::int64_t created_before_ms,

@@ -10,7 +10,9 @@
 namespace lienthong::gateway {
 
 // The HTTP status for an error: 413 too large, 400 unreadable input, 422 refused content
-// (schema, secrecy, signature), 401/403/404/409, 502 peer trouble, 500 the rest.
+// (schema, secrecy, signature), 401/403/404/409, 405 a method the path does not answer, 408 a
+// request not sent in time, 431 headers over the limit, 502 peer trouble, 503 storage or a part
+// not ready (retry later), 500 the rest.
 int httpStatus(ErrorCode code);
 
 // The JSON error body. `extra_json`, when given, is a JSON object whose members are added (for

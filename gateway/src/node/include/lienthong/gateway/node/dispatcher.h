@@ -112,9 +112,14 @@ class Dispatcher {
   LocalDelivery local_;
   FailureNotice on_failed_;
 
-  mutable std::mutex mu_;  // guards busy_, held_, hops_, stopping_, wakeups_, last_sweep_ms_
+  // A worker hands over only deliveries it claimed in the store (Store::claimDeliveries), as
+  // this node (`self_`); a claim runs this long, longer than any hand-over takes.
+  std::int64_t claimMs() const;
+  // Claims `batch` (or what of it no one else holds) and keeps only those.
+  bool claim(std::vector<Delivery>& batch);
+
+  mutable std::mutex mu_;  // guards held_, hops_, stopping_, wakeups_, last_sweep_ms_
   std::condition_variable cv_;
-  std::set<std::int64_t> busy_;  // deliveries a worker is handling now
   // Deliveries whose outcome the store would not take (scheduleRetry or finishDelivery failed):
   // not picked again before this time, so a failing store does not make them retry hot. They
   // stay pending in the store, so nothing is lost.

@@ -194,13 +194,26 @@ class Store {
   // The documents with this DocumentId, whoever sent them (a clerk asking by id alone).
   virtual Result<std::vector<StoredMessage>> findDocuments(const std::string& document_id) = 0;
 
-  // Pending deliveries due at `now_ms`, oldest first, excluding those in `busy`, peer deliveries
-  // to the nodes in `skip_nodes` and local ones to the units in `skip_units` (the dispatcher's
-  // peers that are busy or resting, so they do not crowd the others out of the list).
+  // Pending deliveries due at `now_ms` and under no running claim, oldest first, excluding those
+  // in `busy`, peer deliveries to the nodes in `skip_nodes` and local ones to the units in
+  // `skip_units` (the dispatcher's peers that are busy or resting, so they do not crowd the
+  // others out of the list).
   virtual Result<std::vector<Delivery>> dueDeliveries(std::int64_t now_ms, int limit,
                                                       const std::vector<std::int64_t>& busy,
                                                       const std::vector<std::string>& skip_nodes = {},
                                                       const std::vector<std::string>& skip_units = {}) = 0;
+  // Claims these deliveries for `owner` until `until_ms`: each one that is still pending and on
+  // which no claim is running (its claimed_until is past); returns the ids claimed. One write, so
+  // two dispatchers (threads, or processes on one database) never hand over the same delivery at
+  // once. dueDeliveries leaves out deliveries under a running claim; finishDelivery and
+  // scheduleRetry end the claim; one that is never ended runs out at `until_ms`.
+  virtual Result<std::vector<std::int64_t>> claimDeliveries(const std::vector<std::int64_t>& ids,
+                                                            const std::string& owner,
+                                                            std::int64_t now_ms,
+                                                            std::int64_t until_ms) = 0;
+  // Ends the claims of `owner` on these deliveries (all of its claims when `ids` is empty)
+  // without an outcome; returns how many were ended.
+  virtual Result<int> releaseClaims(const std::string& owner, const std::vector<std::int64_t>& ids) = 0;
   // Makes every pending delivery to `node` (route peer) due at `now_ms`: the peer was seen again.
   // Returns how many were waiting for a later attempt.
   virtual Result<int> retryNow(const std::string& node, std::int64_t now_ms) = 0;
