@@ -1,7 +1,6 @@
 #include "lienthong/gateway/node/dispatcher.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
 #include <random>
 #include <set>
@@ -74,10 +73,8 @@ Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::start() {
   // Claims this node held when it stopped (or was killed) are over: one process serves a node.
-  if (auto r = store_.releaseClaims(self_, {}); !r) {
-    std::fprintf(stderr, "dispatcher: the claims of an earlier run were not released, they run out in %lld s: %s\n",
-                 static_cast<long long>(claimMs() / 1000), r.error().describe().c_str());
-  }
+  // A store that cannot write now leaves them to run out (claimMs), counted as a store failure.
+  if (auto r = store_.releaseClaims(self_, {}); !r) metrics_.storeFailed();
   std::lock_guard lock(mu_);
   stopping_ = false;
   for (int i = 0; i < std::max(1, config_.workers); ++i) threads_.emplace_back([this] { work(); });
