@@ -201,31 +201,8 @@ Result<std::vector<Backlog>> SqliteStore::backlog() {
 
 Result<std::vector<MailboxEntry>> SqliteStore::mailbox(const std::string& recipient,
                                           const std::vector<DeliveryState>& states) {
-  return read("mailbox", [&](Session& s) -> Result<std::vector<MailboxEntry>> {
-    DeliveryRows rows;
-    std::vector<std::string> sender, document_id, subject;
-    std::vector<Int64> received;
-    Poco::Data::Statement st(s);
-    st << "SELECT d.id, d.message_id, d.recipient, d.route, d.next_node, d.state, d.attempts,"
-          " d.next_attempt_ms, d.last_error, d.created_ms, d.done_ms, m.sender, m.document_id,"
-          " m.subject, m.received_ms FROM deliveries d JOIN messages m ON m.id = d.message_id"
-          " WHERE d.recipient = ? AND d.route = 'local' AND m.kind = 'document'"
-          " AND d.state <> 'pending' ORDER BY d.id",
-        bind(recipient);
-    rows.bind(st);
-    st, into(sender), into(document_id), into(subject), into(received);
-    st.execute();
-    auto ds = rows.take();
-    std::vector<MailboxEntry> out;
-    for (std::size_t i = 0; i < ds.size(); ++i) {
-      if (!states.empty() &&
-          std::find(states.begin(), states.end(), ds[i].state) == states.end()) {
-        continue;
-      }
-      out.push_back(MailboxEntry{ds[i], sender[i], document_id[i], subject[i], received[i]});
-    }
-    return out;
-  });
+  // The mailbox is the local deliveries of documents.
+  return localDeliveries(recipient, MessageKind::Document, states);
 }
 
 Result<std::vector<MailboxEntry>> SqliteStore::localDeliveries(const std::string& recipient, MessageKind kind,

@@ -233,7 +233,8 @@ class Store {
   // The earliest next attempt among pending deliveries, if any.
   virtual Result<std::optional<std::int64_t>> nextDue() = 0;
 
-  // Local (mailbox) deliveries of documents for `recipient` in the given states (all when empty).
+  // Local (mailbox) deliveries of documents for `recipient` in the given states (all but pending
+  // when empty): localDeliveries of documents.
   virtual Result<std::vector<MailboxEntry>> mailbox(const std::string& recipient,
                                                     const std::vector<DeliveryState>& states) = 0;
   // Local deliveries of messages of `kind` (documents or statuses) for `recipient` in the given
