@@ -271,6 +271,28 @@ std::vector<const Unit*> Directory::children(std::string_view code) const {
   return out;
 }
 
+const Unit* Directory::topUnitOf(std::string_view node) const {
+  for (const auto& u : units_) {
+    if (u.home_node != node) continue;
+    const Unit* parent = u.parent.empty() ? nullptr : find(u.parent);
+    if (parent == nullptr || parent->home_node != node) return &u;
+  }
+  return nullptr;
+}
+
+std::string Directory::nodeStepToward(std::string_view ancestor, std::string_view node) const {
+  // Walks up from `node`; the node tree is checked acyclic when the directory is indexed, and
+  // the walk is bounded by the number of nodes anyway.
+  std::string current(node);
+  for (std::size_t steps = 0; steps <= nodes_.size(); ++steps) {
+    const NodeInfo* n = this->node(current);
+    if (n == nullptr || n->parent.empty()) return {};
+    if (n->parent == ancestor) return current;
+    current = n->parent;
+  }
+  return {};
+}
+
 std::string Directory::toXml() const {
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<directory xmlns=\"";
   out += kDirNs;

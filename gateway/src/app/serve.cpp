@@ -2,7 +2,11 @@
 
 #include <filesystem>
 
+#include "lienthong/gateway/evidence/summary.h"
+#include "lienthong/gateway/node/signature.h"
+#include "lienthong/schemas/organ_id.h"
 #include "lienthong/schemas/schema_set.h"
+#include "lienthong/signing/cms.h"
 #include "lienthong/signing/trust_list.h"
 #include "lienthong/signing/pdf_verifier.h"
 #include "lienthong/signing/trust_store.h"
@@ -47,6 +51,36 @@ Result<std::shared_ptr<const signing::PdfVerifier>> makePdfVerifier(const std::s
       std::make_shared<const signing::PdfVerifier>(std::move(*store), v));
 }
 
+Result<SealCheck> makeSealCheck(const std::string& trust) {
+  auto store = signing::TrustStore::load(trust);
+  if (!store) return fail(ErrorCode::Config, "trust.dir: '" + trust + "': " + store.error().message);
+  signing::ValidationPolicy policy;
+  // As for audit checkpoints: the path to a trusted root is checked, revocation is not (a
+  // summary stays evidence after its seal is retired; a node's credential is what is revoked).
+  policy.revocation.check = false;
+  auto verifier = std::make_shared<const signing::CmsVerifier>(std::move(*store), policy);
+  return SealCheck([verifier](std::string_view content, std::string_view der,
+                              const schemas::Unit& seal) -> Result<void> {
+    auto report = verifier->verify(content, der);
+    if (!report.passed()) {
+      return fail(ErrorCode::SignatureInvalid, "signature " +
+                                                   std::string(signing::subIndicationName(report.sub_indication)) +
+                                                   ": " + report.detail);
+    }
+    const auto& signer = *report.signer;
+    const auto key = [](std::string_view c) { return schemas::organKey(c); };
+    if (!signer.organ_id.empty()) {
+      const std::string k = key(signer.organ_id);
+      if (k == key(seal.code) || (!seal.legacy_code.empty() && k == key(seal.legacy_code))) return {};
+    } else if (signer.uids.empty() && signing::sameAgencyName(signer.common_name, seal.name)) {
+      return {};  // a real seal certificate with no identifier names the agency in its CN
+    }
+    return fail(ErrorCode::CertificateInvalid,
+                "signed by '" + signer.subject + "', not by the seal of " + seal.code + " (" + seal.name +
+                    "), the unit the node acts as");
+  });
+}
+
 Result<Evidence> prepareEvidence(const NodeConfig& config, NodeOptions& options, ServeExtras extras) {
   if (!options.directory) {
     auto dir = loadNodeDirectory(config);
@@ -82,17 +116,27 @@ Result<Evidence> prepareEvidence(const NodeConfig& config, NodeOptions& options,
   eo.web_dir = extras.web_dir.empty() ? resolveWebDir(config) : extras.web_dir;
   eo.coverage = std::move(extras.coverage);
   eo.pdf_verifier = std::move(pdf);
+  if (!config.signing_key.empty()) {
+    auto signer = makeCmsSigner(config.signing_key, config.signing_passphrase, config.signing_cert);
+    if (!signer) return fail(ErrorCode::Config, config.source + ": " + signer.error().message);
+    eo.summary_signer = std::move(*signer);
+  }
+  if (!trust.empty()) {
+    auto check = makeSealCheck(trust);
+    if (!check) return fail(ErrorCode::Config, config.source + ": " + check.error().message);
+    eo.seal_check = std::move(*check);
+  }
+  eo.summary_interval_ms = config.summary_seconds * 1000;
+  eo.summary_window_days = config.summary_window_days;
   auto evidence = openEvidence(eo);
   if (!evidence) return std::unexpected(evidence.error());
   for (auto& r : evidence->routes) options.extra_routes.push_back(r);
   auto previous = std::move(options.after_stored);
-  options.after_stored = [indexer = evidence->indexer, previous]() -> Result<void> {
+  options.after_stored = [ev = *evidence, previous]() mutable -> Result<void> {
     if (previous) {
       if (auto r = previous(); !r) return r;
     }
-    auto stats = indexer->run();
-    if (!stats) return std::unexpected(stats.error());
-    return {};
+    return ev.housekeeping();
   };
   return evidence;
 }

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "lienthong/gateway/evidence/summary.h"
 #include "lienthong/gateway/store/clock.h"
 
 namespace lienthong::gateway {
@@ -300,16 +301,30 @@ std::vector<const schemas::Unit*> Reporter::homeUnits(const schemas::Directory& 
   return out;
 }
 
+bool Reporter::covers(const schemas::Directory& directory, const schemas::Unit& u) const {
+  return u.home_node == node_name_ || !directory.nodeStepToward(node_name_, u.home_node).empty();
+}
+
+std::vector<const schemas::Unit*> Reporter::coveredUnits(const schemas::Directory& directory) const {
+  std::vector<const schemas::Unit*> out;
+  for (const auto& u : directory.units()) {
+    if (covers(directory, u)) out.push_back(&u);
+  }
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->code < b->code; });
+  return out;
+}
+
 Result<std::vector<const schemas::Unit*>> Reporter::unitsOf(const schemas::Directory& directory,
                                                             const Scope& scope) const {
   std::vector<const schemas::Unit*> out;
   if (scope.kind == Scope::Kind::Level) {
-    for (const auto* u : homeUnits(directory)) {
+    for (const auto* u : coveredUnits(directory)) {
       if (u->level == scope.level) out.push_back(u);
     }
     if (out.empty()) {
       return fail(ErrorCode::InvalidArgument, "no unit of level " + std::to_string(scope.level) +
-                                                  " is homed at node '" + node_name_ + "'");
+                                                  " is homed at node '" + node_name_ +
+                                                  "' or at a node below it");
     }
     return out;
   }
@@ -319,10 +334,10 @@ Result<std::vector<const schemas::Unit*>> Reporter::unitsOf(const schemas::Direc
                                             directory.version() + ")");
   }
   if (scope.kind == Scope::Kind::Unit) {
-    if (root->home_node != node_name_) {
+    if (!covers(directory, *root)) {
       return fail(ErrorCode::InvalidArgument, "unit " + scope.unit + " is homed at node '" + root->home_node +
-                                                  "', not at this node '" + node_name_ +
-                                                  "': run the report there");
+                                                  "', which is neither this node '" + node_name_ +
+                                                  "' nor below it: run the report there");
     }
     return std::vector<const schemas::Unit*>{root};
   }
@@ -332,89 +347,110 @@ Result<std::vector<const schemas::Unit*>> Reporter::unitsOf(const schemas::Direc
     const auto* u = to_visit.back();
     to_visit.pop_back();
     if (!seen.insert(u).second) continue;
-    if (u->home_node == node_name_) out.push_back(u);
+    if (covers(directory, *u)) out.push_back(u);
     for (const auto* c : directory.children(u->code)) to_visit.push_back(c);
   }
   if (out.empty()) {
     return fail(ErrorCode::InvalidArgument, "no unit of the subtree of " + scope.unit +
-                                                " is homed at node '" + node_name_ + "'");
+                                                " is homed at node '" + node_name_ +
+                                                "' or at a node below it");
   }
   std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->code < b->code; });
   return out;
 }
 
-Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& period) {
-  const auto directory = directory_->current();  // `units` point into it
-  auto units = unitsOf(*directory, scope);
-  if (!units) return std::unexpected(units.error());
-  if (auto idx = indexer_->run(); !idx) return std::unexpected(idx.error());
+void UnitDay::add(const UnitDay& o) {
+  outgoing.total += o.outgoing.total;
+  outgoing.electronic_only += o.outgoing.electronic_only;
+  outgoing.paper_only += o.outgoing.paper_only;
+  outgoing.both += o.outgoing.both;
+  outgoing.not_issued += o.outgoing.not_issued;
+  received += o.received;
+  rejected += o.rejected;
+  recalled += o.recalled;
+  pdf.documents_checked += o.pdf.documents_checked;
+  pdf.documents_unchecked += o.pdf.documents_unchecked;
+  pdf.attachments += o.pdf.attachments;
+  pdf.both_valid += o.pdf.both_valid;
+  for (const auto& [code, v] : o.latency) {
+    auto& mine = latency[code];
+    mine.insert(mine.end(), v.begin(), v.end());
+  }
+}
 
-  IssuanceReport r;
-  r.period = period;
-  r.scope = scope;
-  r.node = node_name_;
+Result<std::vector<UnitDay>> Reporter::unitDays(const std::vector<const schemas::Unit*>& units,
+                                                const std::string& from, const std::string& to) {
+  if (auto idx = indexer_->run(); !idx) return std::unexpected(idx.error());
   // A unit may appear in documents under its current or its legacy code.
-  std::map<std::string, std::size_t> slot;
+  std::map<std::string, std::string> canonical;
   std::vector<std::string> codes;
-  for (const auto* u : *units) {
-    UnitIssuance ui;
-    ui.unit = u->code;
-    ui.name = u->name;
-    ui.level = u->level;
-    ui.target_bp = targets_.basisPoints(u->level, period.year());
-    slot[u->code] = r.units.size();
+  for (const auto* u : units) {
+    canonical[u->code] = u->code;
     codes.push_back(u->code);
     if (!u->legacy_code.empty() && u->legacy_code != u->code) {
-      slot[u->legacy_code] = r.units.size();
+      canonical[u->legacy_code] = u->code;
       codes.push_back(u->legacy_code);
     }
-    r.units.push_back(std::move(ui));
   }
+  std::map<std::pair<std::string, std::string>, UnitDay> days;  // (unit, day)
+  const auto slot = [&](const std::string& unit, const std::string& day) -> UnitDay& {
+    const std::string& code = canonical.at(unit);
+    auto [it, fresh] = days.try_emplace({code, day});
+    if (fresh) {
+      it->second.unit = code;
+      it->second.day = day;
+    }
+    return it->second;
+  };
+  if (codes.empty()) return std::vector<UnitDay>{};
 
   RegisterQuery q;
   q.units = codes;
-  q.from = period.from;
-  q.to = period.to;
+  q.from = from;
+  q.to = to;
   auto out = book_->entries(q);
   if (!out) return std::unexpected(out.error());
   q.direction = RegisterDirection::Incoming;
   auto in = book_->entries(q);
   if (!in) return std::unexpected(in.error());
 
-  std::set<std::string> keys;  // sender\ndocument of gateway entries in the period
+  std::map<std::string, std::pair<std::string, std::string>> keys;  // sender\ndocument -> (unit, day)
   std::vector<std::int64_t> message_ids;
   for (const auto& e : *out) {
-    r.units[slot.at(e.unit)].outgoing.add(e.channel());
+    UnitDay& d = slot(e.unit, e.date);
+    d.outgoing.add(e.channel());
     if (e.message_id > 0) {
-      keys.insert(e.unit + "\n" + e.document_id);
+      keys[e.unit + "\n" + e.document_id] = {e.unit, e.date};
       message_ids.push_back(e.message_id);
     }
     if (e.pdf_total >= 0) {
-      ++r.pdf.documents_checked;
-      r.pdf.attachments += e.pdf_total;
-      r.pdf.both_valid += e.pdf_both_valid;
+      ++d.pdf.documents_checked;
+      d.pdf.attachments += e.pdf_total;
+      d.pdf.both_valid += e.pdf_both_valid;
     } else {
-      ++r.pdf.documents_unchecked;
+      ++d.pdf.documents_unchecked;
     }
   }
-  for (const auto& e : *in) ++r.units[slot.at(e.unit)].received;
+  for (const auto& e : *in) ++slot(e.unit, e.arrival_date.empty() ? e.date : e.arrival_date).received;
 
-  // Latency and status counts from the statuses table.
+  // Latency and status counts from the statuses table, on the day of the document.
   auto timings = book_->statusTimings(codes);
   if (!timings) return std::unexpected(timings.error());
   auto received = book_->receivedTimes(message_ids);
   if (!received) return std::unexpected(received.error());
-  std::map<int, std::vector<std::int64_t>> delays;
   std::set<std::string> rejected, recalled;
   for (const auto& t : *timings) {
     const std::string key = t.document_sender + "\n" + t.document_id;
-    if (!keys.contains(key)) continue;
+    auto k = keys.find(key);
+    if (k == keys.end()) continue;
     if (t.code == 2) rejected.insert(key);
     if (t.code == 13) recalled.insert(key);
     if (t.code == 1 || t.code == 3 || t.code == 6) {
       auto it = received->find(key);
       if (it == received->end()) continue;
-      delays[t.code].push_back(std::max<std::int64_t>(0, t.first_ms - it->second));
+      slot(k->second.first, k->second.second)
+          .latency[t.code]
+          .push_back(std::max<std::int64_t>(0, t.first_ms - it->second));
     }
   }
   auto recalls = book_->recallsSent(codes);
@@ -422,10 +458,94 @@ Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& peri
   for (const auto& k : *recalls) {
     if (keys.contains(k)) recalled.insert(k);
   }
-  for (const auto& k : rejected) ++r.units[slot.at(k.substr(0, k.find('\n')))].rejected;
-  for (const auto& k : recalled) ++r.units[slot.at(k.substr(0, k.find('\n')))].recalled;
+  for (const auto& k : rejected) {
+    const auto& [unit, day] = keys.at(k);
+    ++slot(unit, day).rejected;
+  }
+  for (const auto& k : recalled) {
+    const auto& [unit, day] = keys.at(k);
+    ++slot(unit, day).recalled;
+  }
+  std::vector<UnitDay> result;
+  result.reserve(days.size());
+  for (auto& [key, d] : days) {
+    for (auto& [code, v] : d.latency) std::sort(v.begin(), v.end());
+    result.push_back(std::move(d));
+  }
+  return result;
+}
+
+Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& period) {
+  const auto directory = directory_->current();  // `units` point into it
+  auto units = unitsOf(*directory, scope);
+  if (!units) return std::unexpected(units.error());
+
+  IssuanceReport r;
+  r.period = period;
+  r.scope = scope;
+  r.node = node_name_;
+  std::map<std::string, std::size_t> slot;  // unit code -> r.units
+  std::vector<const schemas::Unit*> here;
+  std::map<std::string, std::int64_t> remote_nodes;  // node -> units of the report homed there
+  for (const auto* u : *units) {
+    UnitIssuance ui;
+    ui.unit = u->code;
+    ui.name = u->name;
+    ui.level = u->level;
+    ui.home_node = u->home_node;
+    ui.from_summary = u->home_node != node_name_;
+    ui.target_bp = targets_.basisPoints(u->level, period.year());
+    slot[u->code] = r.units.size();
+    r.units.push_back(std::move(ui));
+    if (u->home_node == node_name_) {
+      here.push_back(u);
+    } else {
+      ++remote_nodes[u->home_node];
+    }
+  }
+
+  std::vector<UnitDay> sums(r.units.size());
+  auto local = unitDays(here, period.from, period.to);
+  if (!local) return std::unexpected(local.error());
+  for (const auto& d : *local) sums[slot.at(d.unit)].add(d);
+  if (!remote_nodes.empty() && summaries_) {
+    auto remote = summaries_->unitTotals(period.from, period.to);
+    if (!remote) return std::unexpected(remote.error());
+    for (const auto& [node, d] : *remote) {
+      // Rows count for a unit only from the node it is homed at now.
+      const schemas::Unit* u = directory->find(d.unit);
+      if (u == nullptr || u->home_node != node) continue;
+      auto it = slot.find(u->code);
+      if (it != slot.end()) sums[it->second].add(d);
+    }
+    auto sources = summaries_->sources();
+    if (!sources) return std::unexpected(sources.error());
+    for (const auto& [node, count] : remote_nodes) {
+      SummarySourceInfo info{node, count, 0, ""};
+      for (const auto& s : *sources) {
+        if (s.node != node) continue;
+        info.rows = s.rows;
+        info.last_received = s.last_received_ms > 0 ? timestampVn(s.last_received_ms) : "";
+      }
+      r.sources.push_back(std::move(info));
+    }
+  } else {
+    for (const auto& [node, count] : remote_nodes) r.sources.push_back(SummarySourceInfo{node, count, 0, ""});
+  }
+
+  UnitDay all;
+  for (std::size_t i = 0; i < r.units.size(); ++i) {
+    auto& u = r.units[i];
+    const UnitDay& d = sums[i];
+    u.outgoing = d.outgoing;
+    u.received = d.received;
+    u.rejected = d.rejected;
+    u.recalled = d.recalled;
+    all.add(d);
+  }
+  r.pdf = all.pdf;
   for (int code : {1, 3, 6}) {
-    auto& v = delays[code];
+    auto& v = all.latency[code];
     std::sort(v.begin(), v.end());
     r.latency.push_back(LatencyFigure{code, static_cast<std::int64_t>(v.size()), percentile(v, 50),
                                       percentile(v, 90)});
@@ -434,20 +554,16 @@ Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& peri
   r.total.unit = scope.label();
   r.total.name = "Tổng";
   r.total.level = scope.kind == Scope::Kind::Level ? scope.level : (*units)[0]->level;
+  r.total.home_node = node_name_;
   r.total.target_bp = targets_.basisPoints(r.total.level, period.year());
   for (auto& u : r.units) {
     u.below_target = belowTarget(u.outgoing, u.target_bp);
     if (u.below_target) r.below_target.push_back(u.unit);
-    auto& t = r.total;
-    t.outgoing.total += u.outgoing.total;
-    t.outgoing.electronic_only += u.outgoing.electronic_only;
-    t.outgoing.paper_only += u.outgoing.paper_only;
-    t.outgoing.both += u.outgoing.both;
-    t.outgoing.not_issued += u.outgoing.not_issued;
-    t.received += u.received;
-    t.rejected += u.rejected;
-    t.recalled += u.recalled;
   }
+  r.total.outgoing = all.outgoing;
+  r.total.received = all.received;
+  r.total.rejected = all.rejected;
+  r.total.recalled = all.recalled;
   r.total.below_target = belowTarget(r.total.outgoing, r.total.target_bp);
   return r;
 }
@@ -502,6 +618,8 @@ Poco::JSON::Object::Ptr unitJson(const UnitIssuance& u) {
   o->set("recalled", u.recalled);
   o->set("target", percentTarget(u.target_bp));
   o->set("below_target", u.below_target);
+  o->set("home_node", u.home_node);
+  o->set("source", u.from_summary ? "summary" : "register");
   return o;
 }
 
@@ -550,6 +668,16 @@ std::string issuanceJson(const IssuanceReport& r) {
   pdf->set("both_valid", r.pdf.both_valid);
   pdf->set("rate", pdfRate(r.pdf));
   o->set("pdf_signatures", pdf);
+  Poco::JSON::Array::Ptr sources = new Poco::JSON::Array;
+  for (const auto& src : r.sources) {
+    Poco::JSON::Object::Ptr x = new Poco::JSON::Object;
+    x->set("node", src.node);
+    x->set("units", src.units);
+    x->set("rows", src.rows);
+    x->set("last_received", src.last_received);
+    sources->add(x);
+  }
+  o->set("summaries", sources);
   return stringify(o);
 }
 
@@ -557,7 +685,7 @@ std::string issuanceCsv(const IssuanceReport& r) {
   std::string out =
       "period,from,to,unit,name,level,outgoing,electronic_only,paper_only,both,not_issued,"
       "electronic_rate,paper_rate,received,rejected,recalled,target,below_target,"
-      "pdf_both_signatures_rate\r\n";
+      "pdf_both_signatures_rate,home_node,source\r\n";
   const auto line = [&](const UnitIssuance& u, const std::string& pdf) {
     const auto& c = u.outgoing;
     const std::vector<std::string> cells = {
@@ -565,7 +693,8 @@ std::string issuanceCsv(const IssuanceReport& r) {
         std::to_string(c.total), std::to_string(c.electronic_only), std::to_string(c.paper_only),
         std::to_string(c.both), std::to_string(c.not_issued), percent2(c.electronic(), c.total),
         percent2(c.paper(), c.total), std::to_string(u.received), std::to_string(u.rejected),
-        std::to_string(u.recalled), percentTarget(u.target_bp), u.below_target ? "yes" : "no", pdf};
+        std::to_string(u.recalled), percentTarget(u.target_bp), u.below_target ? "yes" : "no", pdf,
+        u.home_node, u.from_summary ? "summary" : "register"};
     for (std::size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + csvField(cells[i]);
     out += "\r\n";
   };
@@ -612,6 +741,12 @@ std::string issuanceText(const IssuanceReport& r) {
       << r.pdf.attachments << " PDFs in " << r.pdf.documents_checked << " documents";
     if (r.pdf.documents_unchecked > 0) o << "; " << r.pdf.documents_unchecked << " documents not checked";
     o << ")\n";
+  }
+  for (const auto& src : r.sources) {
+    o << "Units homed at node " << src.node << " (" << src.units << "): from its summaries, "
+      << (src.last_received.empty() ? std::string("none received yet / chưa nhận được bản tổng hợp nào")
+                                    : "last received " + src.last_received)
+      << "\n";
   }
   o << "\nelectronic rate = (electronic-only + both) / outgoing; paper rate = (paper-only + both) / outgoing\n";
   return o.str();

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "lienthong/gateway/evidence/summary.h"
 #include "lienthong/gateway/http/http_error.h"
 
 namespace lienthong::gateway {
@@ -73,6 +74,13 @@ class EvidenceApi {
     scope.unit = unit;
     auto units = reporter_->unitsOf(*directory, scope);
     if (!units) return HttpResponse::error(units.error());
+    if ((*units)[0]->home_node != reporter_->nodeName()) {
+      // Reports count it here from its node's summaries; its register lines stay at home.
+      return HttpResponse::error(httpError(
+          ErrorCode::InvalidArgument, "the register of " + unit + " is kept at its home node '" +
+                                          (*units)[0]->home_node + "', not here ('" + reporter_->nodeName() +
+                                          "') / sổ văn bản của đơn vị được lưu tại nút quản lý đơn vị"));
+    }
     auto dir = parseDirection(query(r, "direction", "out"));
     if (!dir) return HttpResponse::error(dir.error());
     RegisterQuery q;
@@ -138,13 +146,14 @@ class EvidenceApi {
     Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
     std::set<int> levels;
     const auto directory = reporter_->directory();
-    for (const auto* u : reporter_->homeUnits(*directory)) {
+    for (const auto* u : reporter_->coveredUnits(*directory)) {
       Poco::JSON::Object::Ptr x = new Poco::JSON::Object;
       x->set("unit", u->code);
       x->set("legacy_code", u->legacy_code);
       x->set("name", u->name);
       x->set("level", u->level);
       x->set("parent", u->parent);
+      x->set("home_node", u->home_node);
       arr->add(x);
       levels.insert(u->level);
     }
@@ -275,15 +284,27 @@ Result<std::vector<HttpRoute>> evidenceRoutes(std::shared_ptr<Reporter> reporter
   return routes;
 }
 
-Result<void> AuditRelay::append(const AuditEntry& entry) {
-  if (Store* s = store_.load()) return s->appendAudit(entry);
+Result<Store*> StoreRelay::target() {
+  if (Store* s = store_.load()) return s;
   std::lock_guard lock(mu_);
   if (!own_) {
     auto opened = openSqliteStore(store_file_);
     if (!opened) return std::unexpected(opened.error());
     own_ = std::move(*opened);
   }
-  return own_->appendAudit(entry);
+  return own_.get();
+}
+
+Result<void> StoreRelay::append(const AuditEntry& entry) {
+  auto s = target();
+  if (!s) return std::unexpected(s.error());
+  return (*s)->appendAudit(entry);
+}
+
+Result<Accepted> StoreRelay::insertMessage(const NewMessage& message) {
+  auto s = target();
+  if (!s) return std::unexpected(s.error());
+  return (*s)->insertMessage(message);
 }
 
 Result<Evidence> openEvidence(const EvidenceOptions& options) {
@@ -306,17 +327,40 @@ Result<Evidence> openEvidence(const EvidenceOptions& options) {
   if (!book) return std::unexpected(book.error());
   Evidence ev;
   ev.book = std::shared_ptr<RegisterBook>(std::move(*book));
-  ev.audit = std::make_shared<AuditRelay>(options.store_file);
+  ev.audit = std::make_shared<StoreRelay>(options.store_file);
   ev.book->setAuditHook([relay = ev.audit](const std::string& event, const std::string& actor,
                                            const std::string& detail) {
     return relay->append(AuditEntry{event, actor, "", "register", detail});
   });
   ev.indexer = std::make_shared<RegisterIndexer>(ev.book, directory, node, options.pdf_verifier);
   ev.reporter = std::make_shared<Reporter>(ev.book, ev.indexer, directory, node, options.targets);
+  auto summaries = SummaryBook::open(options.store_file);
+  if (!summaries) return std::unexpected(summaries.error());
+  ev.summaries = std::move(*summaries);
+  ev.reporter->setSummaries(ev.summaries);
+  if (options.summary_signer) {
+    Summariser::Options so;
+    so.interval_ms = options.summary_interval_ms;
+    so.window_days = options.summary_window_days;
+    ev.summariser = std::make_shared<Summariser>(ev.reporter, std::shared_ptr<SummaryStore>(ev.summaries, &ev.summaries->store()),
+                                                 ev.audit, options.summary_signer, so);
+  }
   auto routes = evidenceRoutes(ev.reporter, options);
   if (!routes) return std::unexpected(routes.error());
   ev.routes = std::move(*routes);
+  for (auto& r : summaryRoutes(ev.summaries, ev.summariser, ev.audit, directory, node, options.seal_check)) {
+    ev.routes.push_back(std::move(r));
+  }
   return ev;
+}
+
+Result<void> Evidence::housekeeping() {
+  if (auto stats = indexer->run(); !stats) return std::unexpected(stats.error());
+  if (auto in = summaries->ingest(); !in) return std::unexpected(in.error());
+  if (summariser) {
+    if (auto run = summariser->runIfDue(); !run) return std::unexpected(run.error());
+  }
+  return {};
 }
 
 }  // namespace lienthong::gateway

@@ -212,6 +212,10 @@ Result<NodeConfig> loadConfig(const std::string& path) {
       r = integer(key, v, 1, 10000000, c.audit_checkpoint_every);
     } else if (key == "audit.checkpoint_minutes") {
       r = integer(key, v, 1, 100000, c.audit_checkpoint_minutes);
+    } else if (key == "evidence.summary_seconds") {
+      r = integer(key, v, 0, 86400, c.summary_seconds);
+    } else if (key == "evidence.summary_window_days") {
+      r = integer(key, v, 0, 36500, c.summary_window_days);
     } else if (key == "dispatch.workers") {
       r = integer(key, v, 1, 64, c.dispatch.workers);
     } else if (key == "dispatch.max_attempts") {

@@ -411,12 +411,14 @@ HandOver Dispatcher::toPeer(const Delivery& d, const StoredMessage& m) {
   }
   auto client = peers_.acquire(node->url);
   if (!client) return {HandOver::Kind::Retry, client.error().message};
-  const std::string path =
-      m.kind == MessageKind::Document ? "/api/v1/documents" : "/api/v1/statuses";
+  const bool summary = m.kind == MessageKind::Summary;
+  const std::string path = summary                          ? "/api/v1/summaries"
+                           : m.kind == MessageKind::Document ? "/api/v1/documents"
+                                                             : "/api/v1/statuses";
   std::string hops = m.hops;
   if (!hops.empty()) hops += ";";
   hops += self_ + "@" + timestampVn(nowMs());
-  auto resp = (*client)->request("POST", path, m.bytes, "application/xml",
+  auto resp = (*client)->request("POST", path, m.bytes, summary ? "application/json" : "application/xml",
                                  {{"X-Lienthong-Hops", hops}});
   if (!resp) return {HandOver::Kind::Retry, resp.error().message};
   peers_.release(node->url, std::move(*client));

@@ -270,12 +270,9 @@ Result<std::string> sealFingerprint(const std::string& key, const std::string& p
 }
 
 std::string nodeTopUnit(const schemas::Directory& directory, const std::string& node) {
-  for (const auto& u : directory.units()) {
-    if (u.home_node != node) continue;
-    const schemas::Unit* parent = u.parent.empty() ? nullptr : directory.find(u.parent);
-    if (parent == nullptr || parent->home_node != node) return u.legacy_code.empty() ? u.code : u.legacy_code;
-  }
-  return {};
+  const schemas::Unit* u = directory.topUnitOf(node);
+  if (u == nullptr) return {};
+  return u->legacy_code.empty() ? u->code : u->legacy_code;
 }
 
 }  // namespace lienthong::gateway

@@ -12,7 +12,12 @@ using namespace Poco::Data::Keywords;
 using Poco::Int64;
 
 std::string_view kindName(MessageKind k) {
-  return k == MessageKind::Document ? "document" : "status";
+  switch (k) {
+    case MessageKind::Document: return "document";
+    case MessageKind::Status: return "status";
+    case MessageKind::Summary: return "summary";
+  }
+  return "document";
 }
 
 std::string_view routeName(RouteKind r) {

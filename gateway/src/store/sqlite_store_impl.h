@@ -159,7 +159,9 @@ struct MessageRows {
     std::vector<StoredMessage> out;
     for (std::size_t i = 0; i < id.size(); ++i) {
       out.push_back(StoredMessage{
-          id[i], kind[i] == "status" ? MessageKind::Status : MessageKind::Document, sender[i],
+          id[i], kind[i] == "status"    ? MessageKind::Status
+          : kind[i] == "summary" ? MessageKind::Summary
+                                 : MessageKind::Document, sender[i],
           document_id[i], document_sender[i], content_hash[i], bytes[i], hops[i], subject[i],
           business_type[i], target_document[i], status_code[i], received_ms[i], warnings[i]});
     }

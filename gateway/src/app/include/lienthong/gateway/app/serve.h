@@ -35,6 +35,10 @@ Result<std::shared_ptr<const schemas::Directory>> loadNodeDirectory(const NodeCo
 Result<std::shared_ptr<const signing::PdfVerifier>> makePdfVerifier(const std::string& trust,
                                                                     const SignaturePolicy& policy);
 
+// Checks summaries from the nodes below (report_routes.h SealCheck) against the trust anchors
+// in `trust` (folder or bundle).
+Result<SealCheck> makeSealCheck(const std::string& trust);
+
 // Sets options.directory (loaded now unless already given; the evidence shares it, so a reload of
 // the node's directory reaches the reports too), opens the evidence beside
 // <data>/store.sqlite, appends its routes to options.extra_routes and sets options.after_stored

@@ -45,8 +45,9 @@ struct Period {
 };
 
 // What a report covers: one unit, a unit and every unit below it, or every unit of a level.
-// Text forms (API `scope=`): "unit:CODE", "subtree:CODE", "level:N". Only units homed at this
-// node are counted (the node's store holds nothing for the others).
+// Text forms (API `scope=`): "unit:CODE", "subtree:CODE", "level:N". The units counted are those
+// homed at this node (from its own register) and those homed at the nodes below it (from the
+// summaries those nodes send up, summary.h); a unit homed elsewhere is reported where it is.
 struct Scope {
   enum class Kind { Unit, Subtree, Level };
   Kind kind = Kind::Unit;
@@ -103,10 +104,28 @@ struct PdfFigure {
   bool measured() const { return documents_checked > 0; }
 };
 
+// One unit's figures for one day, or summed over days (`day` empty): what a report counts and
+// what a node sends its parent in a summary row.
+struct UnitDay {
+  std::string unit;
+  std::string day;  // yyyy-mm-dd, "" for a sum
+  ChannelCounts outgoing;
+  std::int64_t received = 0;
+  std::int64_t rejected = 0;
+  std::int64_t recalled = 0;
+  PdfFigure pdf;
+  // Status code (1, 3, 6) -> milliseconds from reaching the home node to the first such status,
+  // one value per (document, recipient).
+  std::map<int, std::vector<std::int64_t>> latency;
+  void add(const UnitDay& o);
+};
+
 struct UnitIssuance {
   std::string unit;
   std::string name;
   int level = 0;
+  std::string home_node;
+  bool from_summary = false;  // counted from the summaries of the unit's node, not here
   ChannelCounts outgoing;
   std::int64_t received = 0;
   std::int64_t rejected = 0;  // outgoing documents with a status 02
@@ -115,10 +134,19 @@ struct UnitIssuance {
   bool below_target = false;  // electronic rate under the target (units with documents only)
 };
 
+// What the summaries of one node below this one hold, as far as a report used them.
+struct SummarySourceInfo {
+  std::string node;
+  std::int64_t units = 0;        // units of the report homed there
+  std::int64_t rows = 0;         // unit-days received from it, all periods
+  std::string last_received;     // yyyy/MM/dd HH:mm:ss (UTC+7), "" when nothing came yet
+};
+
 struct IssuanceReport {
   Period period;
   Scope scope;
   std::string node;
+  std::vector<SummarySourceInfo> sources;  // the nodes below whose units are in the report
   std::vector<UnitIssuance> units;  // every unit in scope, by code
   UnitIssuance total;               // the scope as a whole
   std::vector<LatencyFigure> latency;
@@ -134,21 +162,35 @@ struct DeliveryHealth {
   std::int64_t failed_total = 0;
 };
 
+class SummaryBook;  // summary.h
+
 class Reporter {
  public:
   Reporter(std::shared_ptr<RegisterBook> book, std::shared_ptr<RegisterIndexer> indexer,
            std::shared_ptr<const schemas::LiveDirectory> directory, std::string node_name,
            Targets targets);
 
-  // Indexes what the store holds, then computes. UnknownUnit for a code the directory does not
-  // know; InvalidArgument for a unit homed at another node or an empty level.
+  // Indexes what the store holds (and reads in the summaries that came), then computes.
+  // UnknownUnit for a code the directory does not know; InvalidArgument for a unit homed at a
+  // node that is neither this one nor below it, or an empty level.
   Result<IssuanceReport> issuance(const Scope& scope, const Period& period);
+  // The figures of these units (homed here) per unit and day over [from, to] ("" open), from
+  // the register after indexing: what a report adds up and what a summary carries.
+  Result<std::vector<UnitDay>> unitDays(const std::vector<const schemas::Unit*>& units,
+                                        const std::string& from, const std::string& to);
+  // The summaries this node keeps from the nodes below it; without them (the default) units
+  // homed below are reported with nothing counted.
+  void setSummaries(std::shared_ptr<SummaryBook> summaries) { summaries_ = std::move(summaries); }
+  const std::string& nodeName() const { return node_name_; }
   Result<DeliveryHealth> deliveryHealth();
   // The directory as it is now; the two lookups below point into the snapshot they are given,
   // which the caller keeps while it uses them (a reload may replace the live one meanwhile).
   std::shared_ptr<const schemas::Directory> directory() const { return directory_->current(); }
   // The units homed at this node (code, name, level, parent), by code.
   std::vector<const schemas::Unit*> homeUnits(const schemas::Directory& directory) const;
+  // The units homed at this node or at a node below it, by code.
+  std::vector<const schemas::Unit*> coveredUnits(const schemas::Directory& directory) const;
+  bool covers(const schemas::Directory& directory, const schemas::Unit& u) const;
   // The codes a scope covers, checked against the directory.
   Result<std::vector<const schemas::Unit*>> unitsOf(const schemas::Directory& directory,
                                                     const Scope& scope) const;
@@ -161,6 +203,7 @@ class Reporter {
   std::shared_ptr<const schemas::LiveDirectory> directory_;
   std::string node_name_;
   Targets targets_;
+  std::shared_ptr<SummaryBook> summaries_;
 };
 
 std::string issuanceJson(const IssuanceReport& r);

@@ -33,6 +33,7 @@
 #include "lienthong/gateway/http/http_server.h"
 #include "lienthong/gateway/evidence/register.h"
 #include "lienthong/gateway/evidence/register_indexer.h"
+#include "lienthong/gateway/store/audit_log.h"
 #include "lienthong/gateway/store/store.h"
 #include "lienthong/gateway/evidence/report.h"
 #include "lienthong/schemas/directory.h"
@@ -55,6 +56,15 @@ struct UnitCoverage {
 };
 using CoverageFn = std::function<Result<std::vector<UnitCoverage>>()>;
 
+// Checks a detached CMS signature over `content` against the node's trust list and that its
+// signer is the seal of `seal_unit` (its OrganId, or for certificates that carry none, the
+// agency name); SignatureInvalid / CertificateInvalid saying why otherwise. For the summaries
+// of the nodes below (summary.h).
+using SealCheck = std::function<Result<void>(std::string_view content, std::string_view signature_der,
+                                             const schemas::Unit& seal_unit)>;
+class SummaryBook;
+class Summariser;
+
 struct EvidenceOptions {
   std::string store_file;  // the node's store.sqlite (the register's tables go beside)
   std::shared_ptr<const schemas::LiveDirectory> directory;  // the node's (NodeOptions::directory)
@@ -64,18 +74,29 @@ struct EvidenceOptions {
                         // node_modules/chart.js/dist/chart.umd.js (scripts/install-web.sh)
   CoverageFn coverage;  // coverageOf(ca); empty: the node runs no CA
   std::shared_ptr<const signing::PdfVerifier> pdf_verifier;  // empty: PDFs "not measured"
+  // Summaries (summary.h): signed with `summary_signer` (the node's seal; empty: this node sends
+  // none), made at most every `summary_interval_ms` (0: only when asked), over every day or,
+  // after a first full pass, the last `summary_window_days` (0: every day); those from below
+  // checked with `seal_check` (empty: refused).
+  BlobSigner summary_signer;
+  SealCheck seal_check;
+  int summary_interval_ms = 300000;
+  int summary_window_days = 0;
 };
 
-// Where the register's administrative acts (paper records) go: the running node's store once
+// Where the evidence writes into the node's store: the register's administrative acts (paper
+// records) and the summaries it makes or takes in (summary.h). The running node's store once
 // attached (attach(nullptr) before the store goes away); until then, a store opened on the same
-// file (the CLI, tools). Thread-safe.
-class AuditRelay {
+// file (the CLI, tools; the node forwards what was stored when it starts). Thread-safe.
+class StoreRelay {
  public:
-  explicit AuditRelay(std::string store_file) : store_file_(std::move(store_file)) {}
+  explicit StoreRelay(std::string store_file) : store_file_(std::move(store_file)) {}
   void attach(Store* store) { store_.store(store); }
   Result<void> append(const AuditEntry& entry);
+  Result<Accepted> insertMessage(const NewMessage& message);
 
  private:
+  Result<Store*> target();
   std::string store_file_;
   std::atomic<Store*> store_{nullptr};
   std::mutex mu_;                 // guards own_
@@ -83,11 +104,16 @@ class AuditRelay {
 };
 
 struct Evidence {
-  std::shared_ptr<AuditRelay> audit;  // attach the node's store after Node::start
+  std::shared_ptr<StoreRelay> audit;  // attach the node's store after Node::start
   std::shared_ptr<RegisterBook> book;
   std::shared_ptr<RegisterIndexer> indexer;
   std::shared_ptr<Reporter> reporter;
+  std::shared_ptr<SummaryBook> summaries;  // from the nodes below
+  std::shared_ptr<Summariser> summariser;  // this node's, for its parent
   std::vector<HttpRoute> routes;
+  // After the register is indexed (the housekeeping hook): reads in the summaries that came and
+  // sends this node's when due.
+  Result<void> housekeeping();
 };
 
 // Opens the register beside the store and builds the routes. Storage when the register cannot be

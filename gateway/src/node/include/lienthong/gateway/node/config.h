@@ -88,6 +88,12 @@ struct NodeConfig {
   std::string ca_passphrase_file;
   int audit_checkpoint_every = 1000;
   int audit_checkpoint_minutes = 60;
+  // Register summaries for the parent node (evidence/summary.h): made at most every N seconds
+  // (0: only when asked, POST /api/v1/summaries/send); each run recomputes every day of the
+  // register, or, with a window of M days, after a first full pass, only documents dated in the
+  // last M days (for large registers; a correction to an older day then waits for a restart).
+  int summary_seconds = 300;
+  int summary_window_days = 0;
   DispatcherConfig dispatch;
   int peer_timeout_ms = 10000;
   int adapter_poll_ms = 2000;  // adapters.poll_ms; 0: no poller (tests poll by hand)

@@ -20,8 +20,10 @@
 
 namespace lienthong::gateway {
 
-enum class MessageKind { Document, Status };
-std::string_view kindName(MessageKind k);  // "document", "status"
+// Summary: a node's signed register summary for its parent (evidence/summary.h), carried by the
+// same store-and-forward path as documents and statuses.
+enum class MessageKind { Document, Status, Summary };
+std::string_view kindName(MessageKind k);  // "document", "status", "summary"
 
 // How one recipient is reached from this node.
 enum class RouteKind { Local, Peer, Paper };

@@ -1,0 +1,359 @@
+// Evidence up the tree (issue 17): three real nodes on loopback with mutual TLS, each assembled
+// as `lienthong serve` assembles it; the districts send their signed register summaries to the
+// province by the ordinary store-and-forward path, and the province's reports cover every unit
+// of every node. Also: a summary that comes twice, late, from a restarted node, from the wrong
+// node or under the wrong seal.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <catch2/catch.hpp>
+
+#include "gateway/gateway_fixture.h"
+#include "lienthong/gateway/app/serve.h"
+#include "lienthong/gateway/evidence/summary.h"
+#include "lienthong/gateway/node/signature.h"
+
+using namespace lienthong;
+using namespace lienthong::gateway;
+using namespace lienthong::gateway::testing;
+
+namespace {
+
+struct EvidenceCluster {
+  TempDir tmp;
+  DevPki pki = *DevPki::open((tmp.path() / "pki").string());
+  OfficeSigners signers{pki};
+  std::map<std::string, int> ports{{"province", freePort()}, {"district-a", freePort()},
+                                   {"district-b", freePort()}};
+  std::shared_ptr<const schemas::Directory> directory = threeNodeDirectory(ports);
+  std::map<std::string, Evidence> ev;
+  std::map<std::string, std::unique_ptr<Node>> nodes;
+  int number = 100;
+
+  EvidenceCluster() {
+    for (const auto& [name, port] : ports) start(name);
+  }
+  ~EvidenceCluster() {
+    for (auto& [name, n] : nodes) stop(name, false);
+  }
+  NodeConfig config(const std::string& name) {
+    NodeConfig c = testNodeConfig(tmp.path(), pki, name, ports.at(name));
+    c.summary_seconds = 0;  // the tests say when
+    c.dispatch.max_attempts = 0;
+    c.web_dir = (tmp.path() / "no-web").string();
+    return c;
+  }
+  void start(const std::string& name) {
+    NodeConfig c = config(name);
+    NodeOptions o;
+    o.directory = schemas::LiveDirectory::make(directory);
+    auto e = prepareEvidence(c, o);
+    if (!e) FAIL(e.error().describe());
+    auto n = Node::start(c, std::move(o));
+    if (!n) FAIL(n.error().describe());
+    e->audit->attach(&(*n)->store());
+    ev[name] = std::move(*e);
+    nodes[name] = std::move(*n);
+  }
+  void stop(const std::string& name, bool erase = true) {
+    if (!nodes[name]) return;
+    ev[name].audit->attach(nullptr);
+    nodes[name]->stop();
+    if (erase) {
+      nodes.erase(name);
+      ev.erase(name);
+    }
+  }
+  std::string url(const std::string& name) { return "https://127.0.0.1:" + std::to_string(ports.at(name)); }
+
+  // A document of `from` (homed at `home`) dated `date` (yyyy/MM/dd) to `to`.
+  void send(const std::string& from, const std::string& home, std::vector<std::string> to, const std::string& date) {
+    auto p = testPackage(from, std::move(to), ++number, "UBND");
+    p.header.promulgation_date = date;
+    p.header.document_id = from + "," + date + "," + std::to_string(number) + "/UBND";
+    auto c = officeClient(pki, from, url(home));
+    auto r = c->request("POST", "/api/v1/documents", signers.sign(from, p.serialize()));
+    REQUIRE(r);
+    REQUIRE(r->status == 202);
+  }
+  bool settled(const std::vector<std::string>& names) {
+    for (const auto& n : names) {
+      auto c = nodes.at(n)->store().counts();
+      if (!c || c->pending != 0) return false;
+    }
+    return true;
+  }
+  IssuanceReport report(const std::string& node, const std::string& scope, const std::string& period = "2022") {
+    auto r = ev.at(node).reporter->issuance(*Scope::parse(scope), *Period::parse(period));
+    if (!r) FAIL(r.error().describe());
+    return *r;
+  }
+  SummaryRunStats summarise(const std::string& node) {
+    auto s = ev.at(node).summariser->run();
+    if (!s) FAIL(s.error().describe());
+    return *s;
+  }
+};
+
+const UnitIssuance& unitOf(const IssuanceReport& r, const std::string& code) {
+  for (const auto& u : r.units) {
+    if (u.unit == code) return u;
+  }
+  FAIL("unit " << code << " is not in the report of " << r.node);
+  return r.total;
+}
+
+void sameFigures(const UnitIssuance& a, const UnitIssuance& b) {
+  INFO(a.unit);
+  CHECK(a.outgoing.total == b.outgoing.total);
+  CHECK(a.outgoing.electronic_only == b.outgoing.electronic_only);
+  CHECK(a.outgoing.paper_only == b.outgoing.paper_only);
+  CHECK(a.outgoing.both == b.outgoing.both);
+  CHECK(a.outgoing.not_issued == b.outgoing.not_issued);
+  CHECK(a.received == b.received);
+  CHECK(a.rejected == b.rejected);
+  CHECK(a.recalled == b.recalled);
+}
+
+// Documents across every level in Q3 2022, and a clerk's paper-only document at district-b.
+void traffic(EvidenceCluster& c) {
+  c.send(kDistrictA, "district-a", {kCommuneA1, kProvince}, "2022/07/04");
+  c.send(kDistrictA, "district-a", {kCommuneA1}, "2022/07/04");
+  c.send(kCommuneA1, "district-a", {kDistrictA}, "2022/08/10");
+  c.send(kDistrictB, "district-b", {kCommuneB1, kCommuneB2Paper}, "2022/08/11");
+  c.send(kCommuneB1, "district-b", {kDistrictB, kProvince}, "2022/09/01");
+  c.send(kProvince, "province", {kDistrictA, kDistrictB, kCommuneB1}, "2022/09/02");
+  PaperRecord paper;
+  paper.unit = kDistrictB;
+  paper.number = "7";
+  paper.notation = "QĐ-UBND";
+  paper.date = "2022-09-20";
+  paper.subject = "Quyết định ban hành trên giấy";
+  paper.recipients = {kCommuneB1};
+  paper.dispatch_date = "2022-09-21";
+  REQUIRE(c.ev.at("district-b").book->recordPaper(paper, "admin:clerk"));
+  REQUIRE(waitFor([&] { return c.settled({"province", "district-a", "district-b"}); }, std::chrono::seconds(40)));
+}
+
+Poco::JSON::Object::Ptr json(const std::string& body) {
+  Poco::JSON::Parser p;
+  return p.parse(body).extract<Poco::JSON::Object::Ptr>();
+}
+
+}  // namespace
+
+TEST_CASE("summaries: the province's subtree report lists every unit of every node and adds up the nodes' own reports") {
+  EvidenceCluster c;
+  traffic(c);
+
+  // Before any summary, the province lists the districts' units with nothing counted, and says so.
+  auto before = c.report("province", "subtree:H41");
+  CHECK(before.units.size() == 6);
+  CHECK(unitOf(before, "H41.31").from_summary);
+  CHECK(unitOf(before, "H41.31").outgoing.total == 0);
+  REQUIRE(before.sources.size() == 2);
+  CHECK(before.sources[0].last_received.empty());
+
+  auto a = c.summarise("district-a");
+  auto b = c.summarise("district-b");
+  CHECK(a.parent == "province");
+  CHECK(a.rows > 0);
+  CHECK(b.rows > 0);
+  CHECK(a.messages == 1);
+  REQUIRE(waitFor([&] { return c.settled({"district-a", "district-b"}); }));
+
+  const auto province = c.report("province", "subtree:H41");
+  const auto own = c.report("province", "unit:H41");
+  const auto da = c.report("district-a", "subtree:H41.31");
+  const auto db = c.report("district-b", "subtree:H41.32");
+  REQUIRE(province.units.size() == 6);
+  // Each unit as its home node counts it.
+  for (const auto* home : {&own, &da, &db}) {
+    for (const auto& u : home->units) sameFigures(unitOf(province, u.unit), u);
+  }
+  // The total is the sum of the three nodes' own reports.
+  CHECK(province.total.outgoing.total == own.total.outgoing.total + da.total.outgoing.total + db.total.outgoing.total);
+  CHECK(province.total.outgoing.total == 7);
+  CHECK(province.total.outgoing.paper_only == 1);
+  CHECK(province.total.received == own.total.received + da.total.received + db.total.received);
+  for (std::size_t i = 0; i < province.latency.size(); ++i) {
+    CHECK(province.latency[i].count == own.latency[i].count + da.latency[i].count + db.latency[i].count);
+  }
+  CHECK(province.latency[0].count > 0);
+  CHECK(unitOf(province, "H41.32").from_summary);
+  CHECK(unitOf(province, "H41.32").home_node == "district-b");
+  CHECK_FALSE(unitOf(province, "H41").from_summary);
+  // The level the inspection asks for, which the province could not answer before.
+  const auto communes = c.report("province", "level:3");
+  CHECK(communes.units.size() == 3);
+  CHECK(communes.total.outgoing.total == 2);
+  // The province's own register does not hold the districts' lines.
+  const std::string json_report = issuanceJson(province);
+  CHECK(json_report.find("\"source\":\"summary\"") != std::string::npos);
+  CHECK(json_report.find("\"summaries\":[{") != std::string::npos);
+
+  // Nothing changed: nothing is sent again.
+  auto again = c.summarise("district-a");
+  CHECK(again.rows == 0);
+  CHECK(again.unchanged == a.rows);
+
+  // A correction: a paper copy of a document already counted makes it "both". The day is sent
+  // again with the next version and replaces the row; the total does not grow.
+  PaperRecord copy;
+  copy.unit = kDistrictA;
+  copy.number = "101";
+  copy.notation = "UBND";
+  copy.date = "2022-07-04";
+  copy.recipients = {kCommuneA1};
+  copy.dispatch_date = "2022-07-05";
+  REQUIRE(c.ev.at("district-a").book->recordPaper(copy, "admin:clerk"));
+  auto corrected = c.summarise("district-a");
+  CHECK(corrected.rows == 1);
+  REQUIRE(waitFor([&] { return c.settled({"district-a"}); }));
+  const auto after = c.report("province", "subtree:H41");
+  CHECK(after.total.outgoing.total == province.total.outgoing.total);
+  CHECK(unitOf(after, "H41.31").outgoing.both == unitOf(province, "H41.31").outgoing.both + 1);
+  sameFigures(unitOf(after, "H41.31"), unitOf(c.report("district-a", "unit:H41.31"), "H41.31"));
+  auto rows = c.ev.at("province").summaries->store().rows("district-a");
+  REQUIRE(rows);
+  bool replaced = false;
+  for (const auto& r : *rows) replaced |= r.figures.day == "2022-07-04" && r.figures.version == 2;
+  CHECK(replaced);
+
+  // The district's register lines stay at home.
+  auto auditor = anonymousClient(c.pki, c.url("province"));
+  auditor->setBearer(testToken("kiem-tra-1", Role::Auditor));
+  auto reg = auditor->request("GET", "/api/v1/register?unit=000.00.31.H41");
+  REQUIRE(reg);
+  CHECK(reg->status == 400);
+  CHECK(reg->body.find("home node 'district-a'") != std::string::npos);
+  auto list = auditor->request("GET", "/api/v1/summaries");
+  REQUIRE(list);
+  CHECK(list->status == 200);
+  CHECK(json(list->body)->getArray("sources")->size() == 2);
+}
+
+TEST_CASE("summaries: a district stopped with its summaries in flight, or resending them, loses or doubles nothing") {
+  EvidenceCluster c;
+  traffic(c);
+  c.stop("province");
+  auto sent = c.summarise("district-a");
+  REQUIRE(sent.rows > 0);
+  CHECK(c.nodes.at("district-a")->store().counts()->pending == 1);
+  // The district goes down with the summary pending, and comes back.
+  c.stop("district-a");
+  c.start("district-a");
+  CHECK(c.summarise("district-a").rows == 0);  // its outbox survived: nothing new to send
+  c.start("province");
+  REQUIRE(waitFor([&] { return c.settled({"district-a"}); }, std::chrono::seconds(40)));
+  const auto own = c.report("district-a", "subtree:H41.31");
+  auto at_province = c.report("province", "subtree:H41.31");
+  for (const auto& u : own.units) sameFigures(unitOf(at_province, u.unit), u);
+
+  // A crash between storing a summary and recording it as sent: the next run sends the same
+  // rows with the same versions; the province takes them as the same rows.
+  auto& outbox = c.ev.at("district-a").summaries->store();
+  auto marks = outbox.outbox();
+  REQUIRE(marks);
+  std::vector<OutboxMark> older;
+  for (auto [key, m] : *marks) {
+    m.version -= 1;
+    m.hash = "lost";
+    older.push_back(m);
+  }
+  REQUIRE(outbox.markSent(older, 0));
+  auto resent = c.summarise("district-a");
+  CHECK(resent.rows == sent.rows);
+  REQUIRE(waitFor([&] { return c.settled({"district-a"}); }));
+  at_province = c.report("province", "subtree:H41.31");
+  for (const auto& u : own.units) sameFigures(unitOf(at_province, u.unit), u);
+
+  // The same message delivered twice (a retry after a lost answer) is a duplicate.
+  auto stored = c.nodes.at("province")->store().counts()->messages;
+  auto last = c.ev.at("province").summaries->store().summaryMessagesAfter(0, 100);
+  REQUIRE(last);
+  REQUIRE_FALSE(last->empty());
+  auto files = c.pki.issue("district-a", Role::Node, "node-district-a-again");
+  auto node_client = HttpsClient::open(c.url("province"), *files, 5000);
+  REQUIRE(node_client);
+  auto r = (*node_client)->request("POST", "/api/v1/summaries", last->back().bytes, "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(json(r->body)->getValue<bool>("duplicate"));
+  CHECK(c.nodes.at("province")->store().counts()->messages == stored);
+  at_province = c.report("province", "subtree:H41.31");
+  for (const auto& u : own.units) sameFigures(unitOf(at_province, u.unit), u);
+}
+
+TEST_CASE("summaries: a summary from the wrong node, under the wrong seal or about units homed elsewhere is refused and not stored") {
+  EvidenceCluster c;
+  const auto seal = [&](const std::string& organ, const std::string& file) {
+    auto files = c.pki.issueSeal(organ, "Seal " + organ, file);
+    REQUIRE(files);
+    auto signer = makeCmsSigner(files->key, "", files->cert);
+    REQUIRE(signer);
+    return *signer;
+  };
+  const BlobSigner seal_a = seal(kDistrictA, "seal-a-test");
+  const BlobSigner seal_b = seal(kDistrictB, "seal-b-test");
+  const auto summary = [&](const std::string& node, const std::string& unit, const BlobSigner& signer,
+                           std::string day = "2022-07-04") {
+    SummaryBatch batch;
+    batch.node = node;
+    batch.made_ms = 1;
+    SummaryRow row;
+    row.figures.unit = unit;
+    row.figures.day = day;
+    row.figures.outgoing.electronic_only = 3;
+    row.version = 1;
+    batch.rows.push_back(row);
+    std::string body = summaryBodyJson(batch);
+    if (day == "bad") {
+      const auto at = body.find("\"bad\"");
+      body.replace(at, 5, "\"2022-02-30\"");
+    }
+    return summaryEnvelopeJson(body, *signer(body));
+  };
+  auto files = c.pki.issue("district-a", Role::Node, "node-district-a-client");
+  auto client = HttpsClient::open(c.url("province"), *files, 5000);
+  REQUIRE(client);
+  const auto post = [&](const std::string& body) {
+    auto r = (*client)->request("POST", "/api/v1/summaries", body, "application/json");
+    REQUIRE(r);
+    return *r;
+  };
+  const auto before = c.nodes.at("province")->store().counts()->messages;
+
+  auto good = post(summary("district-a", kDistrictA, seal_a));
+  CHECK(good.status == 202);
+  const auto stored = c.nodes.at("province")->store().counts()->messages;
+  CHECK(stored == before + 1);
+
+  auto other_node = post(summary("district-b", kDistrictB, seal_b));
+  CHECK(other_node.status == 403);
+  CHECK(other_node.body.find("through node 'district-b', not from node 'district-a'") != std::string::npos);
+  auto wrong_seal = post(summary("district-a", kDistrictA, seal_b));
+  CHECK(wrong_seal.status == 422);
+  CHECK(wrong_seal.body.find("not by the seal of H41.31") != std::string::npos);
+  auto elsewhere = post(summary("district-a", kCommuneB1, seal_a));
+  CHECK(elsewhere.status == 403);
+  CHECK(elsewhere.body.find("rows[0].unit: 000.01.32.H41 is homed at node 'district-b'") != std::string::npos);
+  auto bad_day = post(summary("district-a", kDistrictA, seal_a, "bad"));
+  CHECK(bad_day.status == 422);
+  CHECK(bad_day.body.find("rows[0].day") != std::string::npos);
+  auto not_json = post("{\"format\":\"lienthong-summary/1\",\"body\":");
+  CHECK(not_json.status == 400);
+  auto tampered = summary("district-a", kDistrictA, seal_a);
+  tampered.replace(tampered.find("electronic_only\\\":3"), 19, "electronic_only\\\":9");
+  auto t = post(tampered);
+  CHECK(t.status == 422);
+
+  // An office may not post summaries at all.
+  auto office = officeClient(c.pki, kDistrictA, c.url("province"));
+  auto o = office->request("POST", "/api/v1/summaries", summary("district-a", kDistrictA, seal_a), "application/json");
+  REQUIRE(o);
+  CHECK(o->status == 403);
+  CHECK(c.nodes.at("province")->store().counts()->messages == stored);
+  // Only the good one counts.
+  CHECK(unitOf(c.report("province", "unit:H41.31"), "H41.31").outgoing.total == 3);
+}
