@@ -70,6 +70,8 @@
     cell(tr, u.paper_rate, "paper_rate");
     cell(tr, u.target, "target");
     cell(tr, String(u.received), "received");
+    // Units homed at a node below are counted from that node's signed summaries.
+    cell(tr, isTotal ? "" : u.home_node + (u.source === "summary" ? " (tổng hợp)" : ""), "home_node");
     tbody.appendChild(tr);
   }
 
@@ -78,7 +80,9 @@
     document.body.dataset.ready = "0";
     const period = $("period").value.trim();
     const info = await api("/api/v1/reports/units");
-    $("node-info").textContent = "Danh bạ " + info.directory + ", " + info.units.length + " đơn vị tại nút này";
+    const homedBelow = info.units.filter((u) => u.home_node !== info.node).length;
+    $("node-info").textContent = "Danh bạ " + info.directory + ", nút " + info.node + ": " + info.units.length + " đơn vị" +
+      (homedBelow ? " (" + homedBelow + " tại các nút cấp dưới, theo số liệu tổng hợp có ký số)" : "");
 
     // Per level: one report each, its units in the table.
     const tbody = $("units-table").querySelector("tbody");
@@ -90,6 +94,17 @@
       for (const u of rep.units) rowFor(tbody, u, false);
     }
     for (const rep of levelReports) rowFor(tbody, Object.assign({}, rep.total, { name: "Cấp " + rep.total.level }), true);
+    const sources = $("sources");
+    sources.textContent = "";
+    const seen = new Set();
+    for (const s of levelReports.flatMap((r) => r.summaries || [])) {
+      if (seen.has(s.node)) continue;
+      seen.add(s.node);
+      const span = document.createElement("span");
+      span.dataset.node = s.node;
+      span.textContent = "Nút " + s.node + ": " + (s.last_received ? "tổng hợp nhận lúc " + s.last_received : "chưa nhận được số liệu tổng hợp") + ". ";
+      sources.appendChild(span);
+    }
 
     chart("chart-levels", {
       type: "bar",

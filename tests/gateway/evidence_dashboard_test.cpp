@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <tuple>
 #include <sstream>
 
 #include "gateway/gateway_fixture.h"
@@ -13,6 +15,7 @@
 #include "lienthong/gateway/app/node_ca.h"
 #include "lienthong/gateway/http/http_server.h"
 #include "lienthong/gateway/evidence/report_routes.h"
+#include "lienthong/gateway/evidence/summary.h"
 
 using namespace lienthong;
 using namespace lienthong::gateway;
@@ -220,5 +223,104 @@ TEST_CASE("evidence dashboard: headless Chromium shows the API's rates, below-ta
                       tmp.path() / "profile2", tmp.path() / "chromium2.log") == 0);
   REQUIRE(fs::exists(shot));
   CHECK(fs::file_size(shot) > 50000);
+  (*server)->stop();
+}
+
+TEST_CASE("evidence dashboard: the province's page lists the units of every node below it from their summaries") {
+  TempDir tmp;
+  const std::string store_file = (tmp.path() / "store.sqlite").string();
+  auto opened = openSqliteStore(store_file);
+  REQUIRE(opened);
+  auto store = std::move(*opened);
+  for (int i = 1; i <= 4; ++i) {
+    storeDocument(*store, documentOf(kProvince, {kDistrictA, kDistrictB}, i, "2022/08/1" + std::to_string(i)),
+                  {{kDistrictA, RouteKind::Peer, "district-a"}, {kDistrictB, RouteKind::Peer, "district-b"}});
+  }
+  // What the districts sent up: their units' days (checked at intake, summaries_test.cpp).
+  const auto summaryFrom = [&](const std::string& node, const std::vector<std::tuple<std::string, std::string, int, int>>& rows) {
+    SummaryBatch batch;
+    batch.node = node;
+    batch.made_ms = nowMs();
+    for (const auto& [unit, day, electronic, paper] : rows) {
+      SummaryRow row;
+      row.figures.unit = unit;
+      row.figures.day = day;
+      row.figures.outgoing.electronic_only = electronic;
+      row.figures.outgoing.paper_only = paper;
+      row.figures.received = 2;
+      row.version = 1;
+      batch.rows.push_back(row);
+    }
+    NewMessage m;
+    m.kind = MessageKind::Summary;
+    m.sender = "node:" + node;
+    m.bytes = summaryEnvelopeJson(summaryBodyJson(batch), "not checked here");
+    m.content_hash = sha256Hex(m.bytes);
+    m.dedupe_key = m.content_hash;
+    m.document_id = "summary:" + node;
+    REQUIRE(store->insertMessage(m));
+  };
+  summaryFrom("district-a", {{kDistrictA, "2022-07-04", 19, 1}, {kDistrictA, "2022-08-01", 10, 0}, {kCommuneA1, "2022-07-05", 3, 7}});
+  summaryFrom("district-b", {{kDistrictB, "2022-09-01", 8, 0}, {kCommuneB1, "2022-09-02", 9, 1}, {kCommuneB2Paper, "2022-09-03", 0, 5}});
+
+  EvidenceOptions options;
+  options.store_file = store_file;
+  options.directory = schemas::LiveDirectory::make(threeNodeDirectory({}));
+  options.node_name = "province";
+  options.web_dir = std::string(LIENTHONG_SOURCE_DIR) + "/gateway/web";
+  auto evidence = openEvidence(options);
+  if (!evidence) FAIL(evidence.error().describe());
+
+  auto pki = DevPki::open((tmp.path() / "pki").string());
+  REQUIRE(pki);
+  auto tls = pki->issue("province", Role::Node, "node-province");
+  REQUIRE(tls);
+  HttpServerConfig http;
+  http.cert_file = tls->cert;
+  http.key_file = tls->key;
+  http.ca_file = tls->ca;
+  http.token_clients = {TokenClient{"kiem-tra-1", Role::Auditor, "kiem-tra-1", "dashboard-test-secret-0123456789"}};
+  auto routes = std::make_shared<HttpRoutes>();
+  for (auto& r : evidence->routes) routes->add(r);
+  auto server = HttpServer::start(http, routes);
+  if (!server) FAIL(server.error().describe());
+  const std::string url = "https://127.0.0.1:" + std::to_string((*server)->port()) +
+                          "/dashboard#period=2022-Q3&token=" + makeJwt(http.token_clients.front(), 600);
+
+  const fs::path dom_file = tmp.path() / "dom.html";
+  REQUIRE(runChromium("--virtual-time-budget=20000 --dump-dom '" + url + "' > " + dom_file.string(),
+                      tmp.path() / "profile", tmp.path() / "chromium.log") == 0);
+  std::ifstream in(dom_file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string dom = ss.str();
+  INFO(dom.substr(0, 4000));
+  REQUIRE(dom.find("data-ready=\"1\"") != std::string::npos);
+
+  const auto period = *Period::parse("2022-Q3");
+  std::set<std::string> nodes_seen;
+  for (int level : {1, 2, 3}) {
+    auto rep = evidence->reporter->issuance(*Scope::parse("level:" + std::to_string(level)), period);
+    REQUIRE(rep);
+    for (const auto& u : rep->units) {
+      const std::string row = rowOf(dom, u.unit, false);
+      INFO(u.unit);
+      REQUIRE_FALSE(row.empty());
+      CHECK(cellText(row, "outgoing") == std::to_string(u.outgoing.total));
+      CHECK(cellText(row, "paper_only") == std::to_string(u.outgoing.paper_only));
+      CHECK(cellText(row, "electronic_rate") == percent2(u.outgoing.electronic(), u.outgoing.total));
+      CHECK(cellText(row, "received") == std::to_string(u.received));
+      CHECK(cellText(row, "home_node") == u.home_node + (u.from_summary ? " (tổng hợp)" : ""));
+      nodes_seen.insert(u.home_node);
+    }
+  }
+  CHECK(nodes_seen == std::set<std::string>{"province", "district-a", "district-b"});
+  CHECK(cellText(rowOf(dom, "H41.31", false), "outgoing") == "30");
+  CHECK(cellText(rowOf(dom, "H41.31.01", false), "electronic_rate") == "30.00");
+  CHECK(rowOf(dom, "H41.31.01", false).find("class=\"below\"") != std::string::npos);
+  CHECK(cellText(rowOf(dom, "level:3", true), "outgoing") == "25");
+  CHECK(dom.find("<li data-unit=\"H41.32.02\">") != std::string::npos);  // paper only: below target
+  CHECK(dom.find("<span data-node=\"district-a\">Nút district-a: tổng hợp nhận lúc ") != std::string::npos);
+  CHECK(dom.find("6 đơn vị (5 tại các nút cấp dưới") != std::string::npos);
   (*server)->stop();
 }

@@ -162,6 +162,7 @@ class EvidenceApi {
     for (int l : levels) lv->add(l);
     o->set("levels", lv);
     o->set("directory", directory->version());
+    o->set("node", reporter_->nodeName());
     (void)r;
     return HttpResponse::json(200, stringify(o));
   }
