@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "lienthong/gateway/http/auth.h"
@@ -20,6 +21,7 @@
 #include "lienthong/gateway/app/node_ca.h"
 #include "lienthong/gateway/node/routing.h"
 #include "lienthong/gateway/app/serve.h"
+#include "lienthong/gateway/evidence/summary.h"
 #include "lienthong/schemas/sample.h"
 #include "lienthong/signing/ca.h"
 #include "lienthong/signing/signing_key.h"
@@ -112,7 +114,7 @@ class Demo {
   void stop() {
     for (auto& [name, n] : nodes_) n->stop();
     if (ca_) ca_->audit->attach(nullptr);
-    if (evidence_) evidence_->audit->attach(nullptr);
+    for (auto& [name, ev] : evidence_) ev.audit->attach(nullptr);
     nodes_.clear();
     if (publish_) publish_->stop();
   }
@@ -243,22 +245,22 @@ class Demo {
       c.dispatch.backoff_max_ms = 2000;
       c.dispatch.max_attempts = 20;
       c.audit_checkpoint_every = 100;
+      c.summary_seconds = 5;  // summaries climb to the province within seconds
       NodeOptions o;
       o.directory = schemas::LiveDirectory::make(directory_);
+      ServeExtras extras;
       if (name == "province") {
         o.extra_routes = caRoutes(ca_->service);
-        ServeExtras extras;
         extras.coverage = coverageOf(ca_->service);
-        auto ev = prepareEvidence(c, o, std::move(extras));
-        if (!ev) return fail(ev.error().code, "node " + name + ": " + ev.error().message);
-        evidence_ = std::move(*ev);
       }
+      // Every node keeps its register; the districts send theirs up as signed summaries.
+      auto ev = prepareEvidence(c, o, std::move(extras));
+      if (!ev) return fail(ev.error().code, "node " + name + ": " + ev.error().message);
       auto n = Node::start(c, std::move(o));
       if (!n) return fail(n.error().code, "node " + name + ": " + n.error().message);
-      if (name == "province") {
-        ca_->audit->attach(&(*n)->store());
-        evidence_->audit->attach(&(*n)->store());
-      }
+      if (name == "province") ca_->audit->attach(&(*n)->store());
+      ev->audit->attach(&(*n)->store());
+      evidence_[name] = std::move(*ev);
       nodes_[name] = std::move(*n);
     }
     out_ << "[3/6] Nodes running on loopback with mutual TLS: province " << nodes_["province"]->url()
@@ -516,8 +518,55 @@ class Demo {
          << "  the auditors' dashboard (province; auditor token for 24 h, the browser will warn about"
          << " the demo CA):\n    " << province << "/dashboard#token=" << auditor << "\n"
          << "  the issuance report: curl --cacert " << ca << " -H 'Authorization: Bearer " << auditor
-         << "' '" << province << "/api/v1/reports/issuance?scope=unit:000.00.00.H41&period="
+         << "' '" << province << "/api/v1/reports/issuance?scope=subtree:000.00.00.H41&period="
          << timestampVn(nowMs()).substr(0, 4) << "&format=text'\n";
+  }
+
+  // The districts' summaries reach the province; its report covers every unit of every node.
+  void provinceView() {
+    out_ << "\n[+] Evidence up the tree: each district sends the province signed summaries of its register\n";
+    for (const std::string name : {"district-a", "district-b"}) {
+      auto s = evidence_.at(name).summariser->run();
+      if (!s) {
+        err_ << "  " << name << ": summaries not sent: " << s.error().message << "\n";
+        continue;
+      }
+      out_ << "  " << name << ": " << s->rows << " unit-days sent (" << s->unchanged << " unchanged) to node "
+           << s->parent << "\n";
+    }
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    const auto pending = [&] {
+      std::int64_t n = 0;
+      for (const std::string name : {"district-a", "district-b"}) {
+        auto c = nodes_[name]->store().counts();
+        n += c ? c->pending : 1;
+      }
+      return n;
+    };
+    while (pending() > 0 && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    auto scope = Scope::parse("subtree:000.00.00.H41");
+    auto period = Period::parse(timestampVn(nowMs()).substr(0, 4));
+    auto r = evidence_.at("province").reporter->issuance(*scope, *period);
+    if (!r) {
+      err_ << "  the province report failed: " << r.error().message << "\n";
+      return;
+    }
+    std::int64_t sum = 0;
+    for (const auto& [name, ev] : evidence_) {
+      for (const auto* u : ev.reporter->homeUnits(*directory_)) {
+        Scope one;
+        one.unit = u->code;
+        auto own = ev.reporter->issuance(one, *period);
+        if (own) sum += own->total.outgoing.total;
+      }
+    }
+    out_ << "  the province's report on its whole subtree (" << r->units.size() << " units of 3 nodes): "
+         << r->total.outgoing.total << " outgoing documents; the nodes' own registers hold " << sum
+         << (sum == r->total.outgoing.total ? " (equal)" : " (NOT EQUAL)") << "\n";
+    std::istringstream text(issuanceText(*r));
+    for (std::string line; std::getline(text, line);) out_ << "    " << line << "\n";
   }
 
   std::map<std::string, std::unique_ptr<Node>>& nodes() { return nodes_; }
@@ -534,7 +583,7 @@ class Demo {
   std::unique_ptr<CaPublishServer> publish_;
   std::map<std::string, std::unique_ptr<signing::XmlSigner>> signers_;
   std::vector<TokenClient> token_clients_;
-  std::optional<Evidence> evidence_;  // the province node's register, reports and dashboard
+  std::map<std::string, Evidence> evidence_;  // each node's register, reports and summaries
   std::map<std::string, std::unique_ptr<Node>> nodes_;
   std::map<std::string, std::unique_ptr<HttpsClient>> clients_;
   std::vector<Sent> sent_;
@@ -594,6 +643,7 @@ int runDemo(const Args& a, std::ostream& out, std::ostream& err) {
   demo.answer();
   demo.summary(docs);
   demo.businessActs();
+  demo.provinceView();
   if (!once) {
     out << "\nThe nodes keep running; stop them with Ctrl-C.\n" << std::flush;
     int sig = 0;
