@@ -32,6 +32,12 @@ TEST_CASE("lienthong demo --once --docs 20 delivers everything and prints the ex
   CHECK(out.find("  failures:        0 (") != std::string::npos);
   // Issue 14: the vendor SDK's business types act on earlier documents at every recipient.
   CHECK(out.find("  business acts:   3 of 3 accepted; earlier copies acted on: 4 of 4\n") != std::string::npos);
+  // Issue 17: the districts' summaries reach the province, whose report covers all 7 units.
+  CHECK(out.find("  district-a: ") != std::string::npos);
+  CHECK(out.find("unit-days sent (0 unchanged) to node province\n") != std::string::npos);
+  CHECK(out.find("(7 units of 3 nodes): 20 outgoing documents; the nodes' own registers hold 20 (equal)\n") !=
+        std::string::npos);
+  CHECK(out.find("Units homed at node district-b (3): from its summaries, last received ") != std::string::npos);
   CHECK(out.find("/healthz") != std::string::npos);
   CHECK(out.find("Authorization: Bearer ") != std::string::npos);
   CHECK(out.find("    lienthong directory reload --node https://127.0.0.1:") != std::string::npos);
