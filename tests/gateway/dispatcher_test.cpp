@@ -63,6 +63,10 @@ class RetryRefusingStore : public Store {
                               const std::string& note, const std::string& actor) override {
     return inner_->finishDelivery(id, state, now, note, actor);
   }
+  Result<bool> rerouteDelivery(std::int64_t id, const NewDelivery& to, std::int64_t now, const std::string& note,
+                               const std::string& actor) override {
+    return inner_->rerouteDelivery(id, to, now, note, actor);
+  }
   Result<std::optional<std::int64_t>> nextDue() override { return inner_->nextDue(); }
   Result<std::vector<std::int64_t>> claimDeliveries(const std::vector<std::int64_t>& ids, const std::string& owner,
                                                     std::int64_t now, std::int64_t until) override {
@@ -122,7 +126,7 @@ TEST_CASE("dispatcher: a retry the store will not record holds the delivery unti
   m.bytes = "<edXML/>";
   m.content_hash = sha256Hex(m.bytes);
   m.received_from = "office:" + std::string(kProvince);
-  m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, ""}};
+  m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, "", ""}};
   REQUIRE(store.insertMessage(m));
 
   DispatcherConfig config;
@@ -173,7 +177,7 @@ TEST_CASE("dispatcher: two dispatchers over one store file hand over each delive
     m.bytes = "<edXML n=\"" + std::to_string(i) + "\"/>";
     m.content_hash = sha256Hex(m.bytes);
     m.received_from = "office:" + std::string(kProvince);
-    m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, ""}, NewDelivery{kDistrictB, RouteKind::Local, ""}};
+    m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, "", ""}, NewDelivery{kDistrictB, RouteKind::Local, "", ""}};
     REQUIRE(first->insertMessage(m));
   }
   DispatcherConfig config;

@@ -84,11 +84,11 @@ TEST_CASE("evidence dashboard: headless Chromium shows the API's rates, below-ta
   // District: 9 electronic (one also on paper), 1 paper only; commune: 2 electronic, 3 paper only.
   for (int i = 1; i <= 9; ++i) {
     storeDocument(*store, documentOf(kDistrictA, {kCommuneA1, kProvince}, i, "2022/08/0" + std::to_string(i)),
-                  {{kCommuneA1, RouteKind::Local, ""}, {kProvince, RouteKind::Peer, "province"}});
+                  {{kCommuneA1, RouteKind::Local, "", ""}, {kProvince, RouteKind::Peer, "province", ""}});
   }
   for (int i = 1; i <= 2; ++i) {
     storeDocument(*store, documentOf(kCommuneA1, {kDistrictA}, i, "2022/07/1" + std::to_string(i)),
-                  {{kDistrictA, RouteKind::Local, ""}});
+                  {{kDistrictA, RouteKind::Local, "", ""}});
   }
   auto failed = store->deliveriesOf(1);
   REQUIRE(failed);
@@ -234,7 +234,7 @@ TEST_CASE("evidence dashboard: the province's page lists the units of every node
   auto store = std::move(*opened);
   for (int i = 1; i <= 4; ++i) {
     storeDocument(*store, documentOf(kProvince, {kDistrictA, kDistrictB}, i, "2022/08/1" + std::to_string(i)),
-                  {{kDistrictA, RouteKind::Peer, "district-a"}, {kDistrictB, RouteKind::Peer, "district-b"}});
+                  {{kDistrictA, RouteKind::Peer, "district-a", ""}, {kDistrictB, RouteKind::Peer, "district-b", ""}});
   }
   // What the districts sent up: their units' days (checked at intake, summaries_test.cpp).
   const auto summaryFrom = [&](const std::string& node, const std::vector<std::tuple<std::string, std::string, int, int>>& rows) {

@@ -157,10 +157,10 @@ const UnitIssuance& unitRow(const IssuanceReport& r, const std::string& code) {
 TEST_CASE("evidence: the indexer turns stored documents into outgoing and incoming register lines, once") {
   EvidenceFixture f;
   auto p = districtPackage(12, "2022/08/15");
-  f.storeDocument(p, {{kCommuneA1, RouteKind::Local, ""}, {kProvince, RouteKind::Peer, "province"}});
+  f.storeDocument(p, {{kCommuneA1, RouteKind::Local, "", ""}, {kProvince, RouteKind::Peer, "province", ""}});
   // A document from the province arriving for the commune: incoming only.
   auto in = testPackage(kProvince, {kCommuneA1}, 7, "UBND");
-  f.storeDocument(in, {{kCommuneA1, RouteKind::Local, ""}});
+  f.storeDocument(in, {{kCommuneA1, RouteKind::Local, "", ""}});
 
   auto stats = f.ev.indexer->run();
   REQUIRE(stats);
@@ -218,7 +218,7 @@ TEST_CASE("evidence: a clerk's paper copy makes a gateway document 'both'; bad r
   copy.copies = 1;
 
   EvidenceFixture g;
-  g.storeDocument(p, {{kCommuneA1, RouteKind::Local, ""}, {kProvince, RouteKind::Peer, "province"}});
+  g.storeDocument(p, {{kCommuneA1, RouteKind::Local, "", ""}, {kProvince, RouteKind::Peer, "province", ""}});
   REQUIRE(g.ev.indexer->run());
   auto both = g.ev.book->recordPaper(copy, "office:test");
   REQUIRE(both);
@@ -434,7 +434,7 @@ TEST_CASE("evidence: PDF attachments are counted when a verifier is configured, 
   auto verifier = std::make_shared<const signing::PdfVerifier>(signing::TrustStore());
   EvidenceFixture f(verifier);
   auto p = districtPackage(40, "2022/07/05");
-  f.storeDocument(p, {{kProvince, RouteKind::Peer, "province"}});
+  f.storeDocument(p, {{kProvince, RouteKind::Peer, "province", ""}});
   auto rep = f.ev.reporter->issuance(*Scope::parse(std::string("unit:") + kDistrictA), *Period::parse("2022-07"));
   REQUIRE(rep);
   CHECK(rep->pdf.documents_checked == 1);
@@ -512,7 +512,7 @@ TEST_CASE("evidence: a PDF attachment signed by the official and then the agency
     }
   }
   REQUIRE(replaced);
-  f.storeDocument(p, {{kProvince, RouteKind::Peer, "province"}});
+  f.storeDocument(p, {{kProvince, RouteKind::Peer, "province", ""}});
   auto rep = f.ev.reporter->issuance(*Scope::parse(std::string("unit:") + kDistrictA), *Period::parse("2022-07"));
   REQUIRE(rep);
   CHECK(rep->pdf.documents_checked == 1);

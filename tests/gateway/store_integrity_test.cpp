@@ -36,7 +36,7 @@ NewMessage document(int i, std::size_t size = 3000) {
   m.bytes = "<edXML>MARKER-" + std::to_string(i) + "-" + std::string(size, 'x') + "</edXML>";
   m.content_hash = sha256Hex(m.bytes);
   m.received_from = "office:" + std::string(kProvince);
-  m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, ""}};
+  m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, "", ""}};
   return m;
 }
 

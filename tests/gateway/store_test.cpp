@@ -23,7 +23,7 @@ NewMessage document(const std::string& id, const std::string& hash) {
   m.content_hash = hash;
   m.bytes = "<edXML/>";
   m.received_from = "office:" + std::string(kProvince);
-  m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, ""}};
+  m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, "", ""}};
   return m;
 }
 

@@ -25,7 +25,7 @@ NewMessage document(const std::string& id, const std::string& warnings) {
   m.bytes = "<edXML/>";
   m.content_hash = sha256Hex(m.bytes);  // checked when the message is read (issue 21)
   m.received_from = "office:" + std::string(kProvince);
-  m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, ""}};
+  m.deliveries = {NewDelivery{kDistrictA, RouteKind::Local, "", ""}};
   m.warnings = warnings;
   return m;
 }
@@ -50,7 +50,7 @@ TEST_CASE("store: warnings are kept beside the message and read back with it") {
   CHECK(store->message(b->id)->warnings.empty());
 }
 
-TEST_CASE("store: a store of schema version 2 gains the warnings column and delivery claims, its messages intact") {
+TEST_CASE("store: a store of schema version 2 gains the warnings column, delivery claims and addressed_to, its messages intact") {
   TempDir tmp;
   const std::string file = (tmp.path() / "store.sqlite").string();
   {
@@ -58,15 +58,18 @@ TEST_CASE("store: a store of schema version 2 gains the warnings column and deli
     REQUIRE(store->insertMessage(document("OLD-1", "")));
   }
   {
-    // Back to what version 2 had: no warnings column, no delivery claims.
+    // Back to what version 2 had: no warnings column, no delivery claims, no addressed_to.
     Poco::Data::SQLite::Connector::registerConnector();
     Poco::Data::Session s("SQLite", file);
     s << "ALTER TABLE messages DROP COLUMN warnings", now;
     s << "ALTER TABLE deliveries DROP COLUMN claimed_by", now;
     s << "ALTER TABLE deliveries DROP COLUMN claimed_until", now;
+    s << "ALTER TABLE deliveries DROP COLUMN addressed_to", now;
     s << "UPDATE schema_version SET version = 2", now;
   }
-  auto store = std::move(*openSqliteStore(file));
+  auto migrated = openSqliteStore(file);
+  if (!migrated) FAIL(migrated.error().describe());
+  auto store = std::move(*migrated);
   auto old = store->findDocument(kProvince, "OLD-1");
   REQUIRE(old);
   REQUIRE(*old);

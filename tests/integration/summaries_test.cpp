@@ -357,3 +357,91 @@ TEST_CASE("summaries: a summary from the wrong node, under the wrong seal or abo
   // Only the good one counts.
   CHECK(unitOf(c.report("province", "unit:H41.31"), "H41.31").outgoing.total == 3);
 }
+
+namespace {
+
+// yyyy-mm-dd of `days` days from now (UTC+7).
+std::string dayFromNow(int days) {
+  const std::string t = timestampVn(nowMs() + static_cast<std::int64_t>(days) * 86400000);
+  return t.substr(0, 4) + "-" + t.substr(5, 2) + "-" + t.substr(8, 2);
+}
+
+// The three-node tree after a 2025-shaped change: commune A1 (homed at district-a) closed
+// yesterday, merged into a new commune directly under the province and homed there.
+std::shared_ptr<const schemas::Directory> mergedDirectory(const schemas::Directory& before) {
+  std::vector<schemas::Unit> units = before.units();
+  for (auto& u : units) {
+    if (u.legacy_code == kCommuneA1) {
+      u.valid_to = dayFromNow(-1);
+      u.successor = "H41.40";
+    }
+  }
+  units.push_back({"H41.40", "000.00.40.H41", "Ủy ban nhân dân xã Quỳnh Lưu (sau sáp nhập)", "H41", 2, dayFromNow(0),
+                   "", "", "province", schemas::Channel::Mailbox, {}});
+  auto dir = schemas::Directory::fromUnits("test-2-merged", before.nodes(), std::move(units));
+  if (!dir) throw std::runtime_error(dir.error().message);
+  return std::make_shared<const schemas::Directory>(std::move(*dir));
+}
+
+}  // namespace
+
+TEST_CASE("reorganisation: a merger applied to a running node re-routes every pending delivery once, to the successor") {
+  EvidenceCluster c;
+  c.stop("district-a");  // the documents for commune A1 wait at the province
+  for (int i = 0; i < 3; ++i) c.send(kProvince, "province", {kCommuneA1}, "2026/06/2" + std::to_string(i));
+  Store& store = c.nodes.at("province")->store();
+  REQUIRE(waitFor([&] {
+    auto b = store.backlog();
+    return b && b->size() == 1 && (*b)[0].hop == "district-a" && (*b)[0].pending == 3;
+  }));
+
+  auto reload = c.nodes.at("province")->reloadDirectory(mergedDirectory(*c.directory));
+  if (!reload) FAIL(reload.error().describe());
+  CHECK(reload->rerouted == 3);
+  // Handed to the successor's mailbox here, each once, and the sender can see why.
+  REQUIRE(waitFor([&] { return c.settled({"province"}); }));
+  auto mailbox = store.mailbox("000.00.40.H41", {});
+  REQUIRE(mailbox);
+  CHECK(mailbox->size() == 3);
+  for (const auto& e : *mailbox) CHECK(e.delivery.addressed_to == kCommuneA1);
+  std::int64_t rerouted_audits = 0;
+  auto audit = store.auditRecords(0, 100000);
+  REQUIRE(audit);
+  for (const auto& a : *audit) {
+    if (a.event == "delivery re-routed") {
+      ++rerouted_audits;
+      CHECK(a.detail.find("000.01.31.H41 closed on " + dayFromNow(-1) + ", successor 000.00.40.H41; now local") !=
+            std::string::npos);
+    }
+  }
+  CHECK(rerouted_audits == 3);
+  // The same directory again moves nothing.
+  auto again = c.nodes.at("province")->reloadDirectory(mergedDirectory(*c.directory));
+  REQUIRE(again);
+  CHECK(again->rerouted == 0);
+
+  // A new document to the closed code goes to the successor, with a warning kept beside it.
+  auto p = testPackage(kProvince, {kCommuneA1}, 77, "UBND");
+  auto office = officeClient(c.pki, kProvince, c.url("province"));
+  auto r = office->request("POST", "/api/v1/documents", c.signers.sign(kProvince, p.serialize()));
+  REQUIRE(r);
+  CHECK(r->status == 202);
+  CHECK(r->body.find("recipient_succeeded") != std::string::npos);
+  REQUIRE(waitFor([&] { return store.mailbox("000.00.40.H41", {})->size() == 4; }));
+
+  // The closed commune's credential reads its own past documents only, and sends nothing.
+  auto closed = officeClient(c.pki, kCommuneA1, c.url("province"));
+  auto theirs = closed->request("GET", "/api/v1/mailbox?organ=000.00.40.H41");
+  REQUIRE(theirs);
+  CHECK(theirs->status == 403);
+  auto send = closed->request("POST", "/api/v1/documents",
+                              c.signers.sign(kCommuneA1, testPackage(kCommuneA1, {kProvince}, 5).serialize()));
+  REQUIRE(send);
+  CHECK(send->status == 403);
+  CHECK(send->body.find("was closed on " + dayFromNow(-1)) != std::string::npos);
+
+  // The register counts the documents as issued electronically to the unit they named.
+  auto report = c.report("province", "unit:H41", dayFromNow(0).substr(0, 4));
+  CHECK(report.total.outgoing.total == 4);
+  CHECK(report.total.outgoing.electronic_only == 4);
+}

@@ -461,7 +461,7 @@ Result<SummaryRunStats> Summariser::run() {
     m.subject = "register summary: " + std::to_string(batch.rows.size()) + " unit-days " +
                 batch.rows.front().figures.day + ".." + batch.rows.back().figures.day;
     m.received_from = "node:" + self;
-    m.deliveries.push_back(NewDelivery{"node:" + me->parent, RouteKind::Peer, me->parent});
+    m.deliveries.push_back(NewDelivery{"node:" + me->parent, RouteKind::Peer, me->parent, ""});
     m.audit_detail = m.subject + " for node " + me->parent;
     auto stored = relay_->insertMessage(m);
     if (!stored) return std::unexpected(stored.error());
@@ -553,7 +553,7 @@ class SummaryIntake {
     std::string forward;
     if (me != nullptr && !me->parent.empty()) {
       forward = me->parent;
-      m.deliveries.push_back(NewDelivery{"node:" + forward, RouteKind::Peer, forward});
+      m.deliveries.push_back(NewDelivery{"node:" + forward, RouteKind::Peer, forward, ""});
     }
     m.audit_detail = m.subject + (forward.empty() ? "" : ", forwarded to node " + forward);
     auto stored = relay_->insertMessage(m);

@@ -81,6 +81,11 @@ Result<void> Intake::checkSender(const Credential& who, const std::string& from)
     case Role::System:
       return {};
     case Role::Office:
+      if (auto closed = routing_->closedOn(who.subject); !closed.empty()) {
+        return fail(ErrorCode::Forbidden, "unit " + who.subject + " was closed on " + closed +
+                                              ": its credential may read its past documents but not send; its "
+                                              "successor sends now / đơn vị đã giải thể, không gửi được văn bản");
+      }
       if (routing_->sameUnit(who.subject, from)) return {};
       return fail(ErrorCode::Forbidden, "the credential is for " + who.subject +
                                             " but the message is From " + from);
@@ -322,12 +327,26 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::run(std::string_view bytes,
     // Stored under the directory's spelling when the code differs from it only in letter case,
     // so that mailbox look-ups by the unit's codes find it.
     std::string recipient = to;
+    std::string addressed_to;
     if (unit) {
       for (const std::string& c : {unit->code, unit->legacy_code}) {
         if (!c.empty() && c != to && schemas::organKey(c) == schemas::organKey(to)) recipient = c;
       }
+      // A closed code goes to its successor, which is the recipient: its mailbox holds it.
+      auto receiver = directory->resolve(to, todayVn());
+      if (receiver && *receiver != unit) {
+        const schemas::Unit* next = *receiver;
+        addressed_to = recipient;
+        const bool legacy_form = !unit->legacy_code.empty() && schemas::organKey(unit->legacy_code) == schemas::organKey(to);
+        recipient = legacy_form && !next->legacy_code.empty() ? next->legacy_code : next->code;
+        warnings.push_back(schemas::Warning{
+            "recipient_succeeded",
+            "To/OrganId " + to + " was closed on " + unit->valid_to + "; delivered to its successor " +
+                next->code + " (" + next->name + ") / mã " + to + " đã đóng, văn bản chuyển cho đơn vị kế thừa",
+            0, "OrganId"});
+      }
     }
-    m.deliveries.push_back(NewDelivery{recipient, route->kind, route->next_node});
+    m.deliveries.push_back(NewDelivery{recipient, route->kind, route->next_node, addressed_to});
     if (route->kind == RouteKind::Paper) ++out.paper;
   }
   out.deliveries = static_cast<int>(m.deliveries.size());

@@ -34,7 +34,7 @@ Result<std::string> Node::Impl::mailboxOwner(const HttpRequest& r) {
   std::string organ = r.query.contains("organ") ? r.query.at("organ") : std::string();
   if (r.credential.role == Role::Office) {
     if (organ.empty()) organ = r.credential.subject;
-    if (!routing->sameUnit(organ, r.credential.subject)) {
+    if (!routing->mayRead(r.credential.subject, organ)) {
       return fail(ErrorCode::Forbidden, r.credential.subject + " may not read the mailbox of " + organ);
     }
   }
@@ -85,7 +85,7 @@ Result<Delivery> Node::Impl::ownedDelivery(const HttpRequest& r, const std::stri
   if (d->route != RouteKind::Local || d->state == DeliveryState::Pending) {
     return fail(ErrorCode::NotFound, "no mailbox entry " + id_text);
   }
-  if (r.credential.role == Role::Office && !routing->sameUnit(d->recipient, r.credential.subject)) {
+  if (r.credential.role == Role::Office && !routing->mayRead(r.credential.subject, d->recipient)) {
     return fail(ErrorCode::Forbidden, "mailbox entry " + id_text + " is not for " + r.credential.subject);
   }
   return d;
@@ -165,6 +165,8 @@ HttpResponse Node::Impl::documentView(const HttpRequest& r) {
   for (const auto& d : *deliveries) {
     Poco::JSON::Object x;
     x.set("organ_id", d.recipient);
+    // The sender sees that its document went to the successor of the code it named.
+    if (!d.addressed_to.empty()) x.set("addressed_to", d.addressed_to);
     x.set("route", std::string(routeName(d.route)));
     if (!d.next_node.empty()) x.set("next_node", d.next_node);
     x.set("delivery", std::string(deliveryStateName(d.state)));

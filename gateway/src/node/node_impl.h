@@ -134,6 +134,9 @@ struct Node::Impl {
   // node_reload.cpp
   Result<DirectoryReload> reload(std::shared_ptr<const schemas::Directory> next, const std::string& by);
   Result<DirectoryReload> reloadFile(const std::string& by);
+  // After a reload: pending deliveries to a closed code go to its successor, those to a unit
+  // homed elsewhere now go its new way. Returns how many were re-routed.
+  int reroutePending(const std::string& by, const std::string& version);
   HttpResponse reloadRoute(const HttpRequest& r);
   // node_api.cpp
   HttpResponse postMessage(const HttpRequest& r, MessageKind kind);

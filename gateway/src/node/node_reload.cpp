@@ -2,6 +2,8 @@
 // routing table and adapters; POST /api/v1/directory/reload.
 #include "node_impl.h"
 
+#include <limits>
+
 namespace lienthong::gateway {
 
 using namespace node_parts;
@@ -31,8 +33,88 @@ Result<DirectoryReload> Node::Impl::reload(std::shared_ptr<const schemas::Direct
   adapters->install(std::move(*set));
   directory->replace(std::move(next));
   startAdapterPoller();
-  log("directory reloaded", "", detail + " (by " + by + ")");
+  out.rerouted = reroutePending(by, out.version);
+  log("directory reloaded", "", detail + ", " + std::to_string(out.rerouted) + " pending deliveries re-routed (by " + by + ")");
   return out;
+}
+
+int Node::Impl::reroutePending(const std::string& by, const std::string& version) {
+  auto pending = store->pendingCreatedBefore(std::numeric_limits<std::int64_t>::max(), 10000000);
+  if (!pending) {
+    log("re-routing failed", "", "pending deliveries not read: " + pending.error().message);
+    return 0;
+  }
+  const auto dir = directory->current();
+  const std::string today = todayVn();
+  enum class Outcome { Rerouted, Unchanged, Busy };
+  const auto one = [&](const Delivery& d) {
+    const schemas::Unit* unit = dir->find(d.recipient);
+    if (unit == nullptr) {
+      log("delivery not re-routed", "", "delivery " + std::to_string(d.id) + ": " + d.recipient +
+                                            " is not in directory " + version + "; it keeps its way");
+      return Outcome::Unchanged;
+    }
+    NewDelivery to{d.recipient, d.route, d.next_node, d.addressed_to};
+    std::string why;
+    auto receiver = dir->resolve(d.recipient, today);
+    if (receiver && *receiver != unit) {
+      const schemas::Unit* next = *receiver;
+      const bool legacy_form = !unit->legacy_code.empty() && unit->legacy_code == d.recipient;
+      to.recipient = legacy_form && !next->legacy_code.empty() ? next->legacy_code : next->code;
+      if (to.addressed_to.empty()) to.addressed_to = d.recipient;
+      why = d.recipient + " closed on " + unit->valid_to + ", successor " + to.recipient + "; ";
+    }
+    auto route = routing->route(to.recipient);
+    if (!route) return Outcome::Unchanged;  // no way in the new tree: it keeps its own
+    to.route = route->kind;
+    to.next_node = route->next_node;
+    if (to.recipient == d.recipient && to.route == d.route && to.next_node == d.next_node) return Outcome::Unchanged;
+    const auto way = [](RouteKind k, const std::string& node) {
+      return std::string(routeName(k)) + (node.empty() ? "" : " " + node);
+    };
+    const std::string note = "directory " + version + ": " + why + "now " + way(to.route, to.next_node) +
+                             " (was " + d.recipient + ", " + way(d.route, d.next_node) + ")";
+    auto r = store->rerouteDelivery(d.id, to, nowMs(), note, by);
+    if (!r) {
+      log("delivery not re-routed", "", "delivery " + std::to_string(d.id) + ": " + r.error().message);
+      return Outcome::Unchanged;
+    }
+    if (!*r) return Outcome::Busy;
+    if (to.route == RouteKind::Paper) {
+      (void)store->finishDelivery(d.id, DeliveryState::Paper, nowMs(), "paper: " + note, by);
+    }
+    return Outcome::Rerouted;
+  };
+  int rerouted = 0;
+  std::vector<std::int64_t> busy;
+  for (const auto& d : *pending) {
+    const Outcome o = one(d);
+    if (o == Outcome::Rerouted) ++rerouted;
+    if (o == Outcome::Busy) busy.push_back(d.id);
+  }
+  // A delivery a worker is handing over right now is left to it; once the hand-over ends (it
+  // is bounded by the peers' deadline) the delivery is looked at again, so none keeps the old
+  // way because of the moment the reload came.
+  const auto deadline = nowMs() + 3LL * std::max(config.peer_timeout_ms, 1000) + 1000;
+  while (!busy.empty() && nowMs() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::vector<std::int64_t> still;
+    for (auto id : busy) {
+      auto d = store->delivery(id);
+      if (!d || d->state != DeliveryState::Pending) continue;  // settled meanwhile
+      const Outcome o = one(*d);
+      if (o == Outcome::Rerouted) ++rerouted;
+      if (o == Outcome::Busy) still.push_back(id);
+    }
+    busy = std::move(still);
+  }
+  if (!busy.empty()) {
+    log("delivery not re-routed", "", std::to_string(busy.size()) +
+                                          " deliveries were still being handed over when the reload ended; "
+                                          "they keep their way and are re-routed by the next reload");
+  }
+  if (rerouted > 0 && dispatcher) dispatcher->wake();
+  return rerouted;
 }
 
 Result<DirectoryReload> Node::Impl::reloadFile(const std::string& by) {
@@ -65,6 +147,7 @@ HttpResponse Node::Impl::reloadRoute(const HttpRequest& r) {
   Poco::JSON::Array changes;
   for (const auto& c : out->changes) changes.add(c);
   o.set("changes", changes);
+  o.set("rerouted", out->rerouted);
   return HttpResponse::json(200, stringify(o));
 }
 

@@ -43,3 +43,20 @@ bool RoutingTable::sameUnit(std::string_view a, std::string_view b) const {
 }
 
 }  // namespace lienthong::gateway
+
+namespace lienthong::gateway {
+
+std::string RoutingTable::closedOn(std::string_view code) const {
+  const auto dir = directory_->current();
+  const schemas::Unit* u = dir->find(code);
+  return u != nullptr && u->closedOn(todayVn()) ? u->valid_to : std::string();
+}
+
+bool RoutingTable::mayRead(std::string_view credential, std::string_view unit) const {
+  if (closedOn(credential).empty()) return sameUnit(credential, unit);
+  const auto dir = directory_->current();
+  const schemas::Unit* a = dir->find(credential);
+  return a != nullptr && a == dir->find(unit);
+}
+
+}  // namespace lienthong::gateway

@@ -143,7 +143,9 @@ class SqliteRegisterStore final : public RegisterStore {
         std::vector<Int64> entry;
         std::vector<std::string> recipient, route, state;
         Poco::Data::Statement st(*session);
-        st << "SELECT e.id, d.recipient, d.route, d.state FROM register_entries e"
+        // A delivery to a closed code's successor counts for the code the document named.
+        st << "SELECT e.id, CASE WHEN d.addressed_to <> '' THEN d.addressed_to ELSE d.recipient END,"
+              " d.route, d.state FROM register_entries e"
               " JOIN deliveries d ON d.message_id = e.message_id WHERE e.message_id > 0 AND "
            << f.sql << " ORDER BY d.id",
             into(entry), into(recipient), into(route), into(state);

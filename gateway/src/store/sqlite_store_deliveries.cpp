@@ -93,6 +93,32 @@ Result<void> SqliteStore::finishDelivery(std::int64_t id, DeliveryState state, s
   });
 }
 
+Result<bool> SqliteStore::rerouteDelivery(std::int64_t id, const NewDelivery& to, std::int64_t now_ms,
+                                          const std::string& note, const std::string& actor) {
+  return write("re-route delivery", [&](Session& s) -> Result<bool> {
+    Int64 key = id, at = now_ms;
+    const std::string route(routeName(to.route));
+    s << "UPDATE deliveries SET recipient = ?, route = ?, next_node = ?, addressed_to = ?,"
+         " next_attempt_ms = ?, attempts = 0 WHERE id = ? AND state = 'pending' AND claimed_until <= ?",
+        bind(to.recipient), bind(route), bind(to.next_node), bind(to.addressed_to), bind(at), bind(key),
+        bind(at), now;
+    int changed = 0;
+    s << "SELECT changes()", into(changed), now;
+    if (changed == 0) return false;
+    std::vector<std::string> document_id;
+    std::vector<Int64> message_id;
+    s << "SELECT m.document_id, m.id FROM deliveries d JOIN messages m ON m.id = d.message_id"
+         " WHERE d.id = ?", bind(key), into(document_id), into(message_id), now;
+    appendChained(s, at,
+                  AuditEntry{"delivery re-routed", actor,
+                             document_id.empty() ? std::string() : document_id[0],
+                             "delivery:" + std::to_string(id) +
+                                 (message_id.empty() ? "" : " message:" + std::to_string(message_id[0])),
+                             note});
+    return true;
+  });
+}
+
 Result<void> SqliteStore::scheduleRetry(std::int64_t id, int attempts, std::int64_t next_ms,
                            const std::string& error) {
   return write("schedule retry", [&](Session& s) -> Result<void> {
@@ -214,7 +240,7 @@ Result<std::vector<MailboxEntry>> SqliteStore::localDeliveries(const std::string
     const std::string k(kindName(kind));
     Poco::Data::Statement st(s);
     st << "SELECT d.id, d.message_id, d.recipient, d.route, d.next_node, d.state, d.attempts,"
-          " d.next_attempt_ms, d.last_error, d.created_ms, d.done_ms, m.sender, m.document_id,"
+          " d.next_attempt_ms, d.last_error, d.created_ms, d.done_ms, d.addressed_to, m.sender, m.document_id,"
           " m.subject, m.received_ms FROM deliveries d JOIN messages m ON m.id = d.message_id"
           " WHERE d.recipient = ? AND d.route = 'local' AND m.kind = ?"
           " AND d.state <> 'pending' ORDER BY d.id",

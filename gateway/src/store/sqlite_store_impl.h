@@ -93,6 +93,8 @@ inline const std::vector<std::string>& migrations() {
       // runs out (Store::claimDeliveries).
       "ALTER TABLE deliveries ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';"
       "ALTER TABLE deliveries ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;",
+      // 5: what a delivery to a closed code's successor was addressed to (NewDelivery).
+      "ALTER TABLE deliveries ADD COLUMN addressed_to TEXT NOT NULL DEFAULT '';",
   };
   return kMigrations;
 }
@@ -119,16 +121,17 @@ inline const char* kMessageColumns =
     " business_type, target_document, status_code, received_ms, warnings";
 inline const char* kDeliveryColumns =
     "id, message_id, recipient, route, next_node, state, attempts, next_attempt_ms, last_error,"
-    " created_ms, done_ms";
+    " created_ms, done_ms, addressed_to";
 
 struct DeliveryRows {
   std::vector<Int64> id, message_id, next_attempt_ms, created_ms, done_ms;
-  std::vector<std::string> recipient, route, next_node, state, last_error;
+  std::vector<std::string> recipient, route, next_node, state, last_error, addressed_to;
   std::vector<int> attempts;
 
   void bind(Poco::Data::Statement& st) {
     st, into(id), into(message_id), into(recipient), into(route), into(next_node), into(state),
-        into(attempts), into(next_attempt_ms), into(last_error), into(created_ms), into(done_ms);
+        into(attempts), into(next_attempt_ms), into(last_error), into(created_ms), into(done_ms),
+        into(addressed_to);
   }
   std::vector<Delivery> take() const {
     std::vector<Delivery> out;
@@ -138,7 +141,7 @@ struct DeliveryRows {
       if (!s) throw Poco::Data::DataException("delivery " + std::to_string(id[i]) + ": " + s.error().message);
       out.push_back(Delivery{id[i], message_id[i], recipient[i], parseRoute(route[i]),
                              next_node[i], *s, attempts[i], next_attempt_ms[i],
-                             last_error[i], created_ms[i], done_ms[i]});
+                             last_error[i], created_ms[i], done_ms[i], addressed_to[i]});
     }
     return out;
   }
@@ -244,6 +247,8 @@ class SqliteStore final : public Store {
   Result<void> finishDelivery(std::int64_t id, DeliveryState state, std::int64_t now_ms,
                               const std::string& note, const std::string& actor) override;
 
+  Result<bool> rerouteDelivery(std::int64_t id, const NewDelivery& to, std::int64_t now_ms,
+                               const std::string& note, const std::string& actor) override;
   Result<void> scheduleRetry(std::int64_t id, int attempts, std::int64_t next_ms,
                              const std::string& error) override;
 

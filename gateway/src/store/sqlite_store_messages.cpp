@@ -34,9 +34,9 @@ Result<Accepted> SqliteStore::insertMessage(const NewMessage& m) {
                                                                              : DeliveryState::Pending));
       const Int64 done = d.route == RouteKind::Paper ? now_ms : 0;
       s << "INSERT INTO deliveries(message_id, recipient, route, next_node, state,"
-           " next_attempt_ms, created_ms, done_ms) VALUES (?,?,?,?,?,?,?,?)",
+           " next_attempt_ms, created_ms, done_ms, addressed_to) VALUES (?,?,?,?,?,?,?,?,?)",
           bind(id), bind(d.recipient), bind(route), bind(d.next_node), bind(state), bind(now_ms),
-          bind(now_ms), bind(done), now;
+          bind(now_ms), bind(done), bind(d.addressed_to), now;
     }
     appendChained(s, now_ms,
                   AuditEntry{"received " + kind, m.received_from.empty() ? "system" : m.received_from,

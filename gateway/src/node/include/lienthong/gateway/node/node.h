@@ -53,6 +53,8 @@ struct DirectoryReload {
   std::size_t units = 0;     // in the new directory
   std::size_t adapters = 0;  // units homed here served through webhook, folder or axis
   std::vector<std::string> changes;  // schemas::directoryChanges(previous, new)
+  // Pending deliveries sent another way: to a closed code's successor, or to a unit's new home.
+  int rerouted = 0;
 };
 
 class Node {
@@ -73,7 +75,9 @@ class Node {
   Result<std::optional<AuditCheckpoint>> checkpointAudit();
   // Switches the running node to another version of the directory: routing of the next message,
   // the adapter of each unit homed here (the next delivery uses the new channel; deliveries
-  // under way finish on the old one), peers' URLs, the evidence's units. Checked first: this
+  // under way finish on the old one), peers' URLs, the evidence's units, and every pending
+  // delivery whose recipient closed (to its successor) or moved (to its new home), each once,
+  // audited as "delivery re-routed". Checked first: this
   // node must be in it and every adapter setting must be usable; on any problem nothing changes
   // and the error says what. Recorded in the audit log. Reloads are serialized.
   Result<DirectoryReload> reloadDirectory(std::shared_ptr<const schemas::Directory> next);

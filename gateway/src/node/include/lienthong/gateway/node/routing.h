@@ -29,6 +29,12 @@ class RoutingTable {
   Result<RouteDecision> route(std::string_view organ_id) const;
   // True when `a` and `b` name the same unit today (current or legacy code, successors followed).
   bool sameUnit(std::string_view a, std::string_view b) const;
+  // The end date (yyyy-mm-dd) of the unit with this code when it is closed today, else "".
+  std::string closedOn(std::string_view code) const;
+  // Whether a credential for unit `credential` may read what is for `unit`: the same unit
+  // today; a closed unit's credential only its own unit (its past documents), never its
+  // successor's.
+  bool mayRead(std::string_view credential, std::string_view unit) const;
 
   const std::string& self() const { return self_; }
   // The directory as it is now (a snapshot that stays valid through a reload).

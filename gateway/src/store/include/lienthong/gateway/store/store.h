@@ -47,6 +47,9 @@ struct NewDelivery {
                           // the two differ only in letter case)
   RouteKind route = RouteKind::Local;
   std::string next_node;  // the peer node for RouteKind::Peer
+  // The code the message named when the recipient is another unit: a closed code's successor
+  // (Directory::resolve); "" when it is the recipient itself.
+  std::string addressed_to;
 };
 
 struct NewMessage {
@@ -103,6 +106,7 @@ struct Delivery {
   std::string last_error;
   std::int64_t created_ms = 0;
   std::int64_t done_ms = 0;
+  std::string addressed_to;  // see NewDelivery
 };
 
 struct MailboxEntry {
@@ -230,6 +234,13 @@ class Store {
   virtual Result<void> finishDelivery(std::int64_t id, DeliveryState state, std::int64_t now_ms,
                                       const std::string& note,
                                       const std::string& actor = "system") = 0;
+  // Sends a pending delivery another way after a directory change: to `to.recipient` (a closed
+  // code's successor, or the same unit) by `to.route` / `to.next_node`, due at `now_ms`,
+  // addressed as `to.addressed_to`; with the audit record "delivery re-routed" (`note`, `actor`)
+  // in the same transaction. False, and nothing changed, when the delivery is no longer pending
+  // or a running claim is handing it over (the next hop re-routes it then).
+  virtual Result<bool> rerouteDelivery(std::int64_t id, const NewDelivery& to, std::int64_t now_ms,
+                                       const std::string& note, const std::string& actor) = 0;
   virtual Result<void> scheduleRetry(std::int64_t id, int attempts, std::int64_t next_ms,
                                      const std::string& error) = 0;
   // The earliest next attempt among pending deliveries, if any.
