@@ -520,3 +520,98 @@ TEST_CASE("evidence: a PDF attachment signed by the official and then the agency
   CHECK(rep->pdf.both_valid == 1);
   CHECK(issuanceJson(*rep).find(R"("rate":"100.00")") != std::string::npos);
 }
+
+namespace {
+
+// One node's province before and after a 2025-shaped change: district D and its communes C1 and
+// C2 close on 2025-06-30; C1 and C2 merge into NEW1 under the province, D's work goes to it.
+std::shared_ptr<const schemas::Directory> mergedProvince() {
+  using schemas::Channel;
+  std::vector<schemas::Unit> units = {
+      {"H41", kProvince, "Ủy ban nhân dân tỉnh Nghệ An", "", 1, "2019-01-01", "", "", "province", Channel::Mailbox, {}},
+      {"H41.31", kDistrictA, "Ủy ban nhân dân huyện Quỳnh Lưu", "H41", 2, "2019-01-01", "2025-06-30", "H41", "province", Channel::Mailbox, {}},
+      {"H41.31.01", kCommuneA1, "Ủy ban nhân dân xã Quỳnh Thắng", "H41.31", 3, "2019-01-01", "2025-06-30", "H41.40", "province", Channel::Mailbox, {}},
+      {"H41.31.02", "000.02.31.H41", "Ủy ban nhân dân xã Quỳnh Tân", "H41.31", 3, "2019-01-01", "2025-06-30", "H41.40", "province", Channel::Mailbox, {}},
+      {"H41.40", "000.00.40.H41", "Ủy ban nhân dân xã Quỳnh Thắng (mới)", "H41", 2, "2025-07-01", "", "", "province", Channel::Mailbox, {}},
+  };
+  return std::make_shared<const schemas::Directory>(
+      *schemas::Directory::fromUnits("merged-2025", {{"province", "", ""}}, std::move(units)));
+}
+
+}  // namespace
+
+TEST_CASE("evidence: a period before the merger is reported on the tree of its time, a trend maps onto today's units, and both reconcile") {
+  TempDir tmp;
+  EvidenceOptions o;
+  o.store_file = (tmp.path() / "store.sqlite").string();
+  REQUIRE(openSqliteStore(o.store_file));
+  o.directory = schemas::LiveDirectory::make(mergedProvince());
+  o.node_name = "province";
+  auto ev = openEvidence(o);
+  if (!ev) FAIL(ev.error().describe());
+  int number = 0;
+  const auto paper = [&](const std::string& unit, const std::string& date, int n) {
+    for (int i = 0; i < n; ++i) {
+      PaperRecord r;
+      r.unit = unit;
+      r.number = std::to_string(++number);
+      r.notation = "UBND";
+      r.date = date;
+      r.subject = "Văn bản giấy";
+      r.recipients = {kProvince};
+      r.dispatch_date = date;
+      REQUIRE(ev->book->recordPaper(r, "test"));
+    }
+  };
+  paper(kDistrictA, "2022-08-01", 3);
+  paper(kCommuneA1, "2022-08-02", 2);
+  paper("000.02.31.H41", "2022-09-03", 1);
+  paper(kProvince, "2025-08-01", 1);
+  paper("000.00.40.H41", "2025-08-04", 2);
+  const auto report = [&](const std::string& scope, const std::string& period, Scope::Tree tree) {
+    auto s = Scope::parse(scope);
+    REQUIRE(s);
+    s->tree = tree;
+    auto r = ev->reporter->issuance(*s, *Period::parse(period));
+    if (!r) FAIL(r.error().describe());
+    return *r;
+  };
+  const auto codes = [](const IssuanceReport& r) {
+    std::vector<std::string> out;
+    for (const auto& u : r.units) out.push_back(u.unit + "=" + std::to_string(u.outgoing.total));
+    return out;
+  };
+
+  // 2022 Q3 as it was: the district and its communes (the new commune did not exist).
+  const auto q3_2022 = report("subtree:H41", "2022-Q3", Scope::Tree::AsWas);
+  CHECK(codes(q3_2022) == std::vector<std::string>{"H41=0", "H41.31=3", "H41.31.01=2", "H41.31.02=1"});
+  CHECK(report("level:3", "2022-Q3", Scope::Tree::AsWas).total.outgoing.total == 3);
+  // 2025 Q3 as it was: two tiers, the closed units are gone.
+  const auto q3_2025 = report("subtree:H41", "2025-Q3", Scope::Tree::AsWas);
+  CHECK(codes(q3_2025) == std::vector<std::string>{"H41=1", "H41.40=2"});
+  // A trend over both on today's units: the predecessors' figures count for their successors.
+  const auto trend = report("subtree:H41", "2022-01-01..2025-12-31", Scope::Tree::Today);
+  CHECK(codes(trend) == std::vector<std::string>{"H41=4", "H41.40=5"});
+  const auto as_was = report("subtree:H41", "2022-01-01..2025-12-31", Scope::Tree::AsWas);
+  CHECK(as_was.units.size() == 5);
+  CHECK(trend.total.outgoing.total == as_was.total.outgoing.total);
+  CHECK(trend.total.outgoing.total == 9);
+  CHECK(issuanceJson(trend).find("\"tree\":\"today\"") != std::string::npos);
+  CHECK(issuanceText(q3_2022).find("Tree: the units as they were in the period") != std::string::npos);
+
+  // What cannot be answered says why.
+  auto s = *Scope::parse("level:3");
+  s.tree = Scope::Tree::Today;
+  auto none = ev->reporter->issuance(s, *Period::parse("2022"));
+  REQUIRE_FALSE(none);
+  CHECK(none.error().message.find("no unit of level:3 exists today") != std::string::npos);
+  auto district = *Scope::parse("subtree:H41.31");
+  district.tree = Scope::Tree::Today;
+  auto gone = ev->reporter->issuance(district, *Period::parse("2022"));
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().message.find("its work is now H41's") != std::string::npos);
+  auto nothing_then = ev->reporter->issuance(*Scope::parse("level:3"), *Period::parse("2025-Q4"));
+  REQUIRE_FALSE(nothing_then);
+  CHECK(nothing_then.error().message.find("existed in 2025-Q4") != std::string::npos);
+  CHECK_FALSE(Scope::parseTree("yesterday"));
+}

@@ -10,11 +10,15 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: lienthong report issuance (--unit ORGANID [--subtree] | --level N) --period P\n"
-    "                                 [--format text|json|csv] [--out FILE] [--targets FILE]\n"
+    "                                 [--tree as_was|today] [--format text|json|csv] [--out FILE]\n"
+    "                                 [--targets FILE]\n"
     "       lienthong report deliveries\n"
     "  (both take --data DIR (default lienthong-data) or --config FILE, and --node NAME)\n"
     "\n"
     "P: 2022 | 2022-Q3 | 2022-07 | 2022-07-15 | 2022-07-01..2022-09-30\n"
+    "--tree: as_was (default) counts the units as they were in the period (before 1 July 2025:\n"
+    "districts and their communes); today counts today's units, each with what the closed units\n"
+    "that became it did (a trend across a merger).\n"
     "Outgoing documents are counted once each: electronic only + paper only + both + not yet\n"
     "issued = total; electronic rate = (electronic only + both) / total, paper rate = (paper\n"
     "only + both) / total, rounded to two decimals. Targets: --targets FILE or DIR/targets.csv\n"
@@ -35,6 +39,11 @@ int runIssuance(const Args& a, std::ostream& out, std::ostream& err) {
                               : Scope::parse("level:" + a.get("level"));
   if (!parsed) return failWith(err, parsed.error());
   scope = *parsed;
+  if (a.has("tree")) {
+    auto tree = Scope::parseTree(a.get("tree"));
+    if (!tree) return failWith(err, tree.error());
+    scope.tree = *tree;
+  }
   if (!a.has("period")) {
     err << "lienthong report issuance: --period is required (2022-Q3, 2022-07, 2022, A..B)\n";
     return 2;

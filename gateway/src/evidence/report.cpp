@@ -124,6 +124,16 @@ Result<Scope> Scope::parse(std::string_view text) {
                                               "' is not unit, subtree or level");
 }
 
+Result<Scope::Tree> Scope::parseTree(std::string_view text) {
+  if (text == "as_was" || text == "as-was") return Tree::AsWas;
+  if (text == "today") return Tree::Today;
+  return fail(ErrorCode::InvalidArgument, "tree '" + std::string(text) +
+                                              "' is not as_was (the units as they were in the period) or today "
+                                              "(today's units, with what their predecessors did)");
+}
+
+std::string_view treeName(Scope::Tree t) { return t == Scope::Tree::Today ? "today" : "as_was"; }
+
 std::string Scope::label() const {
   switch (kind) {
     case Kind::Unit: return "unit:" + unit;
@@ -477,17 +487,55 @@ Result<std::vector<UnitDay>> Reporter::unitDays(const std::vector<const schemas:
 
 Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& period) {
   const auto directory = directory_->current();  // `units` point into it
-  auto units = unitsOf(*directory, scope);
-  if (!units) return std::unexpected(units.error());
+  auto scoped = unitsOf(*directory, scope);
+  if (!scoped) return std::unexpected(scoped.error());
+  const std::string today = todayVn();
+
+  // The units the report lists, and for each contributor (a unit whose figures count) the row
+  // it counts in.
+  std::vector<const schemas::Unit*> listed;
+  std::map<std::string, const schemas::Unit*> contributor_of;  // contributor code -> listed unit
+  if (scope.tree == Scope::Tree::AsWas) {
+    for (const auto* u : *scoped) {
+      const bool existed = (u->valid_from.empty() || u->valid_from <= period.to) &&
+                           (u->valid_to.empty() || u->valid_to >= period.from);
+      if (existed || scope.kind == Scope::Kind::Unit) {
+        listed.push_back(u);
+        contributor_of[u->code] = u;
+      }
+    }
+    if (listed.empty()) {
+      return fail(ErrorCode::InvalidArgument, "no unit of " + scope.label() + " existed in " + period.label +
+                                                  " (" + period.from + ".." + period.to + "); try tree=today");
+    }
+  } else {
+    for (const auto* u : *scoped) {
+      if (!u->closedOn(today)) listed.push_back(u);
+    }
+    if (listed.empty()) {
+      const schemas::Unit* root = scope.kind == Scope::Kind::Level ? nullptr : directory->find(scope.unit);
+      auto now = root ? directory->resolve(root->code, today) : Result<const schemas::Unit*>(nullptr);
+      return fail(ErrorCode::InvalidArgument,
+                  "no unit of " + scope.label() + " exists today" +
+                      (now && *now != nullptr && *now != root ? "; its work is now " + (*now)->code + "'s" : "") +
+                      " (use tree=as_was for the units as they were)");
+    }
+    // Every unit covered here whose successors end in a listed unit counts for it.
+    std::set<const schemas::Unit*> in_report(listed.begin(), listed.end());
+    for (const auto* u : coveredUnits(*directory)) {
+      auto now = directory->resolve(u->code, today);
+      if (now && in_report.contains(*now)) contributor_of[u->code] = *now;
+    }
+  }
 
   IssuanceReport r;
   r.period = period;
   r.scope = scope;
   r.node = node_name_;
-  std::map<std::string, std::size_t> slot;  // unit code -> r.units
+  std::map<std::string, std::size_t> slot;  // contributor code -> r.units
   std::vector<const schemas::Unit*> here;
   std::map<std::string, std::int64_t> remote_nodes;  // node -> units of the report homed there
-  for (const auto* u : *units) {
+  for (const auto* u : listed) {
     UnitIssuance ui;
     ui.unit = u->code;
     ui.name = u->name;
@@ -497,6 +545,10 @@ Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& peri
     ui.target_bp = targets_.basisPoints(u->level, period.year());
     slot[u->code] = r.units.size();
     r.units.push_back(std::move(ui));
+  }
+  for (const auto& [code, target] : contributor_of) {
+    slot[code] = slot.at(target->code);
+    const schemas::Unit* u = directory->find(code);
     if (u->home_node == node_name_) {
       here.push_back(u);
     } else {
@@ -514,9 +566,8 @@ Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& peri
     for (const auto& [node, d] : *remote) {
       // Rows count for a unit only from the node it is homed at now.
       const schemas::Unit* u = directory->find(d.unit);
-      if (u == nullptr || u->home_node != node) continue;
-      auto it = slot.find(u->code);
-      if (it != slot.end()) sums[it->second].add(d);
+      if (u == nullptr || u->home_node != node || !contributor_of.contains(u->code)) continue;
+      sums[slot.at(u->code)].add(d);
     }
     auto sources = summaries_->sources();
     if (!sources) return std::unexpected(sources.error());
@@ -553,7 +604,7 @@ Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& peri
 
   r.total.unit = scope.label();
   r.total.name = "Tổng";
-  r.total.level = scope.kind == Scope::Kind::Level ? scope.level : (*units)[0]->level;
+  r.total.level = scope.kind == Scope::Kind::Level ? scope.level : listed[0]->level;
   r.total.home_node = node_name_;
   r.total.target_bp = targets_.basisPoints(r.total.level, period.year());
   for (auto& u : r.units) {
@@ -640,6 +691,7 @@ std::string issuanceJson(const IssuanceReport& r) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
   o->set("node", r.node);
   o->set("scope", r.scope.label());
+  o->set("tree", std::string(treeName(r.scope.tree)));
   o->set("period", r.period.label);
   o->set("from", r.period.from);
   o->set("to", r.period.to);
@@ -708,7 +760,10 @@ std::string issuanceCsv(const IssuanceReport& r) {
 std::string issuanceText(const IssuanceReport& r) {
   std::ostringstream o;
   o << "Issuance report, node " << r.node << ", " << r.scope.label() << ", period " << r.period.label
-    << " (" << r.period.from << ".." << r.period.to << ")\n\n";
+    << " (" << r.period.from << ".." << r.period.to << ")\n"
+    << (r.scope.tree == Scope::Tree::Today
+            ? "Tree: today's units, each with the figures of the closed units that became it\n\n"
+            : "Tree: the units as they were in the period\n\n");
   o << std::left << std::setw(16) << "unit" << std::right << std::setw(5) << "lvl" << std::setw(9)
     << "outgoing" << std::setw(8) << "e-only" << std::setw(8) << "p-only" << std::setw(7) << "both"
     << std::setw(8) << "not-yet" << std::setw(9) << "e-rate%" << std::setw(9) << "p-rate%"

@@ -127,6 +127,9 @@ class EvidenceApi {
   HttpResponse issuance(const HttpRequest& r) {
     auto scope = Scope::parse(query(r, "scope"));
     if (!scope) return HttpResponse::error(scope.error());
+    auto tree = Scope::parseTree(query(r, "tree", "as_was"));
+    if (!tree) return HttpResponse::error(tree.error());
+    scope->tree = *tree;
     auto period = Period::parse(query(r, "period"));
     if (!period) return HttpResponse::error(period.error());
     const std::string format = query(r, "format", "json");

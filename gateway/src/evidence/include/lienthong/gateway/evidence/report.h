@@ -48,14 +48,26 @@ struct Period {
 // Text forms (API `scope=`): "unit:CODE", "subtree:CODE", "level:N". The units counted are those
 // homed at this node (from its own register) and those homed at the nodes below it (from the
 // summaries those nodes send up, summary.h); a unit homed elsewhere is reported where it is.
+//
+// Across a reorganisation (codes closed with successors, DOMAIN.md "two-tier state"), `tree`
+// says on which tree a period is reported (API `tree=as_was|today`):
+//   AsWas  the units that existed during the period, under the parents they had (the default:
+//          2022 Q3 shows the district and its communes, a period after the change the new tree);
+//   Today  today's units only, each with the figures of the closed units that became it (a
+//          trend across the change on one set of units).
 struct Scope {
   enum class Kind { Unit, Subtree, Level };
+  enum class Tree { AsWas, Today };
   Kind kind = Kind::Unit;
   std::string unit;
   int level = 0;
+  Tree tree = Tree::AsWas;
   static Result<Scope> parse(std::string_view text);
+  // "as_was" or "today"; InvalidArgument otherwise.
+  static Result<Tree> parseTree(std::string_view text);
   std::string label() const;
 };
+std::string_view treeName(Scope::Tree t);  // "as_was", "today"
 
 // Electronic-issuance targets per level and year, in hundredths of a percent (9000 = 90.00%).
 // CSV "level,year,target" lines ("2,2022,90", "3,*,80.5"; header line optional); JSON

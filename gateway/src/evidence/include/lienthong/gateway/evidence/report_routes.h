@@ -7,7 +7,7 @@
 //        {"unit","number","notation","date","type","subject","signer","recipients":[...],
 //         "dispatch_date","copies","file_keeper","receipt","notes","document_id",
 //         "direction":"out"|"in","sender","arrival_date"}  -> 201 the entry
-//   GET  /api/v1/reports/issuance?scope=unit:ID|subtree:ID|level:N&period=P&format=json|csv|text
+//   GET  /api/v1/reports/issuance?scope=unit:ID|subtree:ID|level:N&period=P[&tree=as_was|today]&format=json|csv|text
 //        (auditor, admin)
 //   GET  /api/v1/reports/units        (auditor, admin) units homed here, levels, targets
 //   GET  /api/v1/reports/deliveries   (auditor, admin) pending and failed deliveries
