@@ -79,7 +79,7 @@
     $("error").textContent = "";
     document.body.dataset.ready = "0";
     const period = $("period").value.trim();
-    const info = await api("/api/v1/reports/units");
+    const info = await api("/api/v1/reports/units?period=" + encodeURIComponent(period));
     const homedBelow = info.units.filter((u) => u.home_node !== info.node).length;
     $("node-info").textContent = "Danh bạ " + info.directory + ", nút " + info.node + ": " + info.units.length + " đơn vị" +
       (homedBelow ? " (" + homedBelow + " tại các nút cấp dưới, theo số liệu tổng hợp có ký số)" : "");
@@ -171,8 +171,14 @@
     for (const rep of levelReports) {
       const values = [];
       for (const qp of quarters) {
-        const t = await api("/api/v1/reports/issuance?scope=level:" + rep.total.level + "&period=" + qp);
-        values.push(t.total.outgoing ? Number(t.total.electronic_rate) : null);
+        // A level may not have existed in every quarter (the districts before 1 July 2025).
+        let t = null;
+        try {
+          t = await api("/api/v1/reports/issuance?scope=level:" + rep.total.level + "&period=" + qp);
+        } catch (e) {
+          if (!/HTTP 400/.test(e.message)) throw e;
+        }
+        values.push(t && t.total.outgoing ? Number(t.total.electronic_rate) : null);
       }
       trend.push({ label: "Cấp " + rep.total.level, data: values, spanGaps: true });
     }

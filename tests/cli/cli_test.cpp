@@ -111,7 +111,9 @@ TEST_CASE("inspect shows sender, recipients, number, type, priority and attachme
 
 TEST_CASE("directory show prints a unit by legacy code and the successor of a closed one") {
   const auto dir = tempDir("directory");
-  REQUIRE(run("demo --once --docs 5 --data " + dir.string()).status == 0);
+  const auto demo = run("demo --once --docs 5 --data " + dir.string());
+  INFO(demo.output);
+  REQUIRE(demo.status == 0);
   const std::string d = " --directory " + (dir / "directory.xml").string();
   auto r = run("directory show 000.02.31.H41" + d + " --date 2026-01-01");
   CHECK(r.status == 0);

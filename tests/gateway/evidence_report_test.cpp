@@ -614,4 +614,27 @@ TEST_CASE("evidence: a period before the merger is reported on the tree of its t
   REQUIRE_FALSE(nothing_then);
   CHECK(nothing_then.error().message.find("existed in 2025-Q4") != std::string::npos);
   CHECK_FALSE(Scope::parseTree("yesterday"));
+
+  // The dashboard asks for the units of its period: the tree of that time.
+  const auto units_in = [&](const std::string& period) {
+    for (const auto& route : ev->routes) {
+      if (route.method != "GET" || route.path != "/api/v1/reports/units") continue;
+      HttpRequest req;
+      req.method = "GET";
+      req.path = route.path;
+      req.query["period"] = period;
+      return route.handler(req);
+    }
+    FAIL("no units route");
+    return HttpResponse{};
+  };
+  const auto after = units_in("2025-Q3");
+  CHECK(after.status == 200);
+  CHECK(after.body.find("\"H41.40\"") != std::string::npos);
+  CHECK(after.body.find("\"H41.31\"") == std::string::npos);
+  CHECK(after.body.find("\"levels\":[1,2]") != std::string::npos);
+  const auto before = units_in("2022-Q3");
+  CHECK(before.body.find("\"H41.40\"") == std::string::npos);
+  CHECK(before.body.find("\"levels\":[1,2,3]") != std::string::npos);
+  CHECK(units_in("2022-Q5").status == 400);
 }

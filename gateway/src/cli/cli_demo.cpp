@@ -80,11 +80,33 @@ const std::vector<Pattern>& patterns() {
   return kPatterns;
 }
 
-int freePort() {
-  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
-  const int port = s.address().port();
-  s.close();
-  return port;
+// A loopback port for one of the demo's servers, free now. Chosen below the kernel's ephemeral
+// range (which a port-0 bind would hand back, and which any outgoing connection may take before
+// the server binds it), starting at a random place so that demos running side by side differ;
+// `next` walks on from one call to the next.
+int freePort(int& next) {
+  constexpr int kLowest = 10000;
+  int ephemeral_low = 32768;
+  if (std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range"); range) range >> ephemeral_low;
+  const int span = std::max(1, ephemeral_low - kLowest);
+  if (next < 0) {
+    unsigned char r[2] = {0, 0};
+    RAND_bytes(r, sizeof r);
+    next = (r[0] << 8 | r[1]) % span;
+  }
+  for (int tries = 0; tries < span; ++tries) {
+    const int port = kLowest + next++ % span;
+    try {
+      Poco::Net::ServerSocket s;
+      s.bind(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), false, false);
+      s.close();
+      return port;
+    } catch (const Poco::Exception&) {
+      // taken: try the next one
+    }
+  }
+  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));  // none below: the kernel's choice
+  return s.address().port();
 }
 
 std::string randomHex(int bytes) {
@@ -143,8 +165,9 @@ class Demo {
     for (const char* sub : {"province", "district-a", "district-b", "seals", "trust"}) {
       fs::create_directories(dir_ / sub, ec);
     }
-    ports_ = {{"province", freePort()}, {"district-a", freePort()}, {"district-b", freePort()}};
-    ca_port_ = freePort();
+    int next = -1;
+    ports_ = {{"province", freePort(next)}, {"district-a", freePort(next)}, {"district-b", freePort(next)}};
+    ca_port_ = freePort(next);
     directory_ = std::make_shared<const schemas::Directory>(
         demoDirectory(ports_["province"], ports_["district-a"], ports_["district-b"]));
     if (auto r = writeFileAtomic(dir_ / "directory.xml", directory_->toXml()); !r) return r;

@@ -134,6 +134,10 @@ Result<Scope::Tree> Scope::parseTree(std::string_view text) {
 
 std::string_view treeName(Scope::Tree t) { return t == Scope::Tree::Today ? "today" : "as_was"; }
 
+bool existedIn(const schemas::Unit& u, const Period& p) {
+  return (u.valid_from.empty() || u.valid_from <= p.to) && (u.valid_to.empty() || u.valid_to >= p.from);
+}
+
 std::string Scope::label() const {
   switch (kind) {
     case Kind::Unit: return "unit:" + unit;
@@ -497,9 +501,7 @@ Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& peri
   std::map<std::string, const schemas::Unit*> contributor_of;  // contributor code -> listed unit
   if (scope.tree == Scope::Tree::AsWas) {
     for (const auto* u : *scoped) {
-      const bool existed = (u->valid_from.empty() || u->valid_from <= period.to) &&
-                           (u->valid_to.empty() || u->valid_to >= period.from);
-      if (existed || scope.kind == Scope::Kind::Unit) {
+      if (existedIn(*u, period) || scope.kind == Scope::Kind::Unit) {
         listed.push_back(u);
         contributor_of[u->code] = u;
       }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -149,7 +150,15 @@ class EvidenceApi {
     Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
     std::set<int> levels;
     const auto directory = reporter_->directory();
+    // ?period=P: the units that existed in that period (the tree of its time).
+    std::optional<Period> period;
+    if (r.query.contains("period")) {
+      auto p = Period::parse(r.query.at("period"));
+      if (!p) return HttpResponse::error(p.error());
+      period = *p;
+    }
     for (const auto* u : reporter_->coveredUnits(*directory)) {
+      if (period && !existedIn(*u, *period)) continue;
       Poco::JSON::Object::Ptr x = new Poco::JSON::Object;
       x->set("unit", u->code);
       x->set("legacy_code", u->legacy_code);
@@ -166,7 +175,6 @@ class EvidenceApi {
     o->set("levels", lv);
     o->set("directory", directory->version());
     o->set("node", reporter_->nodeName());
-    (void)r;
     return HttpResponse::json(200, stringify(o));
   }
 

@@ -68,6 +68,8 @@ struct Scope {
   std::string label() const;
 };
 std::string_view treeName(Scope::Tree t);  // "as_was", "today"
+// Whether the unit's validity overlaps the period (it existed then).
+bool existedIn(const schemas::Unit& u, const Period& p);
 
 // Electronic-issuance targets per level and year, in hundredths of a percent (9000 = 90.00%).
 // CSV "level,year,target" lines ("2,2022,90", "3,*,80.5"; header line optional); JSON
