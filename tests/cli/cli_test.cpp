@@ -297,3 +297,34 @@ TEST_CASE("a second lienthong serve on a port a node already listens on stops wi
   CHECK(r.output.find("Address already in use") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("lienthong node retire refuses while the retiring node still runs, and says what it needs") {
+  const auto dir = tempDir("retire");
+  const std::string out = (dir / "serve.out").string();
+  const std::string conf = (dir / "node.conf").string();
+  const std::string script =
+      "port=$(python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])')\n"
+      "printf 'node.name = local\\nnode.listen = 127.0.0.1:%s\\nnode.data = " + (dir / "data").string() + "\\n' $port > " + conf + "\n" +
+      std::string(LIENTHONG_BINARY) + " serve --data " + (dir / "data").string() + " --port $port > " + out +
+      " 2>&1 & pid=$!\n"
+      "for i in $(seq 1 300); do grep -q 'listening on' " + out + " && break; sleep 0.1; done\n" +
+      std::string(LIENTHONG_BINARY) + " node retire --config " + conf + " --node https://127.0.0.1:9 --ca " +
+      (dir / "data" / "pki" / "ca.pem").string() + "; echo \"running exit $?\"\n"
+      "kill -INT $pid; wait $pid\n" +
+      std::string(LIENTHONG_BINARY) + " node retire --config " + conf + "; echo \"no-node exit $?\"\n" +
+      std::string(LIENTHONG_BINARY) + " node retire --config " + conf + " --node https://127.0.0.1:9 --ca " +
+      (dir / "data" / "pki" / "ca.pem").string() + "; echo \"stopped exit $?\"\n" +
+      std::string(LIENTHONG_BINARY) + " node frobnicate; echo \"usage exit $?\"\n";
+  std::ofstream(dir / "retire.sh") << script;
+  auto r = shell("bash " + (dir / "retire.sh").string());
+  INFO(r.output);
+  CHECK(r.output.find("node 'local' still listens on 127.0.0.1:") != std::string::npos);
+  CHECK(r.output.find("running exit 1\n") != std::string::npos);
+  CHECK(r.output.find("--node URL is required") != std::string::npos);
+  CHECK(r.output.find("no-node exit 2\n") != std::string::npos);
+  // Stopped, it goes on to ask the other node, which does not answer here.
+  CHECK(r.output.find("stopped exit 1\n") != std::string::npos);
+  CHECK(r.output.find("still listens", r.output.find("no-node exit")) == std::string::npos);
+  CHECK(r.output.find("usage exit 2\n") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}

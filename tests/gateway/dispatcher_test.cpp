@@ -92,6 +92,20 @@ class RetryRefusingStore : public Store {
   Result<std::vector<StatusRecord>> statusHistory(const std::string& s, const std::string& d) override {
     return inner_->statusHistory(s, d);
   }
+  Result<AdoptedMessage> adoptMessage(const HandedMessage& m, const std::string& actor) override {
+    return inner_->adoptMessage(m, actor);
+  }
+  Result<std::vector<HandoverItem>> handoverItems(const std::string& n) override { return inner_->handoverItems(n); }
+  Result<int> adoptStatuses(const std::vector<StatusRecord>& s, const std::string& actor) override {
+    return inner_->adoptStatuses(s, actor);
+  }
+  Result<std::vector<StoredMessage>> messagesAfter(std::int64_t after, int limit) override {
+    return inner_->messagesAfter(after, limit);
+  }
+  Result<std::vector<StatusRecord>> allStatuses() override { return inner_->allStatuses(); }
+  Result<int> handOver(const std::string& to, const std::string& actor, std::int64_t now) override {
+    return inner_->handOver(to, actor, now);
+  }
   Result<StoreCounts> counts() override { return inner_->counts(); }
   Result<std::int64_t> verifyMessages(std::int64_t after, int limit) override {
     return inner_->verifyMessages(after, limit);

@@ -131,3 +131,75 @@ TEST_CASE("store: a claimed delivery is listed for no one and claimed by no one 
   CHECK(*store->releaseClaims("node-b", {}) == 1);
   CHECK(store->dueDeliveries(t, 10, {})->size() == 1);
 }
+
+TEST_CASE("store: a retiring node's message is adopted once, merged with the copy held here, and refused with other bytes") {
+  TempDir tmp;
+  auto store = std::move(*openSqliteStore((tmp.path() / "store.sqlite").string()));
+  // A document whose bytes differ per `variant`, with their true hash.
+  const auto real = [](const std::string& id, const std::string& variant) {
+    NewMessage m = document(id, "");
+    m.bytes = "<edXML v='" + variant + "'/>";
+    m.content_hash = sha256Hex(m.bytes);
+    return m;
+  };
+  auto held = store->insertMessage(real("HELD-1", "h1"));
+  REQUIRE(held);
+  const auto here_ms = store->message(held->id)->received_ms;
+  const auto handed = [&](std::int64_t origin, const std::string& id, const std::string& hash) {
+    HandedMessage h;
+    h.from_node = "district-a";
+    h.origin_id = origin;
+    h.message = real(id, hash);
+    h.received_ms = here_ms - 60000;  // it reached the retiring node a minute earlier
+    HandedDelivery local;
+    local.to = NewDelivery{kCommuneA1, RouteKind::Local, "", ""};
+    local.state = DeliveryState::Acknowledged;
+    local.done_ms = here_ms - 1000;
+    HandedDelivery peer;  // how it left the retiring node: kept only for a message new here
+    peer.to = NewDelivery{kProvince, RouteKind::Peer, "province", ""};
+    peer.state = DeliveryState::Delivered;
+    h.deliveries = {local, peer};
+    return h;
+  };
+  // Held here already: the retiring node's mailbox delivery is added, the earlier arrival kept.
+  auto merged = store->adoptMessage(handed(11, "HELD-1", "h1"), "admin:op");
+  REQUIRE(merged);
+  CHECK(merged->id == held->id);
+  CHECK(merged->merged);
+  CHECK(merged->deliveries == 1);
+  CHECK(store->message(held->id)->received_ms == here_ms - 60000);
+  auto deliveries = store->deliveriesOf(held->id);
+  REQUIRE(deliveries);
+  REQUIRE(deliveries->size() == 2);
+  CHECK(deliveries->back().recipient == kCommuneA1);
+  CHECK(deliveries->back().state == DeliveryState::Acknowledged);
+  // New here: stored with every delivery, states kept.
+  auto fresh = store->adoptMessage(handed(12, "NEW-1", "n1"), "admin:op");
+  REQUIRE(fresh);
+  CHECK_FALSE(fresh->merged);
+  CHECK(fresh->deliveries == 2);
+  // Again: nothing changes.
+  auto again = store->adoptMessage(handed(12, "NEW-1", "n1"), "admin:op");
+  REQUIRE(again);
+  CHECK(again->again);
+  CHECK(again->id == fresh->id);
+  CHECK(store->deliveriesOf(fresh->id)->size() == 2);
+  // The same origin id with other bytes, or other bytes under a key held here: Conflict.
+  auto other = store->adoptMessage(handed(12, "NEW-1", "n2"), "admin:op");
+  REQUIRE_FALSE(other);
+  CHECK(other.error().code == ErrorCode::Conflict);
+  auto clash = store->adoptMessage(handed(13, "HELD-1", "h2"), "admin:op");
+  REQUIRE_FALSE(clash);
+  CHECK(clash.error().code == ErrorCode::Conflict);
+  auto items = store->handoverItems("district-a");
+  REQUIRE(items);
+  REQUIRE(items->size() == 2);
+  CHECK(items->front().origin_id == 11);
+  CHECK(items->front().content_hash == sha256Hex("<edXML v='h1'/>"));
+  CHECK(items->back().message_id == fresh->id);
+  // Status records: one held already is skipped.
+  StatusRecord s{kProvince, "NEW-1", kCommuneA1, 1, "đã đến", "2022/07/04 10:00:00", here_ms};
+  CHECK(*store->adoptStatuses({s, s}, "admin:op") == 1);
+  CHECK(*store->adoptStatuses({s}, "admin:op") == 0);
+  CHECK(store->statusHistory(kProvince, "NEW-1")->size() == 1);
+}

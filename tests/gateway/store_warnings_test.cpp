@@ -50,7 +50,7 @@ TEST_CASE("store: warnings are kept beside the message and read back with it") {
   CHECK(store->message(b->id)->warnings.empty());
 }
 
-TEST_CASE("store: a store of schema version 2 gains the warnings column, delivery claims and addressed_to, its messages intact") {
+TEST_CASE("store: a store of schema version 2 gains the warnings column, delivery claims, addressed_to and the handover table, its messages intact") {
   TempDir tmp;
   const std::string file = (tmp.path() / "store.sqlite").string();
   {
@@ -65,6 +65,7 @@ TEST_CASE("store: a store of schema version 2 gains the warnings column, deliver
     s << "ALTER TABLE deliveries DROP COLUMN claimed_by", now;
     s << "ALTER TABLE deliveries DROP COLUMN claimed_until", now;
     s << "ALTER TABLE deliveries DROP COLUMN addressed_to", now;
+    s << "DROP TABLE handover_items", now;
     s << "UPDATE schema_version SET version = 2", now;
   }
   auto migrated = openSqliteStore(file);
@@ -78,4 +79,7 @@ TEST_CASE("store: a store of schema version 2 gains the warnings column, deliver
   auto a = store->insertMessage(document("NEW-1", R"([{"code":"placeholder"}])"));
   REQUIRE(a);
   CHECK(store->message(a->id)->warnings == R"([{"code":"placeholder"}])");
+  auto items = store->handoverItems("district-a");
+  REQUIRE(items);
+  CHECK(items->empty());
 }

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "gateway/gateway_fixture.h"
+#include "lienthong/gateway/app/retire.h"
 #include "lienthong/gateway/app/serve.h"
 #include "lienthong/gateway/evidence/summary.h"
 #include "lienthong/gateway/node/signature.h"
@@ -444,4 +445,191 @@ TEST_CASE("reorganisation: a merger applied to a running node re-routes every pe
   auto report = c.report("province", "unit:H41", dayFromNow(0).substr(0, 4));
   CHECK(report.total.outgoing.total == 4);
   CHECK(report.total.outgoing.electronic_only == 4);
+}
+
+namespace {
+
+// The tree with district-a's units homed at the province: district-a retired.
+std::shared_ptr<const schemas::Directory> withoutDistrictA(const schemas::Directory& base) {
+  std::vector<schemas::Unit> units = base.units();
+  for (auto& u : units) {
+    if (u.home_node == "district-a") u.home_node = "province";
+  }
+  auto dir = schemas::Directory::fromUnits("test-2", base.nodes(), std::move(units));
+  if (!dir) throw std::runtime_error(dir.error().message);
+  return std::make_shared<const schemas::Directory>(std::move(*dir));
+}
+
+std::unique_ptr<HttpsClient> adminClient(const DevPki& pki, const std::string& url) {
+  auto files = pki.issue("admin-retire", Role::Admin);
+  auto c = HttpsClient::open(url, *files, 15000);
+  return std::move(*c);
+}
+
+}  // namespace
+
+TEST_CASE("retire: a district node hands its pending deliveries, mailboxes and register to the province, nothing left behind") {
+  EvidenceCluster c;
+  traffic(c);
+  // Two documents for the province wait at district-a while the province is down; commune A1's
+  // mailbox holds what it has not fetched.
+  c.stop("province");
+  c.send(kCommuneA1, "district-a", {kProvince}, "2022/09/15");
+  c.send(kDistrictA, "district-a", {kCommuneA1, kProvince}, "2022/09/16");
+  REQUIRE(waitFor([&] { return c.nodes.at("district-a")->store().mailbox(kCommuneA1, {})->size() == 3; }));
+  const auto own = c.report("district-a", "subtree:H41.31");
+  const auto a1_mailbox = c.nodes.at("district-a")->store().mailbox(kCommuneA1, {});
+  REQUIRE(a1_mailbox);
+  CHECK(c.nodes.at("district-a")->store().counts()->pending == 2);
+  c.stop("district-a");
+  const NodeConfig retiring = c.config("district-a");
+  std::ostringstream progress;
+  RetireOptions options;
+  options.directory = c.directory;
+
+  // The province has not re-homed district-a's units yet: refused, nothing stored there.
+  c.start("province");
+  const auto held_before = c.nodes.at("province")->store().counts()->messages;
+  {
+    auto admin = adminClient(c.pki, c.url("province"));
+    auto refused = retireNode(retiring, *admin, options, progress);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::Conflict);
+    CHECK(refused.error().message.find("still homed at 'district-a'") != std::string::npos);
+    CHECK(c.nodes.at("province")->store().counts()->messages == held_before);
+    // An office may not hand anything over.
+    auto office = officeClient(c.pki, kCommuneA1, c.url("province"));
+    auto r = office->request("POST", "/api/v1/handover", "{}", "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 403);
+  }
+
+  // The directory change re-homes them at the province; then the handover, in small batches.
+  c.stop("province");
+  c.directory = withoutDistrictA(*c.directory);
+  c.start("province");
+  auto admin = adminClient(c.pki, c.url("province"));
+  RetireOptions small = options;
+  small.batch_messages = 3;
+  small.batch_lines = 4;
+  auto done = retireNode(retiring, *admin, small, progress);
+  if (!done) FAIL(done.error().describe());
+  std::ostringstream printed;
+  printRetireReport(printed, *done);
+  INFO(progress.str() << printed.str());
+  CHECK(done->nothingLeftBehind());
+  CHECK(printed.str().find("nothing was left behind") != std::string::npos);
+  CHECK(done->messages > 0);
+  CHECK(done->messages == done->messages_there);
+  CHECK(done->sent.taken > 0);   // the ones the province never saw (local to district-a)
+  CHECK(done->sent.merged > 0);  // the ones it had passed on or received
+  CHECK(done->pending == 2);
+  CHECK(done->handed_over >= 2 + static_cast<std::int64_t>(a1_mailbox->size()) - 1);
+  CHECK(done->pending_left == 0);
+  CHECK(done->register_here.size() == 2);  // the district and its commune
+
+  // The province delivers what was pending, and the commune finds its mailbox there.
+  REQUIRE(waitFor([&] { return c.settled({"province"}); }, std::chrono::seconds(40)));
+  auto at_province = c.nodes.at("province")->store().mailbox(kCommuneA1, {});
+  REQUIRE(at_province);
+  CHECK(at_province->size() == a1_mailbox->size());
+  auto office = officeClient(c.pki, kCommuneA1, c.url("province"));
+  auto listed = office->request("GET", "/api/v1/mailbox");
+  REQUIRE(listed);
+  CHECK(listed->status == 200);
+  Poco::JSON::Parser parser;
+  CHECK(parser.parse(listed->body).extract<Poco::JSON::Array::Ptr>()->size() == a1_mailbox->size());
+  // The province's own reports now count district-a's units exactly as district-a did.
+  const auto after = c.report("province", "subtree:H41.31");
+  for (const auto& u : own.units) {
+    sameFigures(unitOf(after, u.unit), u);
+    CHECK_FALSE(unitOf(after, u.unit).from_summary);
+  }
+  CHECK(after.total.outgoing.total == own.total.outgoing.total);
+
+  // Both audit logs say it.
+  auto retired_store = openSqliteStore((std::filesystem::path(retiring.data_dir) / "store.sqlite").string());
+  REQUIRE(retired_store);
+  auto last = (*retired_store)->lastAudit();
+  REQUIRE(last);
+  REQUIRE(last->has_value());
+  CHECK((*last)->event == "node retired");
+  CHECK((*retired_store)->counts()->pending == 0);
+  retired_store->reset();
+  auto records = c.nodes.at("province")->store().auditRecords(0, 100000);
+  REQUIRE(records);
+  int handed = 0;
+  for (const auto& r : *records) {
+    const bool message = r.event == "handed over document" || r.event == "handed over status" ||
+                         r.event == "handed over summary";
+    handed += message && r.actor.starts_with("admin:") ? 1 : 0;
+  }
+  CHECK(handed == done->sent.taken + done->sent.merged);
+
+  // Run again: every message is known, nothing is added, and it still proves equal.
+  auto again = retireNode(retiring, *admin, options, progress);
+  if (!again) FAIL(again.error().describe());
+  CHECK(again->nothingLeftBehind());
+  CHECK(again->sent.again == again->messages);
+  CHECK(again->sent.taken + again->sent.merged == 0);
+  CHECK(again->handed_over == 0);
+  CHECK(c.nodes.at("province")->store().mailbox(kCommuneA1, {})->size() == a1_mailbox->size());
+}
+
+TEST_CASE("retire: a handover batch that is malformed, tampered or would loop back is refused and nothing is stored") {
+  EvidenceCluster c;
+  auto admin = adminClient(c.pki, c.url("province"));
+  const auto held = c.nodes.at("province")->store().counts()->messages;
+  const auto post = [&](const std::string& body) {
+    auto r = admin->request("POST", "/api/v1/handover", body, "application/json");
+    REQUIRE(r);
+    return *r;
+  };
+  CHECK(post("not json").status == 400);
+  CHECK(post(R"({"format":"lienthong-handover/9","from_node":"district-a"})").body.find("handover.format") !=
+        std::string::npos);
+  HandoverBatch b;
+  b.from_node = "district-a";
+  StoredMessage m;
+  m.id = 7;
+  m.kind = MessageKind::Document;
+  m.sender = kCommuneA1;
+  m.dedupe_key = "doc-7";
+  m.document_id = "doc-7";
+  m.bytes = "<edXML/>";
+  m.content_hash = sha256Hex(m.bytes);
+  Delivery pending;
+  pending.recipient = kCommuneA1;  // still homed at district-a in the province's directory
+  pending.route = RouteKind::Local;
+  pending.state = DeliveryState::Pending;
+  b.messages.push_back(handedMessage("district-a", m, {pending}));
+  auto loop = post(handoverJson(b));
+  CHECK(loop.status == 409);
+  CHECK(loop.body.find("messages[0].deliveries[0]") != std::string::npos);
+  CHECK(loop.body.find("still reached through node 'district-a'") != std::string::npos);
+  // Tampered bytes.
+  b.messages[0].deliveries.clear();
+  b.messages[0].message.content_hash = sha256Hex("other");
+  auto tampered = post(handoverJson(b));
+  CHECK(tampered.status == 400);
+  CHECK(tampered.body.find("messages[0].content_hash: does not match the bytes") != std::string::npos);
+  // A register line of a unit homed elsewhere, or of a message never handed over.
+  b.messages.clear();
+  RegisterEntry line;
+  line.unit = kCommuneB1;
+  line.date = "2022-07-01";
+  line.source = "gateway";
+  line.message_id = 99;
+  b.register_lines = {line};
+  auto elsewhere = post(handoverJson(b));
+  CHECK(elsewhere.status == 409);
+  CHECK(elsewhere.body.find("register[0]: unit 000.01.32.H41 is not homed at node 'province'") != std::string::npos);
+  b.register_lines[0].unit = kProvince;
+  auto unknown = post(handoverJson(b));
+  CHECK(unknown.status == 422);
+  CHECK(unknown.body.find("its message 99 of node 'district-a' was not handed over") != std::string::npos);
+  CHECK(c.nodes.at("province")->store().counts()->messages == held);
+  auto items = c.nodes.at("province")->store().handoverItems("district-a");
+  REQUIRE(items);
+  CHECK(items->empty());
 }

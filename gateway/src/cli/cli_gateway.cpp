@@ -17,11 +17,13 @@
 #include "cli_support.h"
 #include "lienthong/gateway/node/config.h"
 #include "lienthong/gateway/app/dev_pki.h"
+#include "lienthong/gateway/app/retire.h"
 #include "lienthong/gateway/ca/ca_api.h"
 #include "lienthong/gateway/http/https_client.h"
 #include "lienthong/gateway/app/node_ca.h"
 #include "lienthong/gateway/node/node.h"
 #include "lienthong/gateway/node/routing.h"
+#include "lienthong/gateway/app/retire.h"
 #include "lienthong/gateway/app/serve.h"
 #include "lienthong/gateway/node/signature.h"
 #include "lienthong/schemas/edxml.h"
@@ -382,6 +384,47 @@ int runDirectoryReload(const Args& a, std::ostream& out, std::ostream& err) {
 
 namespace {
 
+// `node retire`: hands a stopped node's work to a running one (app/retire.h) and prints the proof.
+int cmdNode(const Args& a, std::ostream& out, std::ostream& err) {
+  const std::string sub = a.positional.empty() ? std::string() : a.positional[0];
+  if (sub != "retire") {
+    err << "usage: lienthong node retire --config FILE --node URL --ca FILE --cert F --key F (lienthong node --help)\n";
+    return 2;
+  }
+  if (!a.has("config")) {
+    err << "lienthong node retire: --config FILE is required (the retiring node's configuration)\n";
+    return 2;
+  }
+  auto config = loadConfig(a.get("config"));
+  if (!config) {
+    err << "lienthong node retire: " << config.error().message << "\n";
+    return 1;
+  }
+  auto client = clientFrom(a);
+  if (!client) {
+    err << "lienthong node retire: " << client.error().message << "\n";
+    return 2;
+  }
+  RetireOptions options;
+  const char* user = std::getenv("USER");
+  options.actor = std::string("operator:") + (user && *user ? user : "root");
+  if (a.has("batch")) {
+    const std::string n = a.get("batch");
+    if (n.empty() || n.size() > 6 || n.find_first_not_of("0123456789") != std::string::npos || std::stoi(n) == 0) {
+      err << "lienthong node retire: --batch takes a number of messages (1 to 999999)\n";
+      return 2;
+    }
+    options.batch_messages = std::stoi(n);
+  }
+  auto report = retireNode(*config, **client, options, out);
+  if (!report) {
+    err << "lienthong node retire: " << report.error().message << "\n";
+    return 1;
+  }
+  printRetireReport(out, *report);
+  return report->nothingLeftBehind() ? 0 : 1;
+}
+
 // Prints a bearer token for one DMS client of auth.clients, signed with that client's own key.
 int cmdToken(const Args& a, std::ostream& out, std::ostream& err) {
   for (const char* need : {"client", "role", "organ", "key-file"}) {
@@ -442,6 +485,21 @@ std::vector<Command> gatewayCommands() {
                    "refuse unsigned statuses unless policy.allow_unsigned).\n\n") +
            kClientOptions,
        {}, cmdStatus},
+      {"node", "retire a node: hand its deliveries, mailboxes and register to another node",
+       std::string("usage: lienthong node retire --config FILE --node URL --ca FILE --cert F --key F [--batch N]\n\n"
+                   "Run on the retiring node's machine with that node stopped. --config is its configuration;\n"
+                   "--node the running node taking the work on (its parent, or another), reached with an\n"
+                   "admin certificate there. That node must already home the retiring node's units: edit\n"
+                   "its directory (home_node) and run lienthong directory reload there first.\n"
+                   "Every message (with its pending deliveries and the mailboxes' contents), every register\n"
+                   "line and every status record is sent in batches (--batch messages, default 200) that\n"
+                   "can be sent again; both audit logs record each one. Then both sides are compared\n"
+                   "(messages and a digest over them, register lines per unit and channel). Only when\n"
+                   "they are equal are this node's pending and unfetched deliveries marked handed_over\n"
+                   "and the retirement audited here: exit 0 and \"nothing was left behind\"; exit 1\n"
+                   "otherwise, with nothing marked, so the command can simply be run again.\n\n") +
+           kClientOptions,
+       {}, cmdNode},
       {"token", "print a bearer token for a DMS client of auth.clients",
        "usage: lienthong token --client ID --role office|auditor --organ ID --key-file FILE [--ttl-s N]\n\n"
        "Signs an HS256 JWT with the client's own key (the key_file of its auth.clients entry); the\n"

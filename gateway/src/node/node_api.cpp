@@ -252,6 +252,10 @@ std::shared_ptr<HttpRoutes> Node::Impl::makeRoutes() {
                [this](const HttpRequest& r) { return documentView(r); }});
   routes->add({"POST", "/api/v1/directory/reload", false, {Role::Admin}, 1024,
                [this](const HttpRequest& r) { return reloadRoute(r); }});
+  routes->add({"GET", "/api/v1/handover/", true, {Role::Admin}, 0,
+               [this](const HttpRequest& r) { return handoverView(r); }});
+  routes->add({"POST", "/api/v1/handover", false, {Role::Admin}, kMaxHandoverBytes,
+               [this](const HttpRequest& r) { return handoverPost(r); }});
   routes->add({"GET", "/healthz", false, {}, 0, [this](const HttpRequest&) { return health(); }});
   routes->add({"GET", "/metrics", false, {}, 0, [this](const HttpRequest&) {
                  HttpResponse out;

@@ -28,6 +28,7 @@
 #include "lienthong/adapters/axis_http_handler.h"
 #include "lienthong/gateway/store/audit_log.h"
 #include "lienthong/gateway/node/dispatcher.h"
+#include "lienthong/gateway/node/handover.h"
 #include "lienthong/gateway/http/http_error.h"
 #include "lienthong/gateway/http/https_client.h"
 #include "lienthong/gateway/node/routing.h"
@@ -137,6 +138,17 @@ struct Node::Impl {
   // After a reload: pending deliveries to a closed code go to its successor, those to a unit
   // homed elsewhere now go its new way. Returns how many were re-routed.
   int reroutePending(const std::string& by, const std::string& version);
+  // The way this node gives a delivery now (a closed recipient's successor, by the routing of
+  // the current tree; `why` says when the recipient changed); none when the recipient is not in
+  // `dir` or has no way.
+  std::optional<NewDelivery> wayNow(const schemas::Directory& dir, const NewDelivery& was,
+                                    const std::string& today, std::string& why) const;
+  // node_handover.cpp: taking a retiring node's work on (handover.h).
+  std::mutex handover_mu;  // one batch at a time; guards register_store
+  std::unique_ptr<RegisterStore> register_store;  // opened at the first handover
+  Result<RegisterStore*> handoverRegister();
+  HttpResponse handoverView(const HttpRequest& r);
+  HttpResponse handoverPost(const HttpRequest& r);
   HttpResponse reloadRoute(const HttpRequest& r);
   // node_api.cpp
   HttpResponse postMessage(const HttpRequest& r, MessageKind kind);

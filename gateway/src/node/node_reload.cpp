@@ -38,6 +38,26 @@ Result<DirectoryReload> Node::Impl::reload(std::shared_ptr<const schemas::Direct
   return out;
 }
 
+std::optional<NewDelivery> Node::Impl::wayNow(const schemas::Directory& dir, const NewDelivery& was,
+                                              const std::string& today, std::string& why) const {
+  const schemas::Unit* unit = dir.find(was.recipient);
+  if (unit == nullptr) return std::nullopt;
+  NewDelivery to = was;
+  auto receiver = dir.resolve(was.recipient, today);
+  if (receiver && *receiver != unit) {
+    const schemas::Unit* next = *receiver;
+    const bool legacy_form = !unit->legacy_code.empty() && unit->legacy_code == was.recipient;
+    to.recipient = legacy_form && !next->legacy_code.empty() ? next->legacy_code : next->code;
+    if (to.addressed_to.empty()) to.addressed_to = was.recipient;
+    why = was.recipient + " closed on " + unit->valid_to + ", successor " + to.recipient + "; ";
+  }
+  auto route = routing->route(to.recipient);
+  if (!route) return std::nullopt;
+  to.route = route->kind;
+  to.next_node = route->next_node;
+  return to;
+}
+
 int Node::Impl::reroutePending(const std::string& by, const std::string& version) {
   auto pending = store->pendingCreatedBefore(std::numeric_limits<std::int64_t>::max(), 10000000);
   if (!pending) {
@@ -54,20 +74,10 @@ int Node::Impl::reroutePending(const std::string& by, const std::string& version
                                             " is not in directory " + version + "; it keeps its way");
       return Outcome::Unchanged;
     }
-    NewDelivery to{d.recipient, d.route, d.next_node, d.addressed_to};
     std::string why;
-    auto receiver = dir->resolve(d.recipient, today);
-    if (receiver && *receiver != unit) {
-      const schemas::Unit* next = *receiver;
-      const bool legacy_form = !unit->legacy_code.empty() && unit->legacy_code == d.recipient;
-      to.recipient = legacy_form && !next->legacy_code.empty() ? next->legacy_code : next->code;
-      if (to.addressed_to.empty()) to.addressed_to = d.recipient;
-      why = d.recipient + " closed on " + unit->valid_to + ", successor " + to.recipient + "; ";
-    }
-    auto route = routing->route(to.recipient);
-    if (!route) return Outcome::Unchanged;  // no way in the new tree: it keeps its own
-    to.route = route->kind;
-    to.next_node = route->next_node;
+    auto next = wayNow(*dir, NewDelivery{d.recipient, d.route, d.next_node, d.addressed_to}, today, why);
+    if (!next) return Outcome::Unchanged;  // no way in the new tree: it keeps its own
+    const NewDelivery& to = *next;
     if (to.recipient == d.recipient && to.route == d.route && to.next_node == d.next_node) return Outcome::Unchanged;
     const auto way = [](RouteKind k, const std::string& node) {
       return std::string(routeName(k)) + (node.empty() ? "" : " " + node);

@@ -46,6 +46,23 @@ IssueChannel RegisterEntry::channel() const {
   return channelOf(e, p);
 }
 
+std::map<std::string, RegisterTally> tallyRegister(const std::vector<RegisterEntry>& outgoing,
+                                                   const std::vector<RegisterEntry>& incoming) {
+  std::map<std::string, RegisterTally> out;
+  for (const auto& e : outgoing) {
+    auto& t = out[e.unit];
+    ++t.outgoing;
+    switch (e.channel()) {
+      case IssueChannel::ElectronicOnly: ++t.electronic_only; break;
+      case IssueChannel::PaperOnly: ++t.paper_only; break;
+      case IssueChannel::Both: ++t.both; break;
+      case IssueChannel::NotIssued: ++t.not_issued; break;
+    }
+  }
+  for (const auto& e : incoming) ++out[e.unit].incoming;
+  return out;
+}
+
 std::string RegisterEntry::numberNotation() const {
   if (number.empty()) return notation;
   if (notation.empty()) return number;

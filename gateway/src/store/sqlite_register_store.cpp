@@ -324,6 +324,56 @@ class SqliteRegisterStore final : public RegisterStore {
     });
   }
 
+  Result<int> adoptEntries(const std::vector<RegisterEntry>& entries, std::int64_t now_ms) override {
+    return guarded("adopt register lines", [&]() -> Result<int> {
+      return transaction([&]() -> Result<int> {
+        auto& s = *session;
+        int added = 0;
+        for (const auto& e : entries) {
+          const std::string dir(directionName(e.direction));
+          std::vector<Int64> ids;
+          Int64 mid = e.message_id;
+          if (mid > 0) {
+            s << "SELECT id FROM register_entries WHERE direction = ? AND unit = ? AND message_id = ?",
+                bind(dir), bind(e.unit), bind(mid), into(ids), now;
+          } else if (!e.document_id.empty()) {
+            s << "SELECT id FROM register_entries WHERE direction = ? AND unit = ? AND message_id = 0"
+                 " AND document_id = ? ORDER BY id LIMIT 1",
+                bind(dir), bind(e.unit), bind(e.document_id), into(ids), now;
+          } else {
+            s << "SELECT id FROM register_entries WHERE direction = ? AND unit = ? AND message_id = 0"
+                 " AND document_id = '' AND number = ? AND notation = ? AND doc_date = ? ORDER BY id LIMIT 1",
+                bind(dir), bind(e.unit), bind(e.number), bind(e.notation), bind(e.date), into(ids), now;
+          }
+          if (!ids.empty()) {
+            s << "DELETE FROM register_recipients WHERE entry_id = ?", bind(ids[0]), now;
+            s << "DELETE FROM register_entries WHERE id = ?", bind(ids[0]), now;
+          } else {
+            ++added;
+          }
+          Int64 at = e.recorded_ms > 0 ? e.recorded_ms : now_ms;
+          s << "INSERT INTO register_entries(direction, unit, source, message_id,"
+               " document_id, number, notation, doc_date, doc_type, subject, signer, sender,"
+               " file_keeper, copies, dispatch_date, arrival_date, receipt, notes, pdf_total, pdf_valid,"
+               " recorded_by, recorded_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+              bind(dir), bind(e.unit), bind(e.source), bind(mid), bind(e.document_id), bind(e.number),
+              bind(e.notation), bind(e.date), bind(e.type), bind(e.subject), bind(e.signer),
+              bind(e.sender), bind(e.file_keeper), bind(e.copies), bind(e.dispatch_date),
+              bind(e.arrival_date), bind(e.receipt), bind(e.notes), bind(e.pdf_total), bind(e.pdf_both_valid),
+              bind(e.recorded_by), bind(at), now;
+          Int64 id = 0;
+          s << "SELECT last_insert_rowid()", into(id), now;
+          for (const auto& r : e.recipients) {
+            const int paper = r.paper ? 1 : 0;
+            s << "INSERT OR IGNORE INTO register_recipients(entry_id, organ_id, paper) VALUES (?,?,?)",
+                bind(id), bind(r.organ_id), bind(paper), now;
+          }
+        }
+        return added;
+      });
+    });
+  }
+
   Result<std::vector<RegisterDeliveryBucket>> deliveryBuckets() override {
     return guarded("read deliveries", [&]() -> Result<std::vector<RegisterDeliveryBucket>> {
       std::vector<std::string> route, state;

@@ -37,7 +37,7 @@ constexpr std::pair<DeliveryState, std::string_view> kDeliveryStates[] = {
     {DeliveryState::Acknowledged, "acknowledged"}, {DeliveryState::Processing, "processing"},
     {DeliveryState::Refused, "refused"},     {DeliveryState::Recalled, "recalled"},
     {DeliveryState::Updated, "updated"},     {DeliveryState::Replaced, "replaced"},
-    {DeliveryState::Revoked, "revoked"},
+    {DeliveryState::Revoked, "revoked"},     {DeliveryState::HandedOver, "handed_over"},
 };
 
 }  // namespace

@@ -95,6 +95,10 @@ inline const std::vector<std::string>& migrations() {
       "ALTER TABLE deliveries ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;",
       // 5: what a delivery to a closed code's successor was addressed to (NewDelivery).
       "ALTER TABLE deliveries ADD COLUMN addressed_to TEXT NOT NULL DEFAULT '';",
+      // 6: the messages taken from a retiring node (Store::adoptMessage), by their id there.
+      "CREATE TABLE handover_items ("
+      " from_node TEXT NOT NULL, origin_id INTEGER NOT NULL, message_id INTEGER NOT NULL,"
+      " content_hash TEXT NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY (from_node, origin_id));",
   };
   return kMigrations;
 }
@@ -118,7 +122,7 @@ inline std::vector<std::string> statements(const std::string& sql) {
 
 inline const char* kMessageColumns =
     "id, kind, sender, document_id, document_sender, content_hash, bytes, hops, subject,"
-    " business_type, target_document, status_code, received_ms, warnings";
+    " business_type, target_document, status_code, received_ms, warnings, dedupe_key, received_from";
 inline const char* kDeliveryColumns =
     "id, message_id, recipient, route, next_node, state, attempts, next_attempt_ms, last_error,"
     " created_ms, done_ms, addressed_to";
@@ -150,13 +154,14 @@ struct DeliveryRows {
 struct MessageRows {
   std::vector<Int64> id, received_ms;
   std::vector<std::string> kind, sender, document_id, document_sender, content_hash, bytes, hops,
-      subject, target_document, warnings;
+      subject, target_document, warnings, dedupe_key, received_from;
   std::vector<int> business_type, status_code;
 
   void bind(Poco::Data::Statement& st) {
     st, into(id), into(kind), into(sender), into(document_id), into(document_sender),
         into(content_hash), into(bytes), into(hops), into(subject), into(business_type),
-        into(target_document), into(status_code), into(received_ms), into(warnings);
+        into(target_document), into(status_code), into(received_ms), into(warnings), into(dedupe_key),
+        into(received_from);
   }
   std::vector<StoredMessage> take() const {
     std::vector<StoredMessage> out;
@@ -166,7 +171,8 @@ struct MessageRows {
           : kind[i] == "summary" ? MessageKind::Summary
                                  : MessageKind::Document, sender[i],
           document_id[i], document_sender[i], content_hash[i], bytes[i], hops[i], subject[i],
-          business_type[i], target_document[i], status_code[i], received_ms[i], warnings[i]});
+          business_type[i], target_document[i], status_code[i], received_ms[i], warnings[i],
+          dedupe_key[i], received_from[i]});
     }
     return out;
   }
@@ -279,6 +285,13 @@ class SqliteStore final : public Store {
 
   Result<std::vector<StatusRecord>> statusHistory(const std::string& document_sender,
                                                   const std::string& document_id) override;
+
+  Result<AdoptedMessage> adoptMessage(const HandedMessage& m, const std::string& actor) override;
+  Result<std::vector<HandoverItem>> handoverItems(const std::string& from_node) override;
+  Result<int> adoptStatuses(const std::vector<StatusRecord>& statuses, const std::string& actor) override;
+  Result<std::vector<StoredMessage>> messagesAfter(std::int64_t after_id, int limit) override;
+  Result<std::vector<StatusRecord>> allStatuses() override;
+  Result<int> handOver(const std::string& to_node, const std::string& actor, std::int64_t now_ms) override;
 
   Result<StoreCounts> counts() override;
 

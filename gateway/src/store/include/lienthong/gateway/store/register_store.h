@@ -186,10 +186,31 @@ class RegisterStore {
       const std::vector<std::int64_t>& message_ids) = 0;
   virtual Result<std::vector<std::string>> recallsSent(const std::vector<std::string>& senders) = 0;
 
+  // Retiring a node (issue 17): its register lines, as entries() gave them there, with
+  // `message_id` already this store's id of the message (0 for clerk lines). One transaction; a
+  // line held already (the same direction and unit, and the same message, or for a clerk line
+  // the same DocumentId, else number, notation and date) is replaced by it, so a handover run
+  // twice changes nothing. Returns how many were added (not replaced).
+  virtual Result<int> adoptEntries(const std::vector<RegisterEntry>& entries, std::int64_t now_ms) = 0;
+
   virtual Result<std::vector<RegisterDeliveryBucket>> deliveryBuckets() = 0;
   virtual Result<std::vector<RegisterHopBacklog>> pendingByHop() = 0;
   virtual Result<std::vector<RegisterFailedDelivery>> failedDeliveries(int limit) = 0;
 };
+
+// Register lines per unit and direction, with the outgoing lines' channels: what a retiring
+// node and the node taking its work on compare (`lienthong node retire`).
+struct RegisterTally {
+  std::int64_t outgoing = 0;
+  std::int64_t incoming = 0;
+  std::int64_t electronic_only = 0;
+  std::int64_t paper_only = 0;
+  std::int64_t both = 0;
+  std::int64_t not_issued = 0;
+  bool operator==(const RegisterTally&) const = default;
+};
+std::map<std::string, RegisterTally> tallyRegister(const std::vector<RegisterEntry>& outgoing,
+                                                   const std::vector<RegisterEntry>& incoming);
 
 // The register tables in the SQLite file at `path` (the node's store.sqlite), created when
 // missing. One connection guarded by a mutex; a second writer waits (busy_timeout) as the

@@ -34,9 +34,11 @@ std::string_view routeName(RouteKind r);  // "local", "peer", "paper"
 // retries exhausted; acknowledged: fetched and acknowledged by the recipient office (or an axis
 // client's "done" receipt); processing: an axis client took it and has not settled it; refused:
 // an axis client's "fail" receipt; recalled / updated / replaced / revoked: a later package or
-// status acted on it.
+// status acted on it; handed_over: the node was retired and another node took the delivery on
+// (Store::handOver).
 enum class DeliveryState {
   Pending, Delivered, Paper, Failed, Acknowledged, Processing, Refused, Recalled, Updated, Replaced, Revoked,
+  HandedOver,
 };
 std::string_view deliveryStateName(DeliveryState s);  // "pending", "delivered", ...
 // The state of a name; InvalidArgument listing the names otherwise.
@@ -92,6 +94,8 @@ struct StoredMessage {
   int status_code = 0;
   std::int64_t received_ms = 0;
   std::string warnings;  // JSON array, "" when none (or stored before warnings were kept)
+  std::string dedupe_key;     // see NewMessage
+  std::string received_from;  // see NewMessage
 };
 
 struct Delivery {
@@ -174,6 +178,39 @@ struct Backlog {
   std::string hop;
   std::int64_t pending = 0;
   std::int64_t oldest_created_ms = 0;
+};
+
+// Retiring a node (issue 17, `lienthong node retire`): what the retiring node hands over, and
+// what the node taking its work on keeps of it.
+// A delivery as the retiring node has it, with the way the receiving node gives it (`to`).
+struct HandedDelivery {
+  NewDelivery to;
+  DeliveryState state = DeliveryState::Pending;
+  int attempts = 0;
+  std::int64_t created_ms = 0;
+  std::int64_t done_ms = 0;
+  std::string last_error;
+};
+// One message of the retiring node: `message` as it was stored there (its `deliveries` unused),
+// with its id there (`origin_id`), when it reached that node and the deliveries to keep.
+struct HandedMessage {
+  std::string from_node;
+  std::int64_t origin_id = 0;
+  NewMessage message;
+  std::int64_t received_ms = 0;
+  std::vector<HandedDelivery> deliveries;
+};
+struct AdoptedMessage {
+  std::int64_t id = 0;       // the message here
+  bool merged = false;       // this node already held it (same kind, sender, dedupe key, bytes)
+  bool again = false;        // handed over before: nothing changed
+  int deliveries = 0;        // deliveries added
+};
+// A message taken from a retiring node: its id there and here.
+struct HandoverItem {
+  std::int64_t origin_id = 0;
+  std::int64_t message_id = 0;
+  std::string content_hash;
 };
 
 struct StoreCounts {
@@ -265,6 +302,26 @@ class Store {
                                     std::int64_t now_ms) = 0;
   virtual Result<std::vector<StatusRecord>> statusHistory(const std::string& document_sender,
                                                           const std::string& document_id) = 0;
+
+  // Taking a retiring node's work on. adoptMessage stores one of its messages in one transaction
+  // with an audit record (actor `actor`): a message held here already gets the deliveries it
+  // lacks (the retiring node's local ones, and pending ones) and the earlier of the two arrival
+  // times; any other is stored with all of them, states kept; one handed over before changes
+  // nothing (again = true). Conflict when this node holds other bytes under the same key.
+  virtual Result<AdoptedMessage> adoptMessage(const HandedMessage& m, const std::string& actor) = 0;
+  // The messages taken from `from_node`, in their order there.
+  virtual Result<std::vector<HandoverItem>> handoverItems(const std::string& from_node) = 0;
+  // Status records of the retiring node; one recorded here already (the same document, reporter,
+  // code and timestamp) is skipped. Returns how many were added.
+  virtual Result<int> adoptStatuses(const std::vector<StatusRecord>& statuses, const std::string& actor) = 0;
+  // What a retiring node hands over: its messages with id > after (at most `limit`, in id order)
+  // and its status records (all, in the order recorded).
+  virtual Result<std::vector<StoredMessage>> messagesAfter(std::int64_t after_id, int limit) = 0;
+  virtual Result<std::vector<StatusRecord>> allStatuses() = 0;
+  // On the retiring node, once the other node holds them: its pending deliveries and its local
+  // ones still waiting to be fetched or settled (delivered, processing) become handed_over, each
+  // with an audit record naming `to_node`. Returns how many.
+  virtual Result<int> handOver(const std::string& to_node, const std::string& actor, std::int64_t now_ms) = 0;
 
   virtual Result<StoreCounts> counts() = 0;
   // Checks the bytes of the messages with id > after_id (at most `limit`, in id order) against
