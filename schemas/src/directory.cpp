@@ -272,12 +272,17 @@ std::vector<const Unit*> Directory::children(std::string_view code) const {
 }
 
 const Unit* Directory::topUnitOf(std::string_view node) const {
+  // A unit still open comes before a closed one: after a reorganisation a node's old top unit
+  // (a dissolved district) is closed and its communes' successors act for it.
+  const Unit* closed = nullptr;
   for (const auto& u : units_) {
     if (u.home_node != node) continue;
     const Unit* parent = u.parent.empty() ? nullptr : find(u.parent);
-    if (parent == nullptr || parent->home_node != node) return &u;
+    if (parent != nullptr && parent->home_node == node) continue;
+    if (u.valid_to.empty()) return &u;
+    if (closed == nullptr) closed = &u;
   }
-  return nullptr;
+  return closed;
 }
 
 std::string Directory::nodeStepToward(std::string_view ancestor, std::string_view node) const {

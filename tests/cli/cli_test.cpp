@@ -118,7 +118,7 @@ TEST_CASE("directory show prints a unit by legacy code and the successor of a cl
   auto r = run("directory show 000.02.31.H41" + d + " --date 2026-01-01");
   CHECK(r.status == 0);
   CHECK(r.output.find("Code           H41.31.02") != std::string::npos);
-  CHECK(r.output.find("documents go to H41.31.01") != std::string::npos);
+  CHECK(r.output.find("documents go to H41.50") != std::string::npos);
   auto paper = run("directory show H41.32.02" + d);
   CHECK(paper.output.find("Channel        paper") != std::string::npos);
   auto unknown = run("directory show H41.99" + d);

@@ -638,3 +638,42 @@ TEST_CASE("evidence: a period before the merger is reported on the tree of its t
   CHECK(before.body.find("\"levels\":[1,2,3]") != std::string::npos);
   CHECK(units_in("2022-Q5").status == 400);
 }
+
+TEST_CASE("evidence: a DMS's own history imports with the channel it recorded, counts as it went, and a wrong channel is named") {
+  EvidenceFixture f;
+  std::string csv = "unit,number,notation,date,recipients,dispatch_date,channel\n";
+  const auto line = [&](int n, const std::string& channel) {
+    csv += std::string(kDistrictA) + "," + std::to_string(n) + ",CV-UBND,2022-07-1" + std::to_string(n % 10) + "," +
+           kProvince + ";" + kCommuneA1 + ",2022-07-1" + std::to_string(n % 10) + "," + channel + "\n";
+  };
+  line(1, "electronic");
+  line(2, "electronic");
+  line(3, "both");
+  line(4, "paper");
+  line(5, "not_issued");
+  auto records = parsePaperCsv(csv, "history.csv");
+  REQUIRE(records);
+  REQUIRE(f.ev.book->recordPaperBatch(*records, "cli:test"));
+  auto entries = f.ev.book->entries({});
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 5);
+  CHECK(entries->front().source == "import");
+  CHECK(entries->front().channel() == IssueChannel::ElectronicOnly);
+  auto r = f.ev.reporter->issuance(*Scope::parse(std::string("unit:") + kDistrictA), *Period::parse("2022-Q3"));
+  REQUIRE(r);
+  const auto& o = r->total.outgoing;
+  CHECK(o.total == 5);
+  CHECK(o.electronic_only == 2);
+  CHECK(o.both == 1);
+  CHECK(o.paper_only == 1);
+  CHECK(o.not_issued == 1);
+  // Imported again: the same lines, nothing doubled.
+  REQUIRE(f.ev.book->recordPaperBatch(*records, "cli:test"));
+  CHECK(f.ev.book->entries({})->size() == 5);
+
+  auto wrong = parsePaperCsv("unit,number,date,recipients,channel\n" + std::string(kDistrictA) + ",9,2022-07-01," +
+                                 kProvince + ",email\n",
+                             "history.csv");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().message.starts_with("history.csv: line 2: channel 'email' is not electronic, paper, both or not_issued"));
+}

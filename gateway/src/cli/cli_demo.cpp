@@ -4,7 +4,9 @@
 #include <Poco/Net/SocketAddress.h>
 #include <openssl/rand.h>
 
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -22,6 +24,7 @@
 #include "lienthong/gateway/node/routing.h"
 #include "lienthong/gateway/app/serve.h"
 #include "lienthong/gateway/evidence/summary.h"
+#include "lienthong/gateway/store/clock.h"
 #include "lienthong/schemas/sample.h"
 #include "lienthong/signing/ca.h"
 #include "lienthong/signing/signing_key.h"
@@ -44,13 +47,12 @@ struct Office {
   std::string home;
 };
 
+// The offices that send today (two tiers since 1 July 2025: the province and the communes).
 const std::vector<Office>& offices() {
   static const std::vector<Office> kOffices = {
       {"000.00.00.H41", "Ủy ban nhân dân tỉnh Nghệ An", "province"},
-      {"000.00.31.H41", "Ủy ban nhân dân huyện Quỳnh Lưu", "district-a"},
-      {"000.00.32.H41", "Ủy ban nhân dân huyện Diễn Châu", "district-b"},
-      {"000.01.31.H41", "Ủy ban nhân dân xã Quỳnh Thắng", "district-a"},
-      {"000.01.32.H41", "Ủy ban nhân dân xã Diễn Lâm", "district-b"},
+      {"000.00.50.H41", "Ủy ban nhân dân xã Quỳnh Lưu", "district-a"},
+      {"000.00.51.H41", "Ủy ban nhân dân xã Diễn Châu", "district-b"},
   };
   return kOffices;
 }
@@ -62,8 +64,8 @@ const Office& office(const std::string& organ) {
   return offices().front();
 }
 
-// Who sends to whom, in turn: up, down to two districts' communes and a paper-only commune,
-// across districts, commune to commune through three nodes, province to both districts.
+// Who sends to whom, in turn: up, down to both communes and a paper-only commune, commune to
+// commune through three nodes both ways, province to both communes.
 struct Pattern {
   std::string from;
   std::vector<std::string> to;
@@ -71,11 +73,11 @@ struct Pattern {
 };
 const std::vector<Pattern>& patterns() {
   static const std::vector<Pattern> kPatterns = {
-      {"000.01.31.H41", {"000.00.00.H41"}, "BC-UBND"},
-      {"000.00.00.H41", {"000.01.31.H41", "000.01.32.H41", "000.02.32.H41"}, "QĐ-UBND"},
-      {"000.00.31.H41", {"000.00.32.H41"}, "CV-UBND"},
-      {"000.01.32.H41", {"000.01.31.H41"}, "GM-UBND"},
-      {"000.00.00.H41", {"000.00.31.H41", "000.00.32.H41"}, "KH-UBND"},
+      {"000.00.50.H41", {"000.00.00.H41"}, "BC-UBND"},
+      {"000.00.00.H41", {"000.00.50.H41", "000.00.51.H41", "000.00.52.H41"}, "QĐ-UBND"},
+      {"000.00.51.H41", {"000.00.50.H41"}, "CV-UBND"},
+      {"000.00.50.H41", {"000.00.51.H41"}, "GM-UBND"},
+      {"000.00.00.H41", {"000.00.50.H41", "000.00.51.H41"}, "KH-UBND"},
   };
   return kPatterns;
 }
@@ -171,7 +173,8 @@ class Demo {
     directory_ = std::make_shared<const schemas::Directory>(
         demoDirectory(ports_["province"], ports_["district-a"], ports_["district-b"]));
     if (auto r = writeFileAtomic(dir_ / "directory.xml", directory_->toXml()); !r) return r;
-    out_ << "[1/6] Directory: a province, 2 districts, their communes (one paper-only), written to "
+    out_ << "[1/6] Directory: a province with 2 districts and 4 communes until 30 June 2025, the province and "
+            "3 merged communes since (one paper-only), written to "
          << (dir_ / "directory.xml").string() << "\n";
     return {};
   }
@@ -213,8 +216,10 @@ class Demo {
     // Seals: one per office and one per node (the unit each node signs its statuses as).
     std::vector<std::pair<std::string, std::string>> seals;  // file name, OrganId
     for (const auto& o : offices()) seals.emplace_back(o.organ, o.organ);
+    // A node acts as its top unit still open (Directory::topUnitOf): since July 2025 the commune
+    // that took over the dissolved district's seat.
     for (const auto& [node, unit] : std::vector<std::pair<std::string, std::string>>{
-             {"province", "000.00.00.H41"}, {"district-a", "000.00.31.H41"}, {"district-b", "000.00.32.H41"}}) {
+             {"province", "000.00.00.H41"}, {"district-a", "000.00.50.H41"}, {"district-b", "000.00.51.H41"}}) {
       seals.emplace_back("node-" + node, unit);
     }
     for (const auto& [file, organ] : seals) {
@@ -290,6 +295,90 @@ class Demo {
          << ", district-a " << nodes_["district-a"]->url() << ", district-b "
          << nodes_["district-b"]->url() << "; the CA answers OCSP at http://127.0.0.1:" << ca_port_
          << "/ocsp\n";
+    return {};
+  }
+
+  // The registers the units' DMSs kept before their documents went through the gateway, imported
+  // at each unit's home node as its DMS's own history (register import with a channel): every
+  // quarter from 2022 to the last one before today, on the tree of its time (three tiers until
+  // 2025-Q2, two since), the electronic share growing year by year. 2022-Q3 at the Quỳnh Lưu
+  // district and its communes are the figures of the seed report: the district 3,087 outgoing,
+  // 95.01% electronic and 4.28% on paper; its communes 1,801, 74.46% and 27.15%.
+  Result<void> history() {
+    struct Mix {
+      int electronic = 0, both = 0, paper = 0, not_issued = 0;
+    };
+    const std::map<std::string, Mix> seed = {
+        {"H41.31", {2933, 0, 132, 22}}, {"H41.31.01", {730, 16, 254, 0}}, {"H41.31.02", {582, 13, 206, 0}}};
+    const std::string today = todayVn();
+    std::map<std::string, std::vector<PaperRecord>> by_node;
+    std::map<std::string, int> number;  // per unit, running
+    std::size_t lines = 0;
+    std::string last_quarter;
+    for (int y = 2022;; ++y) {
+      bool done = false;
+      for (unsigned q = 1; q <= 4 && !done; ++q) {
+        using namespace std::chrono;
+        const sys_days start = year_month_day(year(y), month(3 * q - 2), day(1));
+        const sys_days end = sys_days(year_month_day(year(y), month(3 * q - 2), day(1)) + months(3)) - days(1);
+        const auto iso = [](sys_days d) {
+          const year_month_day ymd(d);
+          char buf[16];
+          std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+          return std::string(buf);
+        };
+        if (iso(end) >= today) {
+          done = true;
+          break;
+        }
+        last_quarter = std::to_string(y) + "-Q" + std::to_string(q);
+        const int span = static_cast<int>((end - start).count());
+        for (const auto& u : directory_->units()) {
+          if (u.valid_from > iso(end) || (!u.valid_to.empty() && u.valid_to < iso(start))) continue;
+          Mix mix;
+          if (auto it = seed.find(u.code); y == 2022 && q == 3 && it != seed.end()) {
+            mix = it->second;
+          } else {
+            const int spread = static_cast<int>(std::hash<std::string>{}(u.code) % 7) - 3;
+            const int n = (u.level == 1 ? 90 : u.level == 2 ? 120 : 45) + (spread + 3) * 3;
+            const int share = std::min(99, (y == 2022 ? 78 : y == 2023 ? 86 : y == 2024 ? 92 : y == 2025 ? 95 : 97) + spread);
+            const int electronic = u.channel == Channel::Paper ? 0 : n * share / 100;
+            mix.both = electronic * 2 / 100;
+            mix.electronic = electronic - mix.both;
+            mix.not_issued = n / 100;
+            mix.paper = n - electronic - mix.not_issued;
+          }
+          const schemas::Unit* parent = u.parent.empty() ? nullptr : directory_->find(u.parent);
+          const std::string to = parent ? parent->legacy_code : (iso(start) < "2025-07-01" ? "000.00.31.H41" : "000.00.50.H41");
+          const int n = mix.electronic + mix.both + mix.paper + mix.not_issued;
+          for (int i = 0; i < n; ++i) {
+            PaperRecord r;
+            r.unit = u.legacy_code;
+            r.number = std::to_string(++number[u.code]);
+            r.notation = "UBND";
+            r.date = iso(start + days(static_cast<long>(i) * span / std::max(1, n)));
+            r.type = "Công văn";
+            r.subject = "Văn bản trong phần mềm quản lý văn bản (trước khi qua cổng liên thông)";
+            r.recipients = {to};
+            r.channel = i < mix.electronic ? "electronic"
+                        : i < mix.electronic + mix.both ? "both"
+                        : i < mix.electronic + mix.both + mix.paper ? "paper"
+                                                                    : "not_issued";
+            if (r.channel != "not_issued") r.dispatch_date = r.date;
+            by_node[u.home_node].push_back(std::move(r));
+            ++lines;
+          }
+        }
+      }
+      if (done) break;
+    }
+    for (auto& [node, records] : by_node) {
+      auto n = evidence_.at(node).book->recordPaperBatch(records, "demo:history");
+      if (!n) return fail(n.error().code, "node " + node + ": history: " + n.error().message);
+    }
+    out_ << "[+] History: " << lines << " register lines the units' DMSs kept from 2022-Q1 to " << last_quarter
+         << ", imported at their home nodes (three tiers until 2025-Q2, two since)\n";
     return {};
   }
 
@@ -590,6 +679,35 @@ class Demo {
          << (sum == r->total.outgoing.total ? " (equal)" : " (NOT EQUAL)") << "\n";
     std::istringstream text(issuanceText(*r));
     for (std::string line; std::getline(text, line);) out_ << "    " << line << "\n";
+
+    // The seed report's quarter, at the province, on the tree of its time.
+    auto q3 = evidence_.at("province").reporter->issuance(*Scope::parse("subtree:H41.31"), *Period::parse("2022-Q3"));
+    if (!q3) {
+      err_ << "  the 2022-Q3 report failed: " << q3.error().message << "\n";
+      return;
+    }
+    ChannelCounts communes;
+    int commune_count = 0;
+    for (const auto& u : q3->units) {
+      if (u.level == 2) {
+        out_ << "  2022-Q3 at the province: " << u.name << " (" << u.unit << ", from " << u.home_node
+             << "'s summaries): " << u.outgoing.total << " outgoing, " << percent2(u.outgoing.electronic(), u.outgoing.total)
+             << "% electronic, " << percent2(u.outgoing.paper(), u.outgoing.total) << "% on paper\n";
+      } else if (u.level == 3) {
+        communes.total += u.outgoing.total;
+        communes.electronic_only += u.outgoing.electronic_only;
+        communes.paper_only += u.outgoing.paper_only;
+        communes.both += u.outgoing.both;
+        communes.not_issued += u.outgoing.not_issued;
+        ++commune_count;
+      }
+    }
+    out_ << "  2022-Q3 at the province: its " << commune_count << " communes together: " << communes.total
+         << " outgoing, " << percent2(communes.electronic(), communes.total) << "% electronic, "
+         << percent2(communes.paper(), communes.total) << "% on paper\n";
+    std::string below;
+    for (const auto& code : r->below_target) below += (below.empty() ? "" : ", ") + code;
+    out_ << "  below target in " << period->label << ": " << (below.empty() ? "none" : below) << "\n";
   }
 
   std::map<std::string, std::unique_ptr<Node>>& nodes() { return nodes_; }
@@ -623,16 +741,22 @@ schemas::Directory demoDirectory(int province_port, int district_a_port, int dis
   std::vector<NodeInfo> nodes = {{"province", "", url(province_port)},
                                  {"district-a", "province", url(district_a_port)},
                                  {"district-b", "province", url(district_b_port)}};
+  // Three tiers until 30 June 2025; since 1 July the districts are dissolved and their communes
+  // merged into new ones directly under the province (Resolution 202/2025/QH15 and the
+  // commune-merger resolutions). The former districts' nodes serve the new communes of their area.
   std::vector<Unit> units = {
       {"H41", "000.00.00.H41", "Ủy ban nhân dân tỉnh Nghệ An", "", 1, "2019-01-01", "", "", "province", Channel::Mailbox, {}},
-      {"H41.31", "000.00.31.H41", "Ủy ban nhân dân huyện Quỳnh Lưu", "H41", 2, "2019-01-01", "", "", "district-a", Channel::Mailbox, {}},
-      {"H41.32", "000.00.32.H41", "Ủy ban nhân dân huyện Diễn Châu", "H41", 2, "2019-01-01", "", "", "district-b", Channel::Mailbox, {}},
-      {"H41.31.01", "000.01.31.H41", "Ủy ban nhân dân xã Quỳnh Thắng", "H41.31", 3, "2019-01-01", "", "", "district-a", Channel::Mailbox, {}},
-      {"H41.31.02", "000.02.31.H41", "Ủy ban nhân dân xã Quỳnh Tân", "H41.31", 3, "2019-01-01", "2025-06-30", "H41.31.01", "district-a", Channel::Mailbox, {}},
-      {"H41.32.01", "000.01.32.H41", "Ủy ban nhân dân xã Diễn Lâm", "H41.32", 3, "2019-01-01", "", "", "district-b", Channel::Mailbox, {}},
-      {"H41.32.02", "000.02.32.H41", "Ủy ban nhân dân xã Diễn Đoài", "H41.32", 3, "2019-01-01", "", "", "district-b", Channel::Paper, {}},
+      {"H41.31", "000.00.31.H41", "Ủy ban nhân dân huyện Quỳnh Lưu", "H41", 2, "2019-01-01", "2025-06-30", "H41", "district-a", Channel::Mailbox, {}},
+      {"H41.50", "000.00.50.H41", "Ủy ban nhân dân xã Quỳnh Lưu", "H41", 3, "2025-07-01", "", "", "district-a", Channel::Mailbox, {}},
+      {"H41.32", "000.00.32.H41", "Ủy ban nhân dân huyện Diễn Châu", "H41", 2, "2019-01-01", "2025-06-30", "H41", "district-b", Channel::Mailbox, {}},
+      {"H41.51", "000.00.51.H41", "Ủy ban nhân dân xã Diễn Châu", "H41", 3, "2025-07-01", "", "", "district-b", Channel::Mailbox, {}},
+      {"H41.52", "000.00.52.H41", "Ủy ban nhân dân xã Diễn Đoài", "H41", 3, "2025-07-01", "", "", "district-b", Channel::Paper, {}},
+      {"H41.31.01", "000.01.31.H41", "Ủy ban nhân dân xã Quỳnh Thắng", "H41.31", 3, "2019-01-01", "2025-06-30", "H41.50", "district-a", Channel::Mailbox, {}},
+      {"H41.31.02", "000.02.31.H41", "Ủy ban nhân dân xã Quỳnh Tân", "H41.31", 3, "2019-01-01", "2025-06-30", "H41.50", "district-a", Channel::Mailbox, {}},
+      {"H41.32.01", "000.01.32.H41", "Ủy ban nhân dân xã Diễn Lâm", "H41.32", 3, "2019-01-01", "2025-06-30", "H41.51", "district-b", Channel::Mailbox, {}},
+      {"H41.32.02", "000.02.32.H41", "Ủy ban nhân dân xã Diễn Đoài (cũ)", "H41.32", 3, "2019-01-01", "2025-06-30", "H41.52", "district-b", Channel::Paper, {}},
   };
-  return *schemas::Directory::fromUnits("demo-1", std::move(nodes), std::move(units));
+  return *schemas::Directory::fromUnits("demo-2", std::move(nodes), std::move(units));
 }
 
 int runDemo(const Args& a, std::ostream& out, std::ostream& err) {
@@ -655,7 +779,7 @@ int runDemo(const Args& a, std::ostream& out, std::ostream& err) {
   if (!once) pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   Demo demo(a.get("data", "lienthong-data"), out, err);
-  for (auto step : {&Demo::prepare, &Demo::makePki, &Demo::startNodes}) {
+  for (auto step : {&Demo::prepare, &Demo::makePki, &Demo::startNodes, &Demo::history}) {
     if (auto r = (demo.*step)(); !r) {
       err << "lienthong demo: " << r.error().message << "\n";
       return 1;

@@ -61,6 +61,12 @@ Result<void> checkPaperRecord(const PaperRecord& r) {
     if (auto d = checkDate(r.arrival_date, "arrival_date"); !d) return d;
   }
   if (r.copies < 0) return fail(ErrorCode::InvalidArgument, "'copies' must not be negative");
+  if (!r.channel.empty() && r.channel != "electronic" && r.channel != "paper" && r.channel != "both" &&
+      r.channel != "not_issued") {
+    return fail(ErrorCode::InvalidArgument, "channel '" + r.channel +
+                                                "' is not electronic, paper, both or not_issued (a DMS's history) "
+                                                "/ kênh phát hành không hợp lệ");
+  }
   if (r.direction == RegisterDirection::Outgoing) {
     if (r.recipients.empty()) return missing("recipients");
   } else {

@@ -69,6 +69,7 @@ Result<void> setField(PaperRecord& r, const std::string& name, const std::string
   else if (name == "arrival_date") r.arrival_date = v;
   else if (name == "receipt") r.receipt = v;
   else if (name == "notes") r.notes = v;
+  else if (name == "channel") r.channel = v;
   else return fail(ErrorCode::InvalidArgument, "unknown field '" + name + "'");
   return {};
 }
@@ -87,7 +88,7 @@ Result<std::vector<PaperRecord>> parsePaperCsv(std::string_view text, const std:
                                          " (columns: direction, unit, document_id, number,"
                                          " notation, date, type, subject, signer, sender,"
                                          " recipients, file_keeper, copies, dispatch_date,"
-                                         " arrival_date, receipt, notes)");
+                                         " arrival_date, receipt, notes, channel)");
     }
   }
   std::vector<PaperRecord> out;

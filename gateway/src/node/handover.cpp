@@ -186,6 +186,7 @@ Obj::Ptr entryJson(const RegisterEntry& e) {
     Obj::Ptr x = new Obj;
     x->set("organ_id", r.organ_id);
     x->set("paper", r.paper);
+    x->set("electronic", r.electronic);
     recipients->add(x);
   }
   o->set("recipients", recipients);
@@ -232,6 +233,7 @@ Result<RegisterEntry> parseEntry(const Obj& o, const std::string& where) {
       return fail(ErrorCode::InvalidArgument, at + ".paper: missing or not true/false");
     }
     r.paper = x->getValue<bool>("paper");
+    r.electronic = x->has("electronic") && x->get("electronic").isBoolean() && x->getValue<bool>("electronic");
     e.recipients.push_back(std::move(r));
   }
   return e;

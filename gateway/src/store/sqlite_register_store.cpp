@@ -42,7 +42,7 @@ const char* kSchema[] = {
     "CREATE INDEX IF NOT EXISTS register_docid ON register_entries(direction, unit, document_id)",
     "CREATE TABLE IF NOT EXISTS register_recipients ("
     " entry_id INTEGER NOT NULL REFERENCES register_entries(id), organ_id TEXT NOT NULL,"
-    " paper INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (entry_id, organ_id))",
+    " paper INTEGER NOT NULL DEFAULT 0, electronic INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (entry_id, organ_id))",
     "CREATE TABLE IF NOT EXISTS register_cursor ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), last_message_id INTEGER NOT NULL)",
 };
@@ -122,12 +122,12 @@ class SqliteRegisterStore final : public RegisterStore {
       {
         std::vector<Int64> entry;
         std::vector<std::string> organ;
-        std::vector<int> paper;
+        std::vector<int> paper, electronic;
         Poco::Data::Statement st(*session);
-        st << "SELECT r.entry_id, r.organ_id, r.paper FROM register_recipients r"
+        st << "SELECT r.entry_id, r.organ_id, r.paper, r.electronic FROM register_recipients r"
               " JOIN register_entries e ON e.id = r.entry_id WHERE "
            << f.sql << " ORDER BY r.rowid",
-            into(entry), into(organ), into(paper);
+            into(entry), into(organ), into(paper), into(electronic);
         for (const auto& v : f.values) st, bind(v);
         st.execute();
         for (std::size_t i = 0; i < entry.size(); ++i) {
@@ -136,6 +136,7 @@ class SqliteRegisterStore final : public RegisterStore {
           RegisterRecipient r;
           r.organ_id = organ[i];
           r.paper = paper[i] != 0;
+          r.electronic = electronic[i] != 0;  // a DMS's history (import); gateway lines below
           rows[it->second].recipients.push_back(std::move(r));
         }
       }
@@ -365,8 +366,11 @@ class SqliteRegisterStore final : public RegisterStore {
           s << "SELECT last_insert_rowid()", into(id), now;
           for (const auto& r : e.recipients) {
             const int paper = r.paper ? 1 : 0;
-            s << "INSERT OR IGNORE INTO register_recipients(entry_id, organ_id, paper) VALUES (?,?,?)",
-                bind(id), bind(r.organ_id), bind(paper), now;
+            // Only a DMS's history keeps its electronic mark; the gateway's lines take theirs
+            // from the deliveries.
+            const int electronic = e.source == "import" && r.electronic ? 1 : 0;
+            s << "INSERT OR IGNORE INTO register_recipients(entry_id, organ_id, paper, electronic) VALUES (?,?,?,?)",
+                bind(id), bind(r.organ_id), bind(paper), bind(electronic), now;
           }
         }
         return added;
@@ -484,7 +488,11 @@ class SqliteRegisterStore final : public RegisterStore {
   // Inserts or merges one checked record inside the caller's transaction; returns the entry id.
   Int64 apply(const PaperRecord& r, const std::string& actor, Int64 now_ms) {
     auto& s = *session;
-    const int paper = r.dispatch_date.empty() && r.direction == RegisterDirection::Outgoing ? 0 : 1;
+    const bool history = !r.channel.empty();
+    const int paper = history ? (r.channel == "paper" || r.channel == "both" ? 1 : 0)
+                      : r.dispatch_date.empty() && r.direction == RegisterDirection::Outgoing ? 0
+                                                                                               : 1;
+    const int electronic = history && (r.channel == "electronic" || r.channel == "both") ? 1 : 0;
     Int64 id = 0;
     if (auto match = findMatch(r)) {
       id = *match;
@@ -504,7 +512,7 @@ class SqliteRegisterStore final : public RegisterStore {
       }
     } else {
       const std::string dir(directionName(r.direction));
-      const std::string source = "clerk";
+      const std::string source = history ? "import" : "clerk";
       const std::string sender = r.direction == RegisterDirection::Outgoing ? r.unit : r.sender;
       s << "INSERT INTO register_entries(direction, unit, source, document_id, number, notation,"
            " doc_date, doc_type, subject, signer, sender, file_keeper, copies, dispatch_date,"
@@ -523,6 +531,10 @@ class SqliteRegisterStore final : public RegisterStore {
           bind(id), bind(to), now;
       if (paper) {
         s << "UPDATE register_recipients SET paper = 1 WHERE entry_id = ? AND organ_id = ?",
+            bind(id), bind(to), now;
+      }
+      if (electronic) {
+        s << "UPDATE register_recipients SET electronic = 1 WHERE entry_id = ? AND organ_id = ?",
             bind(id), bind(to), now;
       }
     }
@@ -584,6 +596,12 @@ Result<std::unique_ptr<RegisterStore>> openSqliteRegisterStore(const std::string
     s << "PRAGMA busy_timeout=5000", now;
     s << "PRAGMA synchronous=FULL", now;
     for (const char* sql : kSchema) s << sql, now;
+    // Registers made before a DMS's history could be imported: the recipients' electronic mark.
+    std::vector<std::string> names;
+    s << "SELECT name FROM pragma_table_info('register_recipients')", into(names), now;
+    if (std::find(names.begin(), names.end(), "electronic") == names.end()) {
+      s << "ALTER TABLE register_recipients ADD COLUMN electronic INTEGER NOT NULL DEFAULT 0", now;
+    }
     return std::unique_ptr<RegisterStore>(new SqliteRegisterStore(std::move(session)));
   } catch (const Poco::Exception& e) {
     return fail(ErrorCode::Storage, "register: cannot open '" + path + "': " + e.displayText());

@@ -63,7 +63,8 @@ class Directory {
   const NodeInfo* node(std::string_view name) const;
   std::vector<const Unit*> children(std::string_view code) const;
   // The unit a node acts as (its seal names it): the first unit homed at the node whose parent
-  // is homed elsewhere or that has none. Null when the node hosts no unit.
+  // is homed elsewhere or that has none, one still open (no valid_to) before a closed one. Null
+  // when the node hosts no unit.
   const Unit* topUnitOf(std::string_view node) const;
   // When `node` lies below `ancestor` in the node tree, the child of `ancestor` on the way
   // down to it (`node` itself for a child); "" otherwise (also for `node` == `ancestor`).

@@ -37,7 +37,7 @@ struct RegisterEntry {
   std::int64_t id = 0;
   RegisterDirection direction = RegisterDirection::Outgoing;
   std::string unit;    // whose register: the sender (outgoing) or the recipient (incoming)
-  std::string source;  // "gateway" or "clerk"
+  std::string source;  // "gateway", "clerk", or "import" (a DMS's history, PaperRecord::channel)
   std::int64_t message_id = 0;  // the store's message for gateway entries, 0 for clerk entries
   std::string document_id;
   std::string number;    // CodeNumber, "123"
@@ -92,6 +92,11 @@ struct PaperRecord {
   std::string arrival_date;   // incoming
   std::string receipt;
   std::string notes;
+  // A line of a DMS's own history (register import, from before the unit's documents went
+  // through this gateway): how the DMS recorded that it went out, "electronic", "paper", "both"
+  // or "not_issued"; electronic there means the DMS's own exchange. "" for a clerk's record:
+  // paper once dispatched. Such a line has the source "import".
+  std::string channel;
 };
 
 struct RegisterQuery {
