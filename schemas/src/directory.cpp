@@ -95,6 +95,19 @@ Result<Directory> Directory::parseXml(std::string_view bytes, const SchemaSet& s
     const std::string channel = xml::attribute(c, "channel");
     if (!channel.empty()) u.channel = *parseChannel(channel);  // the XSD enumerates them
     for (xmlNode* s = xml::firstElement(c); s; s = xml::nextElement(s)) {
+      if (xml::name(s) == "earlier") {
+        Unit::Earlier e;
+        e.until = xml::attribute(s, "until");
+        e.parent = xml::attribute(s, "parent");
+        const std::string l = xml::attribute(s, "level");
+        if (!l.empty() && (l.size() != 1 || l[0] < '1' || l[0] > '4')) {
+          return fail(ErrorCode::DirectoryInvalid, "unit '" + u.code + "': earlier level '" + l + "' is not 1-4",
+                      xml::line(s), "earlier");
+        }
+        e.level = l.empty() ? 0 : l[0] - '0';
+        u.earlier.push_back(std::move(e));
+        continue;
+      }
       u.settings[xml::attribute(s, "name")] = xml::attribute(s, "value");
     }
     d.units_.push_back(std::move(u));
@@ -223,6 +236,21 @@ Result<void> Directory::index() {
     if (!u.successor.empty() && !by_code_.contains(organKey(u.successor))) {
       return invalid("unit '" + u.code + "' names unknown successor '" + u.successor + "'");
     }
+    std::sort(u.earlier.begin(), u.earlier.end(), [](const auto& a, const auto& b) { return a.until < b.until; });
+    for (std::size_t k = 0; k < u.earlier.size(); ++k) {
+      auto& e = u.earlier[k];
+      const std::string where = "unit '" + u.code + "': earlier period until '" + e.until + "'";
+      if (e.until.size() != 10 || e.until[4] != '-' || e.until[7] != '-') return invalid(where + ": not a yyyy-mm-dd date");
+      if (k > 0 && u.earlier[k - 1].until == e.until) return invalid(where + ": listed twice");
+      if (!u.valid_to.empty() && e.until >= u.valid_to) {
+        return invalid(where + ": not before the unit's validTo " + u.valid_to);
+      }
+      if (!e.parent.empty() && !by_code_.contains(organKey(e.parent))) {
+        return invalid(where + ": unknown parent '" + e.parent + "'");
+      }
+      if (organKey(e.parent) == organKey(u.code)) return invalid(where + ": the unit is its own parent");
+      if (e.level == 0) e.level = u.level;
+    }
   }
   // Successor chains must end.
   for (const auto& u : units_) {
@@ -269,6 +297,35 @@ std::vector<const Unit*> Directory::children(std::string_view code) const {
     if (!u.parent.empty() && organKey(u.parent) == key) out.push_back(&u);
   }
   return out;
+}
+
+std::vector<const Unit*> Directory::childrenOn(std::string_view code, std::string_view date) const {
+  if (date.empty()) return children(code);
+  std::vector<const Unit*> out;
+  const std::string key = organKey(code);
+  for (const auto& u : units_) {
+    const std::string& p = u.parentOn(date);
+    if (!p.empty() && organKey(p) == key) out.push_back(&u);
+  }
+  return out;
+}
+
+const std::string& Unit::parentOn(std::string_view date) const {
+  if (!date.empty()) {
+    for (const auto& e : earlier) {
+      if (date <= e.until) return e.parent;
+    }
+  }
+  return parent;
+}
+
+int Unit::levelOn(std::string_view date) const {
+  if (!date.empty()) {
+    for (const auto& e : earlier) {
+      if (date <= e.until) return e.level;
+    }
+  }
+  return level;
 }
 
 const Unit* Directory::topUnitOf(std::string_view node) const {
@@ -331,11 +388,18 @@ std::string Directory::toXml() const {
     attr("successor", u.successor);
     attr("homeNode", u.home_node);
     attr("channel", channelName(u.channel));
-    if (u.settings.empty()) {
+    if (u.settings.empty() && u.earlier.empty()) {
       out += "/>\n";
       continue;
     }
     out += ">\n";
+    for (const auto& e : u.earlier) {
+      out += "    <earlier";
+      attr("until", e.until);
+      attr("parent", e.parent);
+      attr("level", std::to_string(e.level));
+      out += "/>\n";
+    }
     for (const auto& [k, v] : u.settings) {
       out += "    <setting";
       attr("name", k);

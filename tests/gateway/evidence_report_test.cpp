@@ -677,3 +677,70 @@ TEST_CASE("evidence: a DMS's own history imports with the channel it recorded, c
   REQUIRE_FALSE(wrong);
   CHECK(wrong.error().message.starts_with("history.csv: line 2: channel 'email' is not electronic, paper, both or not_issued"));
 }
+
+TEST_CASE("evidence: a commune that kept its code when its district was dissolved counts under its district before and under the province after") {
+  TempDir tmp;
+  EvidenceOptions o;
+  o.store_file = (tmp.path() / "store.sqlite").string();
+  REQUIRE(openSqliteStore(o.store_file));
+  std::vector<schemas::Unit> units = mergedProvince()->units();
+  schemas::Unit kept{"H41.31.03", "000.03.31.H41", "Ủy ban nhân dân xã Quỳnh Bá", "H41", 3, "2019-01-01", "", "",
+                     "province", schemas::Channel::Mailbox, {}};
+  kept.earlier = {{"2025-06-30", "H41.31", 3}};
+  units.push_back(kept);
+  auto dir = schemas::Directory::fromUnits("kept-2025", {{"province", "", ""}}, std::move(units));
+  if (!dir) FAIL(dir.error().describe());
+  o.directory = schemas::LiveDirectory::make(std::make_shared<const schemas::Directory>(std::move(*dir)));
+  o.node_name = "province";
+  auto ev = openEvidence(o);
+  if (!ev) FAIL(ev.error().describe());
+  int number = 0;
+  for (const auto& [date, n] : std::vector<std::pair<std::string, int>>{{"2022-08-01", 2}, {"2025-08-01", 3}}) {
+    for (int i = 0; i < n; ++i) {
+      PaperRecord r;
+      r.unit = "000.03.31.H41";
+      r.number = std::to_string(++number);
+      r.notation = "UBND";
+      r.date = date;
+      r.recipients = {kProvince};
+      r.dispatch_date = date;
+      REQUIRE(ev->book->recordPaper(r, "test"));
+    }
+  }
+  const auto report = [&](const std::string& scope, const std::string& period) {
+    auto r = ev->reporter->issuance(*Scope::parse(scope), *Period::parse(period));
+    if (!r) FAIL(r.error().describe());
+    return *r;
+  };
+  const auto has = [](const IssuanceReport& r, const std::string& code) {
+    return std::any_of(r.units.begin(), r.units.end(), [&](const UnitIssuance& u) { return u.unit == code; });
+  };
+  // 2022-Q3, the tree of its time: under the district.
+  auto before = report("subtree:H41.31", "2022-Q3");
+  CHECK(has(before, "H41.31.03"));
+  CHECK(before.total.outgoing.total == 2);
+  // 2025-Q3: the district is gone; the commune is under the province, not under H41.31.
+  auto after = report("subtree:H41", "2025-Q3");
+  CHECK(has(after, "H41.31.03"));
+  CHECK(unitRow(after, "H41.31.03").outgoing.total == 3);
+  auto district_after = ev->reporter->issuance(*Scope::parse("subtree:H41.31"), *Period::parse("2025-Q3"));
+  REQUIRE_FALSE(district_after);  // the district did not exist then
+  // The units of a period carry the parent of that time.
+  const HttpRoute* units_route = nullptr;
+  for (const auto& route : ev->routes) {
+    if (route.method == "GET" && route.path == "/api/v1/reports/units") units_route = &route;
+  }
+  REQUIRE(units_route);
+  for (const auto& [period, parent] : std::vector<std::pair<std::string, std::string>>{{"2022-Q3", "H41.31"}, {"2025-Q3", "H41"}}) {
+    HttpRequest req;
+    req.method = "GET";
+    req.path = "/api/v1/reports/units";
+    req.query["period"] = period;
+    req.credential.role = Role::Auditor;
+    auto res = units_route->handler(req);
+    REQUIRE(res.status == 200);
+    INFO(res.body);
+    CHECK(res.body.find(R"("legacy_code":"000.03.31.H41","level":3,"name":"Ủy ban nhân dân xã Quỳnh Bá","parent":")" + parent + "\"") !=
+          std::string::npos);
+  }
+}

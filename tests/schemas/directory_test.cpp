@@ -117,3 +117,54 @@ TEST_CASE("a directory unit with a level outside 1-4 is refused, not thrown") {
   CHECK(d.error().code == ErrorCode::DirectoryInvalid);
   CHECK(d.error().message.find("is not 1-4") != std::string::npos);
 }
+
+TEST_CASE("a unit that kept its code when its district was dissolved has its earlier parent and level per period") {
+  const std::string xml = R"X(<?xml version="1.0" encoding="UTF-8"?>
+<directory xmlns="urn:lienthong:directory:1" version="2025-07">
+  <node name="province" url="https://127.0.0.1:8441"/>
+  <unit code="H41" legacyCode="000.00.00.H41" name="UBND tỉnh Nghệ An" homeNode="province"/>
+  <unit code="H41.31" legacyCode="000.00.31.H41" name="UBND huyện Quỳnh Lưu" homeNode="province" validTo="2025-06-30" successor="H41"/>
+  <unit code="H41.31.03" name="UBND xã Quỳnh Bá" parent="H41" level="3" homeNode="province">
+    <earlier until="2025-06-30" parent="H41.31" level="3"/>
+    <setting name="note" value="giữ mã"/>
+    <earlier until="2019-12-31" parent="H41" level="2"/>
+  </unit>
+</directory>)X";
+  auto d = Directory::parseXml(xml, schemaSet());
+  if (!d) FAIL(d.error().describe());
+  const Unit* u = d->find("H41.31.03");
+  REQUIRE(u);
+  REQUIRE(u->earlier.size() == 2);
+  CHECK(u->earlier.front().until == "2019-12-31");  // sorted
+  CHECK(u->parentOn("2019-06-01") == "H41");
+  CHECK(u->levelOn("2019-06-01") == 2);
+  CHECK(u->parentOn("2022-07-01") == "H41.31");
+  CHECK(u->parentOn("2025-06-30") == "H41.31");
+  CHECK(u->parentOn("2025-07-01") == "H41");
+  CHECK(u->parentOn("") == "H41");
+  CHECK(u->levelOn("2022-07-01") == 3);
+  CHECK(d->childrenOn("H41.31", "2022-07-01").size() == 1);
+  CHECK(d->childrenOn("H41.31", "2025-07-01").empty());
+  CHECK(d->childrenOn("H41", "2022-07-01").size() == 1);  // the district
+  CHECK(d->childrenOn("H41", "2025-07-01").size() == 2);  // the district (closed) and the commune
+  // Written and read back the same.
+  auto again = Directory::parseXml(d->toXml(), schemaSet());
+  REQUIRE(again);
+  REQUIRE(again->find("H41.31.03")->earlier.size() == 2);
+  CHECK(again->find("H41.31.03")->parentOn("2022-07-01") == "H41.31");
+  CHECK(again->find("H41.31.03")->settings.at("note") == "giữ mã");
+
+  // An earlier parent the directory does not know, or a period after the unit closed: refused, named.
+  std::string bad = xml;
+  bad.replace(bad.find("parent=\"H41.31\" level=\"3\"/>"), 15, "parent=\"H41.99\"");
+  auto unknown = Directory::parseXml(bad, schemaSet());
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == ErrorCode::DirectoryInvalid);
+  CHECK(unknown.error().message.find("unit 'H41.31.03': earlier period until '2025-06-30': unknown parent 'H41.99'") !=
+        std::string::npos);
+  std::string late = xml;
+  late.replace(late.find("homeNode=\"province\">"), 20, "homeNode=\"province\" validTo=\"2025-01-01\">");
+  auto after = Directory::parseXml(late, schemaSet());
+  REQUIRE_FALSE(after);
+  CHECK(after.error().message.find("not before the unit's validTo 2025-01-01") != std::string::npos);
+}

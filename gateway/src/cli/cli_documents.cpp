@@ -401,6 +401,11 @@ int cmdDirectoryShow(const Args& a, std::ostream& out, std::ostream& err) {
     const Unit* p = dir->find(u->parent);
     out << "Parent         " << u->parent << (p ? "  " + p->name : "") << "\n";
   }
+  for (const auto& e : u->earlier) {
+    const Unit* ep = e.parent.empty() ? nullptr : dir->find(e.parent);
+    out << "Until " << e.until << " parent " << (e.parent.empty() ? std::string("(none)") : e.parent)
+        << (ep ? "  " + ep->name : "") << ", level " << e.level << "\n";
+  }
   out << "Valid          " << (u->valid_from.empty() ? "-" : u->valid_from) << " to "
       << (u->valid_to.empty() ? "open" : u->valid_to) << "\n";
   out << "Home node      " << u->home_node;

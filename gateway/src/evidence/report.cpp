@@ -329,11 +329,11 @@ std::vector<const schemas::Unit*> Reporter::coveredUnits(const schemas::Director
 }
 
 Result<std::vector<const schemas::Unit*>> Reporter::unitsOf(const schemas::Directory& directory,
-                                                            const Scope& scope) const {
+                                                            const Scope& scope, std::string_view on) const {
   std::vector<const schemas::Unit*> out;
   if (scope.kind == Scope::Kind::Level) {
     for (const auto* u : coveredUnits(directory)) {
-      if (u->level == scope.level) out.push_back(u);
+      if (u->levelOn(on) == scope.level) out.push_back(u);
     }
     if (out.empty()) {
       return fail(ErrorCode::InvalidArgument, "no unit of level " + std::to_string(scope.level) +
@@ -362,7 +362,7 @@ Result<std::vector<const schemas::Unit*>> Reporter::unitsOf(const schemas::Direc
     to_visit.pop_back();
     if (!seen.insert(u).second) continue;
     if (covers(directory, *u)) out.push_back(u);
-    for (const auto* c : directory.children(u->code)) to_visit.push_back(c);
+    for (const auto* c : directory.childrenOn(u->code, on)) to_visit.push_back(c);
   }
   if (out.empty()) {
     return fail(ErrorCode::InvalidArgument, "no unit of the subtree of " + scope.unit +
@@ -491,7 +491,10 @@ Result<std::vector<UnitDay>> Reporter::unitDays(const std::vector<const schemas:
 
 Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& period) {
   const auto directory = directory_->current();  // `units` point into it
-  auto scoped = unitsOf(*directory, scope);
+  // As it was: the tree of the period's first day (a period across a change places a unit that
+  // changed parent under the one it had when the period began).
+  const std::string on = scope.tree == Scope::Tree::AsWas ? period.from : std::string();
+  auto scoped = unitsOf(*directory, scope, on);
   if (!scoped) return std::unexpected(scoped.error());
   const std::string today = todayVn();
 
@@ -541,10 +544,10 @@ Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& peri
     UnitIssuance ui;
     ui.unit = u->code;
     ui.name = u->name;
-    ui.level = u->level;
+    ui.level = u->levelOn(on);
     ui.home_node = u->home_node;
     ui.from_summary = u->home_node != node_name_;
-    ui.target_bp = targets_.basisPoints(u->level, period.year());
+    ui.target_bp = targets_.basisPoints(ui.level, period.year());
     slot[u->code] = r.units.size();
     r.units.push_back(std::move(ui));
   }
@@ -606,7 +609,7 @@ Result<IssuanceReport> Reporter::issuance(const Scope& scope, const Period& peri
 
   r.total.unit = scope.label();
   r.total.name = "Tổng";
-  r.total.level = scope.kind == Scope::Kind::Level ? scope.level : listed[0]->level;
+  r.total.level = scope.kind == Scope::Kind::Level ? scope.level : listed[0]->levelOn(on);
   r.total.home_node = node_name_;
   r.total.target_bp = targets_.basisPoints(r.total.level, period.year());
   for (auto& u : r.units) {

@@ -163,11 +163,13 @@ class EvidenceApi {
       x->set("unit", u->code);
       x->set("legacy_code", u->legacy_code);
       x->set("name", u->name);
-      x->set("level", u->level);
-      x->set("parent", u->parent);
+      // In a period: the parent and level of its first day.
+      const std::string on = period ? period->from : std::string();
+      x->set("level", u->levelOn(on));
+      x->set("parent", u->parentOn(on));
       x->set("home_node", u->home_node);
       arr->add(x);
-      levels.insert(u->level);
+      levels.insert(u->levelOn(on));
     }
     o->set("units", arr);
     Poco::JSON::Array::Ptr lv = new Poco::JSON::Array;

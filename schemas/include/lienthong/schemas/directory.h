@@ -31,9 +31,21 @@ struct Unit {
   std::string home_node;   // name of the gateway node that serves the unit
   Channel channel = Channel::Mailbox;
   std::map<std::string, std::string> settings;  // adapter settings (url, folder, secret name...)
+  // The parent and level a unit had before the tree changed around it while it kept its code
+  // (say a commune that stayed when its district was dissolved): each applies up to and
+  // including `until` (yyyy-mm-dd), sorted by it; after the last, `parent` and `level` above.
+  struct Earlier {
+    std::string until;
+    std::string parent;  // empty: at the top
+    int level = 0;
+  };
+  std::vector<Earlier> earlier = {};
 
   // Closed on `date` (yyyy-mm-dd) when valid_to is before it.
   bool closedOn(std::string_view date) const { return !valid_to.empty() && valid_to < date; }
+  // The parent and level on `date` (yyyy-mm-dd; empty: today's, the fields above).
+  const std::string& parentOn(std::string_view date) const;
+  int levelOn(std::string_view date) const;
 };
 
 struct NodeInfo {
@@ -62,6 +74,8 @@ class Directory {
   Result<const Unit*> resolve(std::string_view code, std::string_view date) const;
   const NodeInfo* node(std::string_view name) const;
   std::vector<const Unit*> children(std::string_view code) const;
+  // The units whose parent on `date` was `code` (Unit::parentOn; empty date: children()).
+  std::vector<const Unit*> childrenOn(std::string_view code, std::string_view date) const;
   // The unit a node acts as (its seal names it): the first unit homed at the node whose parent
   // is homed elsewhere or that has none, one still open (no valid_to) before a closed one. Null
   // when the node hosts no unit.

@@ -205,9 +205,10 @@ class Reporter {
   // The units homed at this node or at a node below it, by code.
   std::vector<const schemas::Unit*> coveredUnits(const schemas::Directory& directory) const;
   bool covers(const schemas::Directory& directory, const schemas::Unit& u) const;
-  // The codes a scope covers, checked against the directory.
-  Result<std::vector<const schemas::Unit*>> unitsOf(const schemas::Directory& directory,
-                                                    const Scope& scope) const;
+  // The codes a scope covers, checked against the directory, on the tree of `on` (yyyy-mm-dd:
+  // the parents and levels units had that day, Unit::parentOn; empty: today's).
+  Result<std::vector<const schemas::Unit*>> unitsOf(const schemas::Directory& directory, const Scope& scope,
+                                                    std::string_view on = {}) const;
   RegisterBook& book() { return *book_; }
   RegisterIndexer& indexer() { return *indexer_; }
 
