@@ -29,6 +29,7 @@ struct EvidenceCluster {
   std::shared_ptr<const schemas::Directory> directory = threeNodeDirectory(ports);
   std::map<std::string, Evidence> ev;
   std::map<std::string, std::unique_ptr<Node>> nodes;
+  std::map<std::string, CoverageFn> coverage;  // a node that runs a CA of its own
   int number = 100;
 
   EvidenceCluster() {
@@ -48,7 +49,9 @@ struct EvidenceCluster {
     NodeConfig c = config(name);
     NodeOptions o;
     o.directory = schemas::LiveDirectory::make(directory);
-    auto e = prepareEvidence(c, o);
+    ServeExtras extras;
+    if (coverage.contains(name)) extras.coverage = coverage.at(name);
+    auto e = prepareEvidence(c, o, extras);
     if (!e) FAIL(e.error().describe());
     auto n = Node::start(c, std::move(o));
     if (!n) FAIL(n.error().describe());
@@ -632,4 +635,70 @@ TEST_CASE("retire: a handover batch that is malformed, tampered or would loop ba
   auto items = c.nodes.at("province")->store().handoverItems("district-a");
   REQUIRE(items);
   CHECK(items->empty());
+}
+
+TEST_CASE("summaries: a district that runs its own CA sends its units' certificate coverage, only when it changed, and the province shows it") {
+  EvidenceCluster c;
+  // district-a runs a CA of its own: its coverage is what the test says, changed at will.
+  auto figures = std::make_shared<std::vector<UnitCoverage>>(std::vector<UnitCoverage>{
+      {kDistrictA, 12, 9, 3, 1, 0}, {kCommuneA1, 5, 5, 0, 1, 1}, {kCommuneB1, 7, 7, 0, 1, 0}});
+  c.coverage["district-a"] = [figures]() -> Result<std::vector<UnitCoverage>> { return *figures; };
+  c.stop("district-a");
+  c.start("district-a");
+  auto auditor = anonymousClient(c.pki, c.url("province"));
+  auditor->setBearer(testToken("kiem-tra-1", Role::Auditor));
+  const auto coverage = [&] {
+    auto r = auditor->request("GET", "/api/v1/reports/coverage");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    return json(r->body);
+  };
+  CHECK_FALSE(coverage()->getValue<bool>("available"));  // the province runs no CA in this test
+
+  auto first = c.summarise("district-a");
+  CHECK(first.messages == 1);  // no register rows yet: the coverage alone
+  REQUIRE(waitFor([&] { return c.settled({"district-a"}); }));
+  auto got = coverage();
+  CHECK(got->getValue<bool>("available"));
+  auto units = got->getArray("units");
+  REQUIRE(units->size() == 2);  // commune B1 is homed at district-b: not district-a's to send
+  std::map<std::string, Poco::JSON::Object::Ptr> by_unit;
+  for (std::size_t i = 0; i < units->size(); ++i) {
+    auto u = units->getObject(static_cast<unsigned>(i));
+    by_unit[u->getValue<std::string>("unit")] = u;
+  }
+  REQUIRE(by_unit.contains(kDistrictA));
+  CHECK(by_unit.at(kDistrictA)->getValue<std::string>("source") == "summary");
+  CHECK(by_unit.at(kDistrictA)->getValue<std::string>("home_node") == "district-a");
+  CHECK(by_unit.at(kDistrictA)->getValue<int>("missing") == 3);
+  CHECK(got->getValue<int>("needed") == 17);
+  CHECK(got->getValue<int>("covered") == 14);
+
+  // Unchanged: nothing sent. Changed: sent again, and the newer figures replace the older.
+  CHECK(c.summarise("district-a").messages == 0);
+  (*figures)[0].signers_valid = 12;
+  (*figures)[0].missing = 0;
+  CHECK(c.summarise("district-a").messages == 1);
+  REQUIRE(waitFor([&] { return c.settled({"district-a"}); }));
+  CHECK(coverage()->getValue<int>("covered") == 17);
+
+  // A coverage line for a unit of another node is refused before anything is stored.
+  auto files = c.pki.issueSeal(kDistrictA, "Seal", "seal-a-cov");
+  REQUIRE(files);
+  auto signer = makeCmsSigner(files->key, "", files->cert);
+  REQUIRE(signer);
+  SummaryBatch batch;
+  batch.node = "district-a";
+  batch.made_ms = nowMs();
+  batch.coverage = {{kCommuneB1, 1, 0, 1, 0, 0}};
+  const std::string body = summaryBodyJson(batch);
+  auto node = c.pki.issue("district-a", Role::Node, "node-district-a-cov");
+  auto client = HttpsClient::open(c.url("province"), *node, 5000);
+  REQUIRE(client);
+  const auto before = c.nodes.at("province")->store().counts()->messages;
+  auto r = (*client)->request("POST", "/api/v1/summaries", summaryEnvelopeJson(body, *(*signer)(body)), "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 403);
+  CHECK(r->body.find("coverage[0].unit: 000.01.32.H41 is homed at node 'district-b'") != std::string::npos);
+  CHECK(c.nodes.at("province")->store().counts()->messages == before);
 }

@@ -186,20 +186,51 @@ class EvidenceApi {
     return HttpResponse::json(200, deliveryHealthJson(*h));
   }
 
+  // This node's CA's coverage, and for the units below it whose node runs a CA of its own,
+  // what their summaries said last ("source": "ca" or "summary").
   HttpResponse coverage(const HttpRequest&) {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-    if (!coverage_) {
+    std::vector<std::pair<UnitCoverage, std::string>> rows;  // (figures, source)
+    std::set<std::string> seen;
+    const auto directory = reporter_->directory();
+    const auto key = [&](const std::string& code) {
+      const schemas::Unit* u = directory->find(code);
+      return u ? u->code : code;
+    };
+    if (coverage_) {
+      auto own = coverage_();
+      if (!own) return HttpResponse::error(own.error());
+      for (auto& c : *own) {
+        seen.insert(key(c.unit));
+        rows.emplace_back(std::move(c), "ca");
+      }
+    }
+    if (const auto& book = reporter_->summaries()) {
+      auto remote = book->coverage();
+      if (!remote) return HttpResponse::error(remote.error());
+      for (const auto& rc : *remote) {
+        const schemas::Unit* u = directory->find(rc.figures.unit);
+        // Only a unit still homed at the node that sent it, and counted here once.
+        if (u == nullptr || u->home_node != rc.node || !reporter_->covers(*directory, *u)) continue;
+        if (!seen.insert(u->code).second) continue;
+        const auto& f = rc.figures;
+        rows.emplace_back(UnitCoverage{f.unit, f.needed, f.signers_valid, f.missing, f.seals_valid, f.expiring},
+                          "summary");
+      }
+    }
+    if (rows.empty() && !coverage_) {
       o->set("available", false);
-      o->set("reason", "this node runs no certificate authority");
+      o->set("reason", "this node runs no certificate authority and no node below it sent coverage");
       return HttpResponse::json(200, stringify(o));
     }
-    auto rows = coverage_();
-    if (!rows) return HttpResponse::error(rows.error());
     o->set("available", true);
     Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
     std::int64_t needed = 0, valid = 0;
-    for (const auto& c : *rows) {
+    for (const auto& [c, source] : rows) {
       Poco::JSON::Object::Ptr x = new Poco::JSON::Object;
+      const schemas::Unit* u = directory->find(c.unit);
+      x->set("source", source);
+      x->set("home_node", u ? u->home_node : std::string());
       x->set("unit", c.unit);
       x->set("needed", c.needed);
       x->set("signers_valid", c.signers_valid);
@@ -356,6 +387,7 @@ Result<Evidence> openEvidence(const EvidenceOptions& options) {
     Summariser::Options so;
     so.interval_ms = options.summary_interval_ms;
     so.window_days = options.summary_window_days;
+    so.coverage = options.coverage;
     ev.summariser = std::make_shared<Summariser>(ev.reporter, std::shared_ptr<SummaryStore>(ev.summaries, &ev.summaries->store()),
                                                  ev.audit, options.summary_signer, so);
   }

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "lienthong/gateway/http/http_error.h"
@@ -179,6 +181,25 @@ std::string dayMinus(std::int64_t now_ms, int days) {
 
 }  // namespace
 
+namespace {
+
+Poco::JSON::Array::Ptr coverageJson(const std::vector<UnitCoverage>& rows) {
+  Poco::JSON::Array::Ptr a = new Poco::JSON::Array;
+  for (const auto& c : rows) {
+    Poco::JSON::Object::Ptr x = new Poco::JSON::Object;
+    x->set("unit", c.unit);
+    x->set("needed", c.needed);
+    x->set("signers_valid", c.signers_valid);
+    x->set("missing", c.missing);
+    x->set("seals_valid", c.seals_valid);
+    x->set("expiring", c.expiring);
+    a->add(x);
+  }
+  return a;
+}
+
+}  // namespace
+
 std::string summaryBodyJson(const SummaryBatch& batch) {
   Poco::JSON::Object o;
   o.set("node", batch.node);
@@ -187,6 +208,7 @@ std::string summaryBodyJson(const SummaryBatch& batch) {
   Poco::JSON::Array::Ptr rows = new Poco::JSON::Array;
   for (const auto& r : batch.rows) rows->add(rowJson(r, true));
   o.set("rows", rows);
+  if (!batch.coverage.empty()) o.set("coverage", coverageJson(batch.coverage));
   return stringify(o);
 }
 
@@ -225,6 +247,30 @@ Result<SummaryBatch> parseSummaryBody(std::string_view json) {
                                                   " is already rows[" + std::to_string(it->second) + "]");
     }
     b.rows.push_back(std::move(*row));
+  }
+  if ((*o)->has("coverage")) {
+    auto cov = (*o)->getArray("coverage");
+    if (!cov) return fail(ErrorCode::InvalidArgument, "body.coverage: not an array");
+    if (cov->size() > kMaxRows) return fail(ErrorCode::InvalidArgument, "body.coverage: too many units");
+    std::set<std::string> units;
+    for (std::size_t i = 0; i < cov->size(); ++i) {
+      const std::string where = "coverage[" + std::to_string(i) + "]";
+      auto x = cov->getObject(static_cast<unsigned>(i));
+      if (!x) return fail(ErrorCode::InvalidArgument, where + ": not an object");
+      UnitCoverage c;
+      auto unit = stringOf(*x, "unit", where);
+      if (!unit) return std::unexpected(unit.error());
+      c.unit = *unit;
+      if (!units.insert(c.unit).second) return fail(ErrorCode::InvalidArgument, where + ": unit " + c.unit + " twice");
+      for (auto [key, into] : {std::pair{"needed", &c.needed}, std::pair{"signers_valid", &c.signers_valid},
+                               std::pair{"missing", &c.missing}, std::pair{"seals_valid", &c.seals_valid},
+                               std::pair{"expiring", &c.expiring}}) {
+        auto v = countOf(*x, key, where);
+        if (!v) return std::unexpected(v.error());
+        *into = *v;
+      }
+      b.coverage.push_back(std::move(c));
+    }
   }
   return b;
 }
@@ -315,6 +361,7 @@ Result<int> SummaryBook::ingest() {
     if (!messages) return std::unexpected(messages.error());
     if (messages->empty()) break;
     std::vector<ReceivedRow> rows;
+    std::vector<ReceivedCoverage> coverage;
     for (const auto& m : *messages) {
       at = m.id;
       auto env = parseSummaryEnvelope(m.bytes);
@@ -324,8 +371,13 @@ Result<int> SummaryBook::ingest() {
       for (const auto& r : batch->rows) {
         rows.push_back(ReceivedRow{batch->node, m.id, toFigures(r.figures, r.version)});
       }
+      for (const auto& c : batch->coverage) {
+        coverage.push_back(ReceivedCoverage{batch->node, batch->made_ms,
+                                            CoverageFigures{c.unit, c.needed, c.signers_valid, c.missing,
+                                                            c.seals_valid, c.expiring}});
+      }
     }
-    auto n = store_->apply(rows, at, nowMs());
+    auto n = store_->apply(rows, coverage, at, nowMs());
     if (!n) return std::unexpected(n.error());
     taken += *n;
   }
@@ -341,6 +393,11 @@ Result<std::vector<std::pair<std::string, UnitDay>>> SummaryBook::unitTotals(con
   out.reserve(totals->size());
   for (const auto& t : *totals) out.emplace_back(t.node, fromFigures(t.figures));
   return out;
+}
+
+Result<std::vector<ReceivedCoverage>> SummaryBook::coverage() {
+  if (auto in = ingest(); !in) return std::unexpected(in.error());
+  return store_->coverage();
 }
 
 Result<std::vector<SummarySource>> SummaryBook::sources() {
@@ -400,8 +457,30 @@ Result<SummaryRunStats> Summariser::run() {
     marks.push_back(OutboxMark{d.unit, d.day, version, hash});
     changed.push_back(SummaryRow{std::move(d), version});
   }
+  // The coverage of this node's units, when its CA counts any and it changed since last sent
+  // (kept in the outbox under the key "\ncoverage").
+  std::vector<UnitCoverage> coverage;
+  std::optional<OutboxMark> coverage_mark;
+  if (options_.coverage) {
+    auto all = options_.coverage();
+    if (!all) return fail(all.error().code, "summaries: coverage: " + all.error().message);
+    for (auto& c : *all) {
+      const schemas::Unit* u = directory->find(c.unit);
+      if (u != nullptr && u->home_node == self) coverage.push_back(std::move(c));
+    }
+    std::sort(coverage.begin(), coverage.end(), [](const auto& a, const auto& b) { return a.unit < b.unit; });
+    const std::string hash = sha256Hex(stringify(*coverageJson(coverage)));
+    auto it = outbox->find("\ncoverage");
+    if (!coverage.empty() && (it == outbox->end() || it->second.hash != hash)) {
+      coverage_mark = OutboxMark{"", "coverage", (it == outbox->end() ? 0 : it->second.version) + 1, hash};
+    } else {
+      coverage.clear();
+    }
+  }
   const std::size_t per = static_cast<std::size_t>(std::max(1, options_.rows_per_message));
-  for (std::size_t at = 0; at < changed.size(); at += per) {
+  const std::size_t batches = std::max<std::size_t>(coverage_mark ? 1 : 0, (changed.size() + per - 1) / per);
+  for (std::size_t k = 0; k < batches; ++k) {
+    const std::size_t at = k * per;
     const std::size_t end = std::min(changed.size(), at + per);
     SummaryBatch batch;
     batch.node = self;
@@ -409,6 +488,7 @@ Result<SummaryRunStats> Summariser::run() {
     batch.made_ms = nowMs();
     batch.rows.assign(std::make_move_iterator(changed.begin() + static_cast<std::ptrdiff_t>(at)),
                       std::make_move_iterator(changed.begin() + static_cast<std::ptrdiff_t>(end)));
+    if (k == 0) batch.coverage = coverage;
     const std::string body = summaryBodyJson(batch);
     auto signature = signer_(body);
     if (!signature) return fail(signature.error().code, "summaries: cannot sign: " + signature.error().message);
@@ -419,8 +499,9 @@ Result<SummaryRunStats> Summariser::run() {
     m.content_hash = sha256Hex(m.bytes);
     m.dedupe_key = m.content_hash;
     m.document_id = "summary:" + self + ":" + std::to_string(batch.made_ms) + ":" + std::to_string(at / per);
-    m.subject = "register summary: " + std::to_string(batch.rows.size()) + " unit-days " +
-                batch.rows.front().figures.day + ".." + batch.rows.back().figures.day;
+    m.subject = "register summary: " + std::to_string(batch.rows.size()) + " unit-days" +
+                (batch.rows.empty() ? "" : " " + batch.rows.front().figures.day + ".." + batch.rows.back().figures.day) +
+                (batch.coverage.empty() ? "" : ", coverage of " + std::to_string(batch.coverage.size()) + " units");
     m.received_from = "node:" + self;
     m.deliveries.push_back(NewDelivery{"node:" + me->parent, RouteKind::Peer, me->parent, ""});
     m.audit_detail = m.subject + " for node " + me->parent;
@@ -428,10 +509,11 @@ Result<SummaryRunStats> Summariser::run() {
     if (!stored) return std::unexpected(stored.error());
     // Recorded only once the message is stored: a crash in between sends these rows again,
     // with the same versions, which the parent takes as the same rows.
-    std::vector<OutboxMark> sent(marks.begin() + static_cast<std::ptrdiff_t>(at),
+    std::vector<OutboxMark> sent(marks.begin() + static_cast<std::ptrdiff_t>(std::min(at, end)),
                                  marks.begin() + static_cast<std::ptrdiff_t>(end));
+    if (k == 0 && coverage_mark) sent.push_back(*coverage_mark);
     if (auto ok = store_->markSent(sent, nowMs()); !ok) return std::unexpected(ok.error());
-    stats.rows += static_cast<int>(end - at);
+    stats.rows += static_cast<int>(end - std::min(at, end));
     ++stats.messages;
   }
   full_done_ = true;
@@ -498,6 +580,16 @@ class SummaryIntake {
             ErrorCode::Forbidden, "rows[" + std::to_string(i) + "].unit: " + unit + " is homed at node '" +
                                       u->home_node + "', not at node '" + batch->node +
                                       "': a node summarises its own units only"));
+      }
+    }
+    for (std::size_t i = 0; i < batch->coverage.size(); ++i) {
+      const auto& unit = batch->coverage[i].unit;
+      const schemas::Unit* u = directory->find(unit);
+      if (u == nullptr || u->home_node != batch->node) {
+        return HttpResponse::error(httpError(
+            ErrorCode::Forbidden, "coverage[" + std::to_string(i) + "].unit: " + unit + " is " +
+                                      (u ? "homed at node '" + u->home_node + "'" : std::string("not in the directory")) +
+                                      ", not at node '" + batch->node + "': a node sends its own units' coverage only"));
       }
     }
     NewMessage m;

@@ -12,6 +12,12 @@ std::string stringify(const Poco::JSON::Object& o) {
   return out.str();
 }
 
+std::string stringify(const Poco::JSON::Array& a) {
+  std::ostringstream out;
+  a.stringify(out);
+  return out.str();
+}
+
 Result<Poco::JSON::Object::Ptr> parseObject(std::string_view text, const std::string& what) {
   try {
     Poco::JSON::Parser p;

@@ -28,6 +28,10 @@ const char* kSchema[] = {
     "CREATE INDEX IF NOT EXISTS summary_rows_day ON summary_rows(day)",
     "CREATE TABLE IF NOT EXISTS summary_cursor ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), last_message_id INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS summary_coverage ("
+    " node TEXT NOT NULL, unit TEXT NOT NULL, needed INTEGER NOT NULL, signers_valid INTEGER NOT NULL,"
+    " missing INTEGER NOT NULL, seals_valid INTEGER NOT NULL, expiring INTEGER NOT NULL,"
+    " made_ms INTEGER NOT NULL, PRIMARY KEY (node, unit))",
 };
 
 constexpr const char* kFigureColumns =
@@ -92,8 +96,8 @@ class SqliteSummaryStore final : public SummaryStore {
     });
   }
 
-  Result<int> apply(const std::vector<ReceivedRow>& rows, std::int64_t cursor,
-                    std::int64_t now_ms) override {
+  Result<int> apply(const std::vector<ReceivedRow>& rows, const std::vector<ReceivedCoverage>& coverage,
+                    std::int64_t cursor, std::int64_t now_ms) override {
     return db_->guarded("apply summaries", [&]() -> Result<int> {
       return db_->transaction([&]() -> Result<int> {
         auto& s = db_->session();
@@ -122,12 +126,38 @@ class SqliteSummaryStore final : public SummaryStore {
           s << "SELECT changes()", into(changed), now;
           taken += changed;
         }
+        for (const auto& c : coverage) {
+          const auto& f = c.figures;
+          Int64 v[] = {f.needed, f.signers_valid, f.missing, f.seals_valid, f.expiring, c.made_ms};
+          s << "INSERT INTO summary_coverage(node, unit, needed, signers_valid, missing, seals_valid, expiring,"
+               " made_ms) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(node, unit) DO UPDATE SET"
+               " needed = excluded.needed, signers_valid = excluded.signers_valid, missing = excluded.missing,"
+               " seals_valid = excluded.seals_valid, expiring = excluded.expiring, made_ms = excluded.made_ms"
+               " WHERE excluded.made_ms >= summary_coverage.made_ms",
+              bind(c.node), bind(f.unit), bind(v[0]), bind(v[1]), bind(v[2]), bind(v[3]), bind(v[4]), bind(v[5]), now;
+        }
         const Int64 c = cursor;
         s << "INSERT INTO summary_cursor(id, last_message_id) VALUES (1, ?)"
              " ON CONFLICT(id) DO UPDATE SET last_message_id = excluded.last_message_id",
             bind(c), now;
         return taken;
       });
+    });
+  }
+
+  Result<std::vector<ReceivedCoverage>> coverage() override {
+    return db_->guarded("read summary coverage", [&]() -> Result<std::vector<ReceivedCoverage>> {
+      std::vector<std::string> node, unit;
+      std::vector<Int64> needed, valid, missing, seals, expiring, made;
+      db_->session() << "SELECT node, unit, needed, signers_valid, missing, seals_valid, expiring, made_ms"
+                        " FROM summary_coverage ORDER BY node, unit",
+          into(node), into(unit), into(needed), into(valid), into(missing), into(seals), into(expiring), into(made), now;
+      std::vector<ReceivedCoverage> out;
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        out.push_back(ReceivedCoverage{node[i], made[i],
+                                       CoverageFigures{unit[i], needed[i], valid[i], missing[i], seals[i], expiring[i]}});
+      }
+      return out;
     });
   }
 

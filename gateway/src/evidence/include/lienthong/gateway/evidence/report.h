@@ -195,6 +195,7 @@ class Reporter {
   // The summaries this node keeps from the nodes below it; without them (the default) units
   // homed below are reported with nothing counted.
   void setSummaries(std::shared_ptr<SummaryBook> summaries) { summaries_ = std::move(summaries); }
+  const std::shared_ptr<SummaryBook>& summaries() const { return summaries_; }
   const std::string& nodeName() const { return node_name_; }
   Result<DeliveryHealth> deliveryHealth();
   // The directory as it is now; the two lookups below point into the snapshot they are given,

@@ -11,7 +11,9 @@
 //      "electronic_only": 2, "paper_only": 0, "both": 0, "not_issued": 0,
 //      "received": 1, "rejected": 0, "recalled": 0,
 //      "pdf": {"checked": 2, "unchecked": 0, "attachments": 2, "both_valid": 2},
-//      "latency": {"1": [812, 903], "3": [], "6": []}}, ...]}
+//      "latency": {"1": [812, 903], "3": [], "6": []}}, ...],
+//    "coverage": [{"unit": "000.00.31.H41", "needed": 12, "signers_valid": 9, "missing": 3,
+//                  "seals_valid": 1, "expiring": 0}]}   (optional: a node running a CA, when it changed)
 // A row is the day's complete figures for the unit, never an increment: a receiver keeps, per
 // origin node, unit and day, the row with the highest version, so a correction (a later
 // version) replaces, and a retry or a message forwarded twice changes nothing.
@@ -55,6 +57,10 @@ struct SummaryBatch {
   std::string directory_version;  // the directory it was made on
   std::int64_t made_ms = 0;
   std::vector<SummaryRow> rows;
+  // The certificate coverage of the origin node's units as its CA counts them now (only from a
+  // node that runs a CA, and only when it changed): "coverage": [{"unit", "needed",
+  // "signers_valid", "missing", "seals_valid", "expiring"}].
+  std::vector<UnitCoverage> coverage;
 };
 
 std::string summaryBodyJson(const SummaryBatch& batch);
@@ -88,6 +94,8 @@ class SummaryBook {
   Result<std::vector<std::pair<std::string, UnitDay>>> unitTotals(const std::string& from,
                                                                   const std::string& to);
   Result<std::vector<SummarySource>> sources();
+  // The latest coverage of each unit from each origin node; reads in first.
+  Result<std::vector<ReceivedCoverage>> coverage();
   SummaryStore& store() { return *store_; }
 
  private:
@@ -110,6 +118,7 @@ class Summariser {
     int window_days = 0;      // 0: every run recomputes every day; N: after a first full pass,
                               // only documents dated in the last N days
     int rows_per_message = 500;
+    CoverageFn coverage;  // this node's CA (node_ca.h coverageOf); empty: no coverage sent
   };
   Summariser(std::shared_ptr<Reporter> reporter, std::shared_ptr<SummaryStore> store,
              std::shared_ptr<StoreRelay> relay, BlobSigner signer, Options options);

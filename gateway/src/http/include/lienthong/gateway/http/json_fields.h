@@ -15,6 +15,7 @@
 namespace lienthong::gateway::json {
 
 std::string stringify(const Poco::JSON::Object& o);
+std::string stringify(const Poco::JSON::Array& a);
 // InvalidArgument "`what` is not JSON: ..." / "is not a JSON object".
 Result<Poco::JSON::Object::Ptr> parseObject(std::string_view text, const std::string& what);
 // `where`.`key` as a string; InvalidArgument when missing or not a string.

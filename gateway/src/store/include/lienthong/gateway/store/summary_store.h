@@ -61,6 +61,22 @@ struct ReceivedRow {
   SummaryFigures figures;
 };
 
+// A unit's certificate coverage as the origin node's CA counted it when it made a summary: a
+// snapshot, not per day; the latest one made is kept per origin node and unit.
+struct CoverageFigures {
+  std::string unit;
+  std::int64_t needed = 0;
+  std::int64_t signers_valid = 0;
+  std::int64_t missing = 0;
+  std::int64_t seals_valid = 0;
+  std::int64_t expiring = 0;
+};
+struct ReceivedCoverage {
+  std::string node;          // the origin node
+  std::int64_t made_ms = 0;  // when it made the summary
+  CoverageFigures figures;
+};
+
 // The sum of one origin node's rows for one unit over a period; `figures.latency` holds every
 // row's latency text, joined with ';'.
 struct SummaryTotal {
@@ -90,12 +106,15 @@ class SummaryStore {
 
   // Summary messages stored after message id `after` (at most `limit`), in id order; the cursor;
   // the rows read out of them applied with the new cursor in one transaction: a row replaces the
-  // one kept for its node, unit and day only when its version is higher. Returns how many rows
+  // one kept for its node, unit and day only when its version is higher, and a coverage line
+  // replaces the one kept for its node and unit when it was made no earlier. Returns how many rows
   // were taken.
   virtual Result<std::vector<StoredSummaryMessage>> summaryMessagesAfter(std::int64_t after, int limit) = 0;
   virtual Result<std::int64_t> cursor() = 0;
-  virtual Result<int> apply(const std::vector<ReceivedRow>& rows, std::int64_t cursor,
-                            std::int64_t now_ms) = 0;
+  virtual Result<int> apply(const std::vector<ReceivedRow>& rows, const std::vector<ReceivedCoverage>& coverage,
+                            std::int64_t cursor, std::int64_t now_ms) = 0;
+  // The coverage kept, per origin node and unit.
+  virtual Result<std::vector<ReceivedCoverage>> coverage() = 0;
 
   // Per origin node and unit, the rows with day in [from, to] (inclusive, "" open) summed.
   virtual Result<std::vector<SummaryTotal>> totals(const std::string& from, const std::string& to) = 0;
