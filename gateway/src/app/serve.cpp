@@ -131,6 +131,11 @@ Result<Evidence> prepareEvidence(const NodeConfig& config, NodeOptions& options,
   auto evidence = openEvidence(eo);
   if (!evidence) return std::unexpected(evidence.error());
   for (auto& r : evidence->routes) options.extra_routes.push_back(r);
+  // Summaries made at most every interval, and at least: work skipped because the last run was
+  // too recent waits for the next housekeeping, which comes no later than one interval.
+  if (evidence->summariser && eo.summary_interval_ms > 0) {
+    options.housekeeping_ms = std::min(options.housekeeping_ms, std::max(1000, eo.summary_interval_ms));
+  }
   auto previous = std::move(options.after_stored);
   options.after_stored = [ev = *evidence, previous]() mutable -> Result<void> {
     if (previous) {
