@@ -227,16 +227,10 @@ class EvidenceApi {
     Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
     std::int64_t needed = 0, valid = 0;
     for (const auto& [c, source] : rows) {
-      Poco::JSON::Object::Ptr x = new Poco::JSON::Object;
+      Poco::JSON::Object::Ptr x = coverageJson(c);
       const schemas::Unit* u = directory->find(c.unit);
       x->set("source", source);
       x->set("home_node", u ? u->home_node : std::string());
-      x->set("unit", c.unit);
-      x->set("needed", c.needed);
-      x->set("signers_valid", c.signers_valid);
-      x->set("missing", c.missing);
-      x->set("seals_valid", c.seals_valid);
-      x->set("expiring", c.expiring);
       x->set("coverage_rate", percent2(std::min(c.signers_valid, c.needed), c.needed));
       arr->add(x);
       needed += c.needed;
@@ -263,6 +257,17 @@ class EvidenceApi {
 };
 
 }  // namespace
+
+Poco::JSON::Object::Ptr coverageJson(const UnitCoverage& c) {
+  Poco::JSON::Object::Ptr x = new Poco::JSON::Object;
+  x->set("unit", c.unit);
+  x->set("needed", c.needed);
+  x->set("signers_valid", c.signers_valid);
+  x->set("missing", c.missing);
+  x->set("seals_valid", c.seals_valid);
+  x->set("expiring", c.expiring);
+  return x;
+}
 
 Result<std::vector<HttpRoute>> evidenceRoutes(std::shared_ptr<Reporter> reporter,
                                               const EvidenceOptions& options) {

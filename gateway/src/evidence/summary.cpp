@@ -183,18 +183,9 @@ std::string dayMinus(std::int64_t now_ms, int days) {
 
 namespace {
 
-Poco::JSON::Array::Ptr coverageJson(const std::vector<UnitCoverage>& rows) {
+Poco::JSON::Array::Ptr coverageListJson(const std::vector<UnitCoverage>& rows) {
   Poco::JSON::Array::Ptr a = new Poco::JSON::Array;
-  for (const auto& c : rows) {
-    Poco::JSON::Object::Ptr x = new Poco::JSON::Object;
-    x->set("unit", c.unit);
-    x->set("needed", c.needed);
-    x->set("signers_valid", c.signers_valid);
-    x->set("missing", c.missing);
-    x->set("seals_valid", c.seals_valid);
-    x->set("expiring", c.expiring);
-    a->add(x);
-  }
+  for (const auto& c : rows) a->add(coverageJson(c));
   return a;
 }
 
@@ -208,7 +199,7 @@ std::string summaryBodyJson(const SummaryBatch& batch) {
   Poco::JSON::Array::Ptr rows = new Poco::JSON::Array;
   for (const auto& r : batch.rows) rows->add(rowJson(r, true));
   o.set("rows", rows);
-  if (!batch.coverage.empty()) o.set("coverage", coverageJson(batch.coverage));
+  if (!batch.coverage.empty()) o.set("coverage", coverageListJson(batch.coverage));
   return stringify(o);
 }
 
@@ -469,7 +460,7 @@ Result<SummaryRunStats> Summariser::run() {
       if (u != nullptr && u->home_node == self) coverage.push_back(std::move(c));
     }
     std::sort(coverage.begin(), coverage.end(), [](const auto& a, const auto& b) { return a.unit < b.unit; });
-    const std::string hash = sha256Hex(stringify(*coverageJson(coverage)));
+    const std::string hash = sha256Hex(stringify(*coverageListJson(coverage)));
     auto it = outbox->find("\ncoverage");
     if (!coverage.empty() && (it == outbox->end() || it->second.hash != hash)) {
       coverage_mark = OutboxMark{"", "coverage", (it == outbox->end() ? 0 : it->second.version) + 1, hash};

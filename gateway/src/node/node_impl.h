@@ -31,6 +31,7 @@
 #include "lienthong/gateway/node/handover.h"
 #include "lienthong/gateway/http/http_error.h"
 #include "lienthong/gateway/http/https_client.h"
+#include "lienthong/gateway/http/json_fields.h"
 #include "lienthong/gateway/node/routing.h"
 #include "lienthong/gateway/node/signature.h"
 #include "lienthong/schemas/edxml.h"
@@ -43,17 +44,7 @@ using schemas::StatusMessage;
 
 namespace node_parts {
 
-inline std::string stringify(const Poco::JSON::Object& o) {
-  std::ostringstream out;
-  o.stringify(out);
-  return out.str();
-}
-
-inline std::string stringify(const Poco::JSON::Array& a) {
-  std::ostringstream out;
-  a.stringify(out);
-  return out.str();
-}
+using json::stringify;
 
 // The warnings stored beside a message (a JSON array written by intake), or none.
 inline Poco::JSON::Array::Ptr storedWarnings(const std::string& json) {

@@ -54,15 +54,7 @@ Result<AdoptedMessage> SqliteStore::adoptMessage(const HandedMessage& h, const s
           into(route), now;
       for (std::size_t i = 0; i < recipient.size(); ++i) present.emplace_back(recipient[i], route[i]);
     } else {
-      Int64 when = h.received_ms > 0 ? h.received_ms : at;
-      s << "INSERT INTO messages(kind, sender, dedupe_key, document_id, document_sender,"
-           " content_hash, bytes, hops, subject, business_type, target_document, received_from,"
-           " status_code, received_ms, warnings) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-          bind(kind), bind(m.sender), bind(m.dedupe_key), bind(m.document_id),
-          bind(m.document_sender), bind(m.content_hash), bind(m.bytes), bind(m.hops),
-          bind(m.subject), bind(m.business_type), bind(m.target_document), bind(m.received_from),
-          bind(m.status_code), bind(when), bind(m.warnings), now;
-      s << "SELECT last_insert_rowid()", into(id), now;
+      id = insertMessageRow(s, m, h.received_ms > 0 ? h.received_ms : at);
     }
     for (const auto& d : h.deliveries) {
       const std::string route(routeName(d.to.route));
@@ -142,13 +134,7 @@ Result<std::vector<StoredMessage>> SqliteStore::messagesAfter(std::int64_t after
         bind(limit);
     rows.bind(st);
     st.execute();
-    std::vector<StoredMessage> out;
-    for (auto& one : rows.take()) {
-      auto m = intact(std::move(one));
-      if (!m) return std::unexpected(m.error());
-      out.push_back(std::move(*m));
-    }
-    return out;
+    return allIntact(rows);
   });
 }
 

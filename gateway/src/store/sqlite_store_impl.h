@@ -215,6 +215,9 @@ inline Error storageError(const char* what, const std::exception& e) {
                {}};
 }
 
+// Inserts the messages row of `m` (not its deliveries) inside the caller's transaction; its id.
+Int64 insertMessageRow(Poco::Data::Session& s, const NewMessage& m, Int64 received_ms);
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::string path, std::unique_ptr<Session> writer)
@@ -321,6 +324,8 @@ class SqliteStore final : public Store {
   // A stored message whose bytes no longer match their content_hash is never served: the
   // caller gets a Storage error naming it, and the damage is recorded once in the audit log.
   Result<StoredMessage> intact(StoredMessage m);
+  // Each of these rows through intact(): the first damaged one is the error.
+  Result<std::vector<StoredMessage>> allIntact(const MessageRows& rows);
 
   // The audit head outside the store (`<store>.audit-head`): "id hash" of the last committed
   // record, rewritten after every commit. A store that ends before it lost its tail.

@@ -18,15 +18,7 @@ Result<Accepted> SqliteStore::insertMessage(const NewMessage& m) {
                                            std::to_string(ids[0]) + ")");
     }
     const Int64 now_ms = nowMs();
-    s << "INSERT INTO messages(kind, sender, dedupe_key, document_id, document_sender,"
-         " content_hash, bytes, hops, subject, business_type, target_document, received_from,"
-         " status_code, received_ms, warnings) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        bind(kind), bind(m.sender), bind(m.dedupe_key), bind(m.document_id),
-        bind(m.document_sender), bind(m.content_hash), bind(m.bytes), bind(m.hops),
-        bind(m.subject), bind(m.business_type), bind(m.target_document), bind(m.received_from),
-        bind(m.status_code), bind(now_ms), bind(m.warnings), now;
-    Int64 id = 0;
-    s << "SELECT last_insert_rowid()", into(id), now;
+    const Int64 id = insertMessageRow(s, m, now_ms);
     std::string subject = "message:" + std::to_string(id);
     for (const auto& d : m.deliveries) {
       const std::string route(routeName(d.route));
@@ -43,6 +35,19 @@ Result<Accepted> SqliteStore::insertMessage(const NewMessage& m) {
                              m.document_id, subject, m.audit_detail});
     return Accepted{id, false};
   });
+}
+
+Int64 insertMessageRow(Session& s, const NewMessage& m, Int64 received_ms) {
+  const std::string kind(kindName(m.kind));
+  s << "INSERT INTO messages(kind, sender, dedupe_key, document_id, document_sender,"
+       " content_hash, bytes, hops, subject, business_type, target_document, received_from,"
+       " status_code, received_ms, warnings) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+      bind(kind), bind(m.sender), bind(m.dedupe_key), bind(m.document_id), bind(m.document_sender),
+      bind(m.content_hash), bind(m.bytes), bind(m.hops), bind(m.subject), bind(m.business_type),
+      bind(m.target_document), bind(m.received_from), bind(m.status_code), bind(received_ms), bind(m.warnings), now;
+  Int64 id = 0;
+  s << "SELECT last_insert_rowid()", into(id), now;
+  return id;
 }
 
 Result<StoredMessage> SqliteStore::message(std::int64_t id) {
@@ -86,14 +91,18 @@ Result<std::vector<StoredMessage>> SqliteStore::findDocuments(const std::string&
         bind(document_id);
     rows.bind(st);
     st.execute();
-    std::vector<StoredMessage> out;
-    for (auto& one : rows.take()) {
-      auto m = intact(std::move(one));
-      if (!m) return std::unexpected(m.error());
-      out.push_back(std::move(*m));
-    }
-    return out;
+    return allIntact(rows);
   });
+}
+
+Result<std::vector<StoredMessage>> SqliteStore::allIntact(const MessageRows& rows) {
+  std::vector<StoredMessage> out;
+  for (auto& one : rows.take()) {
+    auto m = intact(std::move(one));
+    if (!m) return std::unexpected(m.error());
+    out.push_back(std::move(*m));
+  }
+  return out;
 }
 
 // A stored message whose bytes no longer match their content_hash is never served: the

@@ -22,6 +22,8 @@
 // Thread-safe: the routes share the book, indexer and reporter, which are.
 #pragma once
 
+#include <Poco/JSON/Object.h>
+
 #include <atomic>
 #include <mutex>
 
@@ -55,6 +57,9 @@ struct UnitCoverage {
   std::int64_t expiring = 0;       // valid certificates ending within the warning window
 };
 using CoverageFn = std::function<Result<std::vector<UnitCoverage>>()>;
+// {"unit", "needed", "signers_valid", "missing", "seals_valid", "expiring"}: as the coverage
+// report and the summaries (summary.h) write a unit's coverage.
+Poco::JSON::Object::Ptr coverageJson(const UnitCoverage& c);
 
 // Checks a detached CMS signature over `content` against the node's trust list and that its
 // signer is the seal of `seal_unit` (its OrganId, or for certificates that carry none, the
