@@ -70,6 +70,14 @@ Result<std::vector<RegisterEntry>> RegisterBook::entries(const RegisterQuery& qu
   return store_->entries(query);
 }
 
+Result<std::vector<EntryTally>> RegisterBook::outgoingTallies(const RegisterQuery& query) {
+  return store_->outgoingTallies(query);
+}
+
+Result<std::vector<DayCount>> RegisterBook::incomingCounts(const RegisterQuery& query) {
+  return store_->incomingCounts(query);
+}
+
 Result<std::vector<StoredDocument>> RegisterBook::storedDocumentsAfter(std::int64_t after, int limit) {
   return store_->storedDocumentsAfter(after, limit);
 }

@@ -422,10 +422,9 @@ Result<std::vector<UnitDay>> Reporter::unitDays(const std::vector<const schemas:
   q.units = codes;
   q.from = from;
   q.to = to;
-  auto out = book_->entries(q);
+  auto out = book_->outgoingTallies(q);
   if (!out) return std::unexpected(out.error());
-  q.direction = RegisterDirection::Incoming;
-  auto in = book_->entries(q);
+  auto in = book_->incomingCounts(q);
   if (!in) return std::unexpected(in.error());
 
   std::map<std::string, std::pair<std::string, std::string>> keys;  // sender\ndocument -> (unit, day)
@@ -445,7 +444,7 @@ Result<std::vector<UnitDay>> Reporter::unitDays(const std::vector<const schemas:
       ++d.pdf.documents_unchecked;
     }
   }
-  for (const auto& e : *in) ++slot(e.unit, e.arrival_date.empty() ? e.date : e.arrival_date).received;
+  for (const auto& c : *in) slot(c.unit, c.day).received += c.count;
 
   // Latency and status counts from the statuses table, on the day of the document.
   auto timings = book_->statusTimings(codes);

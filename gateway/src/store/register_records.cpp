@@ -37,6 +37,8 @@ IssueChannel channelOf(bool electronic, bool paper) {
 
 IssueChannel RegisterRecipient::channel() const { return channelOf(electronic, paper); }
 
+IssueChannel EntryTally::channel() const { return channelOf(electronic, paper); }
+
 IssueChannel RegisterEntry::channel() const {
   bool e = false, p = false;
   for (const auto& r : recipients) {

@@ -168,6 +168,60 @@ class SqliteRegisterStore final : public RegisterStore {
     });
   }
 
+  Result<std::vector<EntryTally>> outgoingTallies(const RegisterQuery& query) override {
+    return guarded("read register tallies", [&]() -> Result<std::vector<EntryTally>> {
+      RegisterQuery q = query;
+      q.direction = RegisterDirection::Outgoing;
+      const Filter f = filterFor(q);
+      // As entries() decides per recipient: paper when recorded so or delivered by the paper
+      // route, electronic when marked so (a DMS's history) or delivered another way and not
+      // failed; a delivery counts for the code the document named (addressed_to).
+      std::vector<std::string> unit, date, document;
+      std::vector<Int64> message;
+      std::vector<int> pdf_total, pdf_valid, electronic, paper;
+      Poco::Data::Statement st(*session);
+      st << "SELECT e.unit, e.doc_date, e.document_id, e.message_id, e.pdf_total, e.pdf_valid,"
+            " COALESCE(MAX(r.electronic OR (d.id IS NOT NULL AND d.route <> 'paper' AND d.state <> 'failed')), 0),"
+            " COALESCE(MAX(r.paper OR (d.id IS NOT NULL AND d.route = 'paper')), 0)"
+            " FROM register_entries e"
+            " LEFT JOIN register_recipients r ON r.entry_id = e.id"
+            " LEFT JOIN deliveries d ON e.message_id > 0 AND d.message_id = e.message_id"
+            "  AND (CASE WHEN d.addressed_to <> '' THEN d.addressed_to ELSE d.recipient END) = r.organ_id"
+            " WHERE " << f.sql << " GROUP BY e.id ORDER BY e.doc_date, e.id",
+          into(unit), into(date), into(document), into(message), into(pdf_total), into(pdf_valid), into(electronic),
+          into(paper);
+      for (const auto& v : f.values) st, bind(v);
+      st.execute();
+      std::vector<EntryTally> out;
+      out.reserve(unit.size());
+      for (std::size_t i = 0; i < unit.size(); ++i) {
+        out.push_back(EntryTally{std::move(unit[i]), std::move(date[i]), std::move(document[i]), message[i],
+                                 pdf_total[i], pdf_valid[i], electronic[i] != 0, paper[i] != 0});
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<DayCount>> incomingCounts(const RegisterQuery& query) override {
+    return guarded("read incoming counts", [&]() -> Result<std::vector<DayCount>> {
+      RegisterQuery q = query;
+      q.direction = RegisterDirection::Incoming;
+      const Filter f = filterFor(q);
+      std::vector<std::string> unit, day;
+      std::vector<Int64> count;
+      Poco::Data::Statement st(*session);
+      st << "SELECT e.unit, CASE WHEN e.arrival_date <> '' THEN e.arrival_date ELSE e.doc_date END AS day, COUNT(*)"
+            " FROM register_entries e WHERE " << f.sql << " GROUP BY e.unit, day",
+          into(unit), into(day), into(count);
+      for (const auto& v : f.values) st, bind(v);
+      st.execute();
+      std::vector<DayCount> out;
+      out.reserve(unit.size());
+      for (std::size_t i = 0; i < unit.size(); ++i) out.push_back(DayCount{unit[i], day[i], count[i]});
+      return out;
+    });
+  }
+
   Result<std::vector<StoredDocument>> storedDocumentsAfter(std::int64_t after, int limit) override {
     return guarded("read stored documents", [&]() -> Result<std::vector<StoredDocument>> {
       auto& s = *session;

@@ -57,6 +57,8 @@ class RegisterBook {
                                const std::function<std::string(std::size_t)>& where = {});
 
   Result<std::vector<RegisterEntry>> entries(const RegisterQuery& query);
+  Result<std::vector<EntryTally>> outgoingTallies(const RegisterQuery& query);
+  Result<std::vector<DayCount>> incomingCounts(const RegisterQuery& query);
 
   // Paper records are administrative acts: after a batch is recorded, `hook` writes it to the
   // node's chained audit log (event "paper recorded", the actor, what was recorded). A failing

@@ -99,6 +99,26 @@ struct PaperRecord {
   std::string channel;
 };
 
+// One outgoing register line as the reports count it: what entries() gives, without the text
+// fields, so that a year of a province's register is read lean.
+struct EntryTally {
+  std::string unit;
+  std::string date;
+  std::string document_id;
+  std::int64_t message_id = 0;
+  int pdf_total = -1;
+  int pdf_both_valid = 0;
+  bool electronic = false;  // some recipient got it electronically (RegisterRecipient)
+  bool paper = false;       // some recipient got it on paper
+  IssueChannel channel() const;
+};
+// Incoming register lines of one unit on one day (the arrival date, else the document's).
+struct DayCount {
+  std::string unit;
+  std::string day;
+  std::int64_t count = 0;
+};
+
 struct RegisterQuery {
   RegisterDirection direction = RegisterDirection::Outgoing;
   std::vector<std::string> units;  // empty: every unit
@@ -173,6 +193,11 @@ class RegisterStore {
   // Entries in register order (date, then id), with their recipients and, for gateway entries,
   // the store's delivery state per recipient.
   virtual Result<std::vector<RegisterEntry>> entries(const RegisterQuery& query) = 0;
+
+  // The same lines as entries() would give (outgoing ones with their channel; incoming ones
+  // counted per unit and day), read lean for the reports.
+  virtual Result<std::vector<EntryTally>> outgoingTallies(const RegisterQuery& query) = 0;
+  virtual Result<std::vector<DayCount>> incomingCounts(const RegisterQuery& query) = 0;
 
   // For the indexer: documents stored after message id `after` (at most `limit`) with their
   // deliveries; the indexing cursor; gateway entries added (an entry already there is left as
