@@ -18,8 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Config when something listens on the node's own address: the node still runs.
-Result<void> checkStopped(const NodeConfig& c) {
+}  // namespace
+
+Result<void> checkNodeStopped(const NodeConfig& c) {
   if (c.http.port == 0) return {};
   try {
     Poco::Net::ServerSocket probe;
@@ -31,9 +32,11 @@ Result<void> checkStopped(const NodeConfig& c) {
   } catch (const Poco::Exception& e) {
     return fail(ErrorCode::Config, "node '" + c.name + "' still listens on " + c.http.host + ":" +
                                        std::to_string(c.http.port) + " (" + e.displayText() +
-                                       "): stop it first (systemctl stop lienthong) / hãy dừng nút trước khi bàn giao");
+                                       "): stop it first (systemctl stop lienthong) / hãy dừng nút trước");
   }
 }
+
+namespace {
 
 std::string urlList(const std::set<std::string>& units) {
   std::string out;
@@ -101,7 +104,7 @@ Result<RetireReport> retireNode(const NodeConfig& config, HttpsClient& to, const
   if (report.node.empty()) {
     return fail(ErrorCode::Config, config.source + ": node.name is not set; a node that hands over names itself");
   }
-  if (auto ok = checkStopped(config); !ok) return std::unexpected(ok.error());
+  if (auto ok = checkNodeStopped(config); !ok) return std::unexpected(ok.error());
   const std::string file = (fs::path(config.data_dir) / "store.sqlite").string();
   if (!fs::exists(file)) return fail(ErrorCode::Config, "no store at '" + file + "' (node.data of " + config.source + ")");
   auto store = openSqliteStore(file);

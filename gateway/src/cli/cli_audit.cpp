@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli_support.h"
+#include "lienthong/gateway/app/retire.h"
 #include "lienthong/gateway/store/audit_log.h"
 #include "lienthong/gateway/node/config.h"
 #include "lienthong/gateway/node/signature.h"
@@ -160,6 +161,77 @@ int cmdStoreCheck(const Args& a, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+// `backup --to FILE`: a consistent copy of the node's store while it runs.
+int cmdBackup(const Args& a, std::ostream& out, std::ostream& err) {
+  if (!a.has("to")) {
+    err << "usage: lienthong backup --to FILE [--data DIR | --config FILE]\n";
+    return 2;
+  }
+  auto data = dataDir(a);
+  if (!data) {
+    err << "lienthong backup: " << data.error().message << "\n";
+    return 2;
+  }
+  const std::string file = (fs::path(*data) / "store.sqlite").string();
+  auto r = backupSqliteStore(file, a.get("to"));
+  if (!r) {
+    err << "lienthong backup: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "backup of " << file << " written to " << r->file << ": " << humanSize(static_cast<std::size_t>(r->bytes))
+      << ", " << r->messages << " messages, audit log of " << r->audit_records << " records to record "
+      << r->last_record << " (" << r->last_hash.substr(0, 16) << "), " << r->checkpoints_outside
+      << " checkpoints from " << kCheckpointFileName << "; integrity_check ok\n"
+      << "restore it with: lienthong restore --from " << r->file << " --config NODE.conf (the node stopped)\n";
+  return 0;
+}
+
+// `restore --from FILE`: puts a backup in place of a stopped node's store.
+int cmdRestore(const Args& a, std::ostream& out, std::ostream& err) {
+  if (!a.has("from") || (!a.has("config") && !a.has("data"))) {
+    err << "usage: lienthong restore --from FILE (--config FILE | --data DIR --node-stopped)\n";
+    return 2;
+  }
+  std::string data;
+  if (a.has("config")) {
+    auto c = loadConfig(a.get("config"));
+    if (!c) {
+      err << "lienthong restore: " << c.error().message << "\n";
+      return 1;
+    }
+    if (auto ok = checkNodeStopped(*c); !ok) {
+      err << "lienthong restore: " << ok.error().message << "\n";
+      return 1;
+    }
+    data = c->data_dir;
+  } else {
+    if (!a.has("node-stopped")) {
+      err << "lienthong restore: with --data the command cannot see whether a node runs on it: stop the node and\n"
+             "  add --node-stopped, or give its --config (then its port is checked)\n"
+             "  hãy dừng nút rồi thêm --node-stopped, hoặc dùng --config\n";
+      return 2;
+    }
+    data = a.get("data");
+  }
+  const char* user = std::getenv("USER");
+  const std::string actor = a.get("actor", std::string("cli:") + (user ? user : "unknown"));
+  const std::string file = (fs::path(data) / "store.sqlite").string();
+  auto r = restoreSqliteStore(a.get("from"), file, actor);
+  if (!r) {
+    err << "lienthong restore: " << r.error().message << "\n";
+    return 1;
+  }
+  out << "restored " << a.get("from") << " into " << file << ": " << r->messages << " messages, audit log to record "
+      << r->last_record << " and the restore recorded after it\n";
+  if (r->head_before > r->last_record) {
+    out << "  the replaced store had committed up to record " << r->head_before << ": records "
+        << r->last_record + 1 << " to " << r->head_before << " are not in the backup\n";
+  }
+  for (const auto& f : r->moved_aside) out << "  kept aside: " << f << "\n";
+  out << "check it with: lienthong audit verify --data " << data << "\n";
+  return 0;
+}
+
 int cmdCheckpoint(const Args& a, std::ostream& out, std::ostream& err) {
   if (!a.has("out")) {
     err << "usage: lienthong audit checkpoint --out FILE [--data DIR]\n";
@@ -238,6 +310,22 @@ std::vector<Command> auditCommands() {
          err << "usage: lienthong audit verify|checkpoint ... (lienthong audit --help)\n";
          return 2;
        }},
+      {"backup", "a consistent copy of a node's store, taken while it runs",
+       "usage: lienthong backup --to FILE [--data DIR | --config FILE]\n\n"
+       "Copies DIR/store.sqlite (messages, deliveries, register, CA, summaries, audit log) in one read\n"
+       "transaction, so the node keeps running and the copy is consistent; the checkpoint file beside\n"
+       "the store goes inside it. The copy is checked (integrity_check) before the command says so.\n"
+       "FILE must not exist.\n",
+       {},
+       cmdBackup},
+      {"restore", "put a backup in place of a stopped node's store",
+       "usage: lienthong restore --from FILE (--config FILE | --data DIR --node-stopped) [--actor NAME]\n\n"
+       "The node must be stopped (with --config its port is checked). The current store, its -wal,\n"
+       "-shm, audit head and checkpoint file are moved aside (kept as evidence), the backup goes in\n"
+       "place, its checkpoint file comes back, and the audit log records the restore and the records\n"
+       "of the replaced store that the backup does not hold. Then: lienthong audit verify.\n",
+       {"node-stopped"},
+       cmdRestore},
       {"store", "check a node's store: SQLite integrity, schema, every message's content_hash",
        "usage: lienthong store check [--data DIR | --config FILE]\n\n"
        "check runs SQLite's full integrity_check, checks the schema, and recomputes the SHA-256 of\n"

@@ -51,6 +51,10 @@ struct RetireReport {
   bool nothingLeftBehind() const;
 };
 
+// Config when something listens on the node's own address (node.listen): it still runs.
+// Tools that must not run beside the node (retire, restore) call it first.
+Result<void> checkNodeStopped(const NodeConfig& config);
+
 // Runs the handover of the node `config` describes to the node `to` answers for (an admin
 // credential there). Progress lines go to `progress`. Errors: Config (the node still runs, its
 // store cannot be opened), Conflict (the other node does not home its units yet), Network, and

@@ -372,6 +372,36 @@ Result<StoreCheck> checkStore(const std::string& path, bool full);
 // The Storage error a damaged store gives: the file, what is wrong, what to do.
 Error damageError(const std::string& path, const StoreCheck& check);
 
+// A backup of a node's SQLite store (`lienthong backup`): one SQLite file, a consistent copy made
+// while the node runs (one read transaction: VACUUM INTO), holding also the checkpoint file kept
+// beside the store (cut to the checkpoints the copy holds). Checked (integrity_check) before it
+// is reported. `to` must not exist; nothing is left behind on an error.
+struct BackupReport {
+  std::string file;
+  std::int64_t bytes = 0;
+  std::int64_t messages = 0;
+  std::int64_t audit_records = 0;
+  std::int64_t last_record = 0;
+  std::string last_hash;
+  std::int64_t checkpoints_outside = 0;
+  std::int64_t taken_ms = 0;
+};
+Result<BackupReport> backupSqliteStore(const std::string& store_path, const std::string& to);
+// Puts a backup in place of the store at `store_path` (no node may run on it: the caller makes
+// sure). The store, its -wal/-shm, its audit head and the checkpoint file are moved aside to
+// `<store>.before-restore-<ms>...` first; the backup's checkpoint file comes back; the store is
+// opened as a node opens it (a fresh audit head) and the restore is audited as `store restored`
+// by `actor`, saying what the replaced store held beyond the backup.
+struct RestoreReport {
+  std::vector<std::string> moved_aside;
+  std::int64_t messages = 0;
+  std::int64_t last_record = 0;  // the restored audit log's last record before the restore's own
+  std::int64_t head_before = 0;  // the replaced store's last committed record (its audit head), 0 unknown
+  std::int64_t taken_ms = 0;
+};
+Result<RestoreReport> restoreSqliteStore(const std::string& backup, const std::string& store_path,
+                                         const std::string& actor);
+
 // The audit head kept outside the store: the last committed record's id and hash.
 struct AuditHead {
   std::int64_t last_record = 0;
