@@ -70,6 +70,21 @@ std::string crlTime(const ASN1_TIME* t) { return t ? isoTime(fromAsn1Time(t)) : 
 
 }  // namespace
 
+Result<std::vector<CertificateInfo>> describeCertificates(std::string_view pem_or_der) {
+  std::vector<CertificateInfo> out;
+  if (pem_or_der.find("-----BEGIN") != std::string_view::npos) {
+    auto certs = ossl::readCertificatesPem(pem_or_der);
+    if (!certs) return std::unexpected(certs.error());
+    for (const auto& c : *certs) out.push_back(certificateInfo(c.get()));
+  } else {
+    auto c = ossl::readCertificateDer(pem_or_der);
+    if (!c) return std::unexpected(c.error());
+    out.push_back(certificateInfo(c->get()));
+  }
+  if (out.empty()) return fail(ErrorCode::CertificateInvalid, "no certificate in it");
+  return out;
+}
+
 CertificateInfo certificateInfo(X509* cert) {
   CertificateInfo info;
   const X509_NAME* subject = X509_get_subject_name(cert);

@@ -17,6 +17,7 @@
 #include "cli_support.h"
 #include "lienthong/gateway/node/config.h"
 #include "lienthong/gateway/app/dev_pki.h"
+#include "lienthong/gateway/app/doctor.h"
 #include "lienthong/gateway/app/retire.h"
 #include "lienthong/gateway/ca/ca_api.h"
 #include "lienthong/gateway/http/https_client.h"
@@ -384,6 +385,36 @@ int runDirectoryReload(const Args& a, std::ostream& out, std::ostream& err) {
 
 namespace {
 
+// `doctor`: every check of app/doctor.h, a line each, with what to do; exit 1 when one failed.
+int cmdDoctor(const Args& a, std::ostream& out, std::ostream& err) {
+  Result<NodeConfig> config = a.has("config") ? loadConfig(a.get("config"))
+                                              : Result<NodeConfig>(defaultConfig(a.get("data", "lienthong-data")));
+  if (!config) {
+    out << "FAIL configuration: " << config.error().message << "\n"
+        << "     fix the file: the node does not start with it / sửa tệp cấu hình\n";
+    return 1;
+  }
+  DoctorOptions o;
+  if (a.has("warn-days")) {
+    const std::string d = a.get("warn-days");
+    if (d.empty() || d.size() > 4 || d.find_first_not_of("0123456789") != std::string::npos) {
+      err << "lienthong doctor: --warn-days takes a number of days\n";
+      return 2;
+    }
+    o.warn_days = std::stoi(d);
+  }
+  int failed = 0, warned = 0;
+  for (const auto& c : runDoctor(*config, o)) {
+    out << std::string(doctorLevelName(c.level)) << std::string(5 - doctorLevelName(c.level).size(), ' ') << c.name
+        << ": " << c.found << "\n";
+    if (!c.todo.empty()) out << "     -> " << c.todo << "\n";
+    failed += c.level == DoctorLevel::Fail ? 1 : 0;
+    warned += c.level == DoctorLevel::Warn ? 1 : 0;
+  }
+  out << (failed ? std::to_string(failed) + " failed, " : std::string("nothing failed, ")) << warned << " warning(s)\n";
+  return failed ? 1 : 0;
+}
+
 // `node retire`: hands a stopped node's work to a running one (app/retire.h) and prints the proof.
 int cmdNode(const Args& a, std::ostream& out, std::ostream& err) {
   const std::string sub = a.positional.empty() ? std::string() : a.positional[0];
@@ -500,6 +531,15 @@ std::vector<Command> gatewayCommands() {
                    "otherwise, with nothing marked, so the command can simply be run again.\n\n") +
            kClientOptions,
        {}, cmdNode},
+      {"doctor", "check a node: configuration, certificates, store, audit log, peers, clocks",
+       "usage: lienthong doctor [--config FILE | --data DIR] [--warn-days N]\n\n"
+       "One line per check, ok, WARN or FAIL, with what to do for the last two: the configuration and\n"
+       "the directory; the expiry of tls.cert, tls.ca, trust.dir and the seal (WARN within --warn-days,\n"
+       "default 30); the store (quick_check) and its audit log against the head kept outside it, and\n"
+       "how old the last checkpoint is; every parent and child node (reached over mutual TLS with this\n"
+       "node's certificate, /healthz) and the clock skew against each (WARN beyond 60 s). Runs beside\n"
+       "a running node. Exit 1 when a check failed.\n",
+       {}, cmdDoctor},
       {"token", "print a bearer token for a DMS client of auth.clients",
        "usage: lienthong token --client ID --role office|auditor --organ ID --key-file FILE [--ttl-s N]\n\n"
        "Signs an HS256 JWT with the client's own key (the key_file of its auth.clients entry); the\n"

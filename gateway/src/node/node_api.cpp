@@ -223,6 +223,7 @@ HttpResponse Node::Impl::health() {
   Poco::JSON::Object o;
   o.set("status", "ok");
   o.set("node", config.name);
+  o.set("time_ms", nowMs());  // the node's clock, for peers' and doctor's skew checks
   o.set("directory", directory->current()->version());
   o.set("messages", c->messages);
   o.set("pending", c->pending);

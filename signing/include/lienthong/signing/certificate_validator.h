@@ -42,5 +42,8 @@ void applyClaimedTime(ValidationReport& report, const ValidationPolicy& policy,
 // Certificate fields for reports. The OrganId is read from the subject's organizationIdentifier
 // (2.5.4.97, as the CA engine writes it), then UID, then OU, whichever parses as an OrganId.
 CertificateInfo certificateInfo(X509* cert);
+// The certificates of a PEM text (or one DER certificate), in order; CertificateInvalid when it
+// holds none. For tools that say when a node's certificates expire (lienthong doctor).
+Result<std::vector<CertificateInfo>> describeCertificates(std::string_view pem_or_der);
 
 }  // namespace lienthong::signing
