@@ -15,6 +15,7 @@ packages=(
   libpodofo-dev poppler-utils qpdf fonts-dejavu-core libnss3-tools
   catch2
   chromium
+  prometheus
 )
 # Node.js and npm fetch the dashboard's charting library. Debian's nodejs and npm packages are
 # used unless a Node.js with npm is already installed (some images ship one that conflicts with

@@ -129,10 +129,31 @@ class RequestHandler final : public Poco::Net::HTTPRequestHandler {
   // `phase(true)`: the request was read (the handler's own work has no client deadline);
   // `phase(false)`: the answer is being written (write_timeout_ms).
   RequestHandler(std::shared_ptr<const HttpRoutes> routes, const HttpServerConfig& config,
-                 const ClientRevocation* revocation, std::function<void(bool)> phase)
-      : routes_(std::move(routes)), config_(config), revocation_(revocation), phase_(std::move(phase)) {}
+                 const ClientRevocation* revocation, std::function<void(bool)> phase,
+                 const RequestObserver* observer = nullptr)
+      : routes_(std::move(routes)),
+        config_(config),
+        revocation_(revocation),
+        phase_(std::move(phase)),
+        observer_(observer) {}
 
   void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    const auto started = std::chrono::steady_clock::now();
+    struct Observe {
+      RequestHandler& h;
+      HTTPServerRequest& req;
+      const std::chrono::steady_clock::time_point& started;
+      int status = 0;
+      ~Observe() {
+        if (h.observer_ == nullptr || !*h.observer_) return;
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        try {
+          (*h.observer_)(req.getMethod(), h.route_path_, status, s);
+        } catch (...) {
+          // metrics never break an answer
+        }
+      }
+    } observe{*this, req, started};
     resp_ = &resp;
     HttpResponse out;
     bool close = false;
@@ -161,6 +182,7 @@ class RequestHandler final : public Poco::Net::HTTPRequestHandler {
           break;
         }
       }
+      observe.status = out.status;
       resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
       resp.setContentType(out.content_type);
       for (const auto& [k, v] : out.headers) resp.set(k, v);
@@ -240,6 +262,7 @@ class RequestHandler final : public Poco::Net::HTTPRequestHandler {
           path_exists ? httpError(ErrorCode::MethodNotAllowed, "method " + r.method + " not allowed on " + r.path)
                       : httpError(ErrorCode::NotFound, "no route " + r.path));
     }
+    route_path_ = route->path;
     if (route->prefix) r.path_rest = r.path.substr(route->path.size());
     // A declared body over the limit is refused before anything else (and before any "100
     // Continue"), whoever asks.
@@ -314,6 +337,8 @@ class RequestHandler final : public Poco::Net::HTTPRequestHandler {
   const HttpServerConfig& config_;
   const ClientRevocation* revocation_;  // null: tls.crl not set
   std::function<void(bool)> phase_;
+  const RequestObserver* observer_ = nullptr;
+  std::string route_path_;  // the matched route's path, for the observer
   HTTPServerResponse* resp_ = nullptr;  // for "100 Continue"
   bool continued_ = false;  // "100 Continue" was sent
   bool body_read_ = false;  // the whole body was consumed (one handler serves one request)
@@ -443,6 +468,7 @@ struct Shared {
   std::shared_ptr<const ClientRevocation> revocation;
   Poco::Net::HTTPServerParams::Ptr params;
   std::shared_ptr<AddressCount> counts;
+  RequestObserver observer;
   Watchdog watchdog;
   std::atomic<bool> stopping{false};
 };
@@ -498,7 +524,8 @@ class Connection final : public Poco::Net::TCPServerConnection {
         RequestHandler handler(shared_->routes, cfg, shared_->revocation.get(),
                                [&dog, id, &cfg](bool body_done) {
                                  dog.set(id, body_done ? -1 : cfg.write_timeout_ms);
-                               });
+                               },
+                               &shared_->observer);
         handler.handleRequest(request, response);
         session.setKeepAlive(response.getKeepAlive() && session.canKeepAlive());
       } catch (const Poco::Net::NoMessageException&) {
@@ -571,7 +598,8 @@ void HttpServer::stop() {
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerConfig& config,
-                                                      std::shared_ptr<const HttpRoutes> routes) {
+                                                      std::shared_ptr<const HttpRoutes> routes,
+                                                      RequestObserver observer) {
   auto impl = std::make_unique<Impl>();
   auto ctx = makeTlsContext(true, config.cert_file, config.key_file, config.ca_file);
   if (!ctx) return std::unexpected(ctx.error());
@@ -599,6 +627,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerConfig& co
     shared->routes = std::move(routes);
     shared->config = config;
     shared->revocation = std::move(revocation);
+    shared->observer = std::move(observer);
     shared->params = params;
     shared->counts = std::make_shared<AddressCount>(config.max_per_address);
     impl->shared = shared;

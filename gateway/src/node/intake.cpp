@@ -68,7 +68,8 @@ std::expected<IntakeOutcome, IntakeRefusal> Intake::submit(std::string_view byte
                                                            std::optional<MessageKind> expect) {
   auto r = run(bytes, who, hops, expect);
   if (!r) {
-    metrics_.intake(Metrics::IntakeResult::Refused, httpStatus(r.error().error.code));
+    metrics_.intake(Metrics::IntakeResult::Refused, httpStatus(r.error().error.code),
+                    errorCodeName(r.error().error.code));
   } else {
     metrics_.intake(r->duplicate ? Metrics::IntakeResult::Duplicate : Metrics::IntakeResult::Accepted, 0);
     if (!r->duplicate && on_stored_) on_stored_();

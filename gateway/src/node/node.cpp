@@ -1,9 +1,65 @@
 #include "node_impl.h"
 
+#include <fstream>
+#include <iterator>
+
+#include "lienthong/signing/certificate_validator.h"
+#include "lienthong/signing/signing_key.h"
+
 namespace lienthong::gateway {
 
 using namespace node_parts;
 namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t epochOf(const std::string& iso) {
+  std::tm tm{};
+  if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec) != 6) {
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+void addCertificates(std::vector<NodeGauges::Certificate>& out, const std::string& kind, const std::string& path) {
+  if (path.empty()) return;
+  std::error_code ec;
+  std::vector<std::filesystem::path> files;
+  if (std::filesystem::is_directory(path, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+      const auto ext = e.path().extension().string();
+      if (ext == ".pem" || ext == ".crt" || ext == ".cer") files.push_back(e.path());
+    }
+  } else {
+    files.push_back(path);
+  }
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    auto certs = signing::describeCertificates(bytes);
+    if (!certs) continue;
+    for (const auto& c : *certs) out.push_back({kind, c.sha256.substr(0, 16), epochOf(c.not_after)});
+  }
+}
+
+}  // namespace
+
+std::vector<NodeGauges::Certificate> nodeCertificates(const NodeConfig& c) {
+  std::vector<NodeGauges::Certificate> out;
+  addCertificates(out, "tls", c.http.cert_file);
+  addCertificates(out, "tls_ca", c.http.ca_file);
+  addCertificates(out, "trust", c.trust);
+  if (!c.signing_key.empty()) {
+    if (auto key = signing::SigningKey::load(c.signing_key, c.signing_passphrase, c.signing_cert)) {
+      const auto info = signing::certificateInfo(key->certificate());
+      out.push_back({"seal", info.sha256.substr(0, 16), epochOf(info.not_after)});
+    }
+  }
+  return out;
+}
 
 void Node::Impl::stored() {
   if (dispatcher) dispatcher->wake();
@@ -250,7 +306,10 @@ Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config, NodeOptions 
       [self](const Delivery& d, const StoredMessage& m, const std::string& reason) {
         self->deliveryFailed(d, m, reason);
       });
-  auto server = HttpServer::start(c.http, impl->makeRoutes());
+  impl->certificates = nodeCertificates(c);
+  auto server = HttpServer::start(c.http, impl->makeRoutes(),
+                                  [self](const std::string& method, const std::string& route, int status,
+                                         double seconds) { self->metrics.request(method, route, status, seconds); });
   if (!server) {
     return fail(ErrorCode::Config, config.source + ": node.listen: " + server.error().message);
   }

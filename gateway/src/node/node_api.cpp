@@ -269,6 +269,30 @@ std::shared_ptr<HttpRoutes> Node::Impl::makeRoutes() {
                  out.body += renderBacklog(backlog ? *backlog : std::vector<Backlog>{},
                                            dispatcher ? dispatcher->health() : std::vector<HopHealth>{},
                                            nowMs());
+                 NodeGauges g;
+                 g.now = nowMs() / 1000;
+                 if (auto c = store->counts()) {
+                   g.pending = c->pending;
+                   g.delivered = c->delivered;
+                   g.paper = c->paper;
+                   g.failed = c->failed;
+                   g.retrying = c->retrying;
+                   g.audit_records = c->audit;
+                 }
+                 if (backlog) {
+                   for (const auto& b : *backlog) {
+                     if (b.pending > 0 && b.oldest_created_ms > 0) {
+                       g.oldest_pending_seconds =
+                           std::max(g.oldest_pending_seconds, static_cast<double>(nowMs() - b.oldest_created_ms) / 1000.0);
+                     }
+                   }
+                 }
+                 if (auto cps = store->checkpoints(); cps && !cps->empty()) {
+                   g.checkpoint_age_seconds = static_cast<double>(nowMs() - cps->back().at_ms) / 1000.0;
+                 }
+                 g.directory_version = directory->current()->version();
+                 g.certificates = certificates;
+                 out.body += renderNodeGauges(g);
                  return out;
                }});
   if (axis) {

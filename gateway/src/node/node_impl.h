@@ -70,6 +70,9 @@ inline HttpResponse refusalResponse(const IntakeRefusal& r) {
 
 }  // namespace node_parts
 
+// The node's certificates (TLS, its CA file, the trust anchors, the seal) with their ends.
+std::vector<NodeGauges::Certificate> nodeCertificates(const NodeConfig& c);
+
 struct Node::Impl {
   NodeConfig config;
   NodeOptions options;
@@ -98,6 +101,7 @@ struct Node::Impl {
   bool house_stop = false;
   std::thread scanner;  // checks every stored message's bytes once after start
   std::atomic<bool> scan_stop{false};
+  std::vector<NodeGauges::Certificate> certificates;  // for /metrics, read at start
   std::mutex probe_mu;  // guards probe_ms and probe_result
   std::int64_t probe_ms = 0;
   Result<void> probe_result;

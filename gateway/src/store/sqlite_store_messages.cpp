@@ -216,6 +216,7 @@ Result<StoreCounts> SqliteStore::counts() {
     StoreCounts c;
     s << "SELECT COUNT(*) FROM messages", into(c.messages), now;
     s << "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'", into(c.pending), now;
+    s << "SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND attempts > 0", into(c.retrying), now;
     s << "SELECT COUNT(*) FROM deliveries WHERE state NOT IN ('pending','paper','failed')",
         into(c.delivered), now;
     s << "SELECT COUNT(*) FROM deliveries WHERE state = 'paper'", into(c.paper), now;

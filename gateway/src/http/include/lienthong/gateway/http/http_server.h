@@ -96,10 +96,17 @@ struct HttpServerConfig {
   int write_timeout_ms = 10000;  // the answer must be taken by the client within this
 };
 
+// Told of every request once its answer is written: the method, the route's path (the one the
+// routes matched, "" when none did), the status and the seconds from the request's first byte
+// read to the answer sent. For /metrics; called on the connection's thread.
+using RequestObserver = std::function<void(const std::string& method, const std::string& route, int status,
+                                           double seconds)>;
+
 class HttpServer {
  public:
   static Result<std::unique_ptr<HttpServer>> start(const HttpServerConfig& config,
-                                                   std::shared_ptr<const HttpRoutes> routes);
+                                                   std::shared_ptr<const HttpRoutes> routes,
+                                                   RequestObserver observer = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

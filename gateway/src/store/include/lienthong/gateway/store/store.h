@@ -216,6 +216,7 @@ struct HandoverItem {
 struct StoreCounts {
   std::int64_t messages = 0;
   std::int64_t pending = 0;
+  std::int64_t retrying = 0;  // pending deliveries tried at least once: the retry queue
   std::int64_t delivered = 0;
   std::int64_t paper = 0;
   std::int64_t failed = 0;
