@@ -18,6 +18,7 @@
 
 #include "support/free_port.h"
 #include "lienthong/gateway/ca/ca_publish.h"
+#include "lienthong/gateway/ca/ca_api.h"
 #include "lienthong/gateway/ca/ca_service.h"
 #include "lienthong/schemas/sample.h"
 #include "lienthong/signing/signing_key.h"
@@ -125,7 +126,7 @@ ValidationReport verifyRequiringRevocation(const std::string& root_pem, const st
   TrustStore trust;
   REQUIRE(trust.addAnchorsPem(root_pem));
   auto mu = std::make_shared<std::mutex>();  // guards *fetched (the fetch may run on any thread)
-  trust.setHttpFetch([fetched, mu, fetch = defaultHttpFetch()](const HttpRequest& r) {
+  trust.setHttpFetch([fetched, mu, fetch = defaultHttpFetch()](const lienthong::signing::HttpRequest& r) {
     if (fetched) {
       std::lock_guard lock(*mu);
       fetched->push_back(r.url);
@@ -584,4 +585,27 @@ TEST_CASE("ca service: a CA made before ARLs opens and works as before; /crl/roo
   REQUIRE_FALSE(trail->empty());
   CHECK(trail->back().starts_with("ca.arl 1 actor=system:schedule; nextUpdate="));
   (*server)->stop();
+}
+
+TEST_CASE("ca service: /metrics says when the CA's certificates end and when the CRL and ARL served need renewing") {
+  Fixture f;
+  const std::string text = caMetrics(*f.service);
+  INFO(text);
+  std::map<std::string, double> v;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    v[line.substr(0, line.rfind(' '))] = std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  for (const char* kind : {"root", "issuing", "ocsp"}) {
+    const std::string key = std::string("lienthong_ca_certificate_expiry_seconds{kind=\"") + kind + "\"}";
+    REQUIRE(v.contains(key));
+    CHECK(v.at(key) > 30.0 * 86400);
+  }
+  REQUIRE(v.contains("lienthong_ca_crl_next_update_seconds{list=\"crl\"}"));
+  REQUIRE(v.contains("lienthong_ca_crl_next_update_seconds{list=\"arl\"}"));
+  CHECK(v.at("lienthong_ca_crl_next_update_seconds{list=\"crl\"}") > 0);
+  CHECK(v.at("lienthong_ca_crl_next_update_seconds{list=\"crl\"}") <=
+        std::chrono::duration_cast<std::chrono::seconds>(f.service->crlValidity()).count());
+  CHECK(text.find("# TYPE lienthong_ca_certificate_expiry_seconds gauge\n") != std::string::npos);
 }

@@ -1,5 +1,12 @@
 #include "lienthong/gateway/ca/ca_api.h"
 
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <sstream>
+
+#include "lienthong/signing/certificate_validator.h"
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -191,6 +198,35 @@ std::vector<HttpRoute> caRoutes(std::shared_ptr<CaService> service) {
                       return HttpResponse::json(200, out.str());
                     }});
   return routes;
+}
+
+std::string caMetrics(CaService& service) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  std::ostringstream o;
+  o << "# HELP lienthong_ca_certificate_expiry_seconds Seconds until the CA's own certificates end.\n"
+    << "# TYPE lienthong_ca_certificate_expiry_seconds gauge\n";
+  const auto& ca = service.authority();
+  for (const auto& [kind, pem] : {std::pair<const char*, const std::string*>{"root", &ca.rootCertPem()},
+                                  {"issuing", &ca.issuingCertPem()},
+                                  {"ocsp", &ca.responderCertPem()}}) {
+    auto certs = signing::describeCertificates(*pem);
+    if (!certs || certs->empty()) continue;
+    std::tm tm{};
+    if (std::sscanf(certs->front().not_after.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
+      continue;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    o << "lienthong_ca_certificate_expiry_seconds{kind=\"" << kind << "\"} " << (timegm(&tm) - now) << "\n";
+  }
+  o << "# HELP lienthong_ca_crl_next_update_seconds Seconds until the nextUpdate of the CRL and ARL served now.\n"
+    << "# TYPE lienthong_ca_crl_next_update_seconds gauge\n";
+  if (auto crl = service.currentCrl()) o << "lienthong_ca_crl_next_update_seconds{list=\"crl\"} " << (crl->next_update - now) << "\n";
+  if (auto arl = service.currentArl()) o << "lienthong_ca_crl_next_update_seconds{list=\"arl\"} " << (arl->next_update - now) << "\n";
+  return o.str();
 }
 
 }  // namespace lienthong::gateway

@@ -279,6 +279,7 @@ class Demo {
       ServeExtras extras;
       if (name == "province") {
         o.extra_routes = caRoutes(ca_->service);
+        o.extra_metrics = [svc = ca_->service] { return caMetrics(*svc); };
         extras.coverage = coverageOf(ca_->service);
       }
       // Every node keeps its register; the districts send theirs up as signed summaries.

@@ -185,7 +185,10 @@ int cmdServe(const Args& a, std::ostream& out, std::ostream& err) {
     err << "lienthong serve: " << ca.error().message << "\n";
     return 1;
   }
-  if (*ca) options.extra_routes = caRoutes((*ca)->service);
+  if (*ca) {
+    options.extra_routes = caRoutes((*ca)->service);
+    options.extra_metrics = [svc = (*ca)->service] { return caMetrics(*svc); };
+  }
   ServeExtras extras;
   if (*ca) extras.coverage = coverageOf((*ca)->service);
   auto evidence = prepareEvidence(*config, options, std::move(extras));

@@ -293,6 +293,7 @@ std::shared_ptr<HttpRoutes> Node::Impl::makeRoutes() {
                  g.directory_version = directory->current()->version();
                  g.certificates = certificates;
                  out.body += renderNodeGauges(g);
+                 if (options.extra_metrics) out.body += options.extra_metrics();
                  return out;
                }});
   if (axis) {

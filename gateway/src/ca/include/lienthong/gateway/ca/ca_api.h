@@ -20,5 +20,9 @@
 namespace lienthong::gateway {
 
 std::vector<HttpRoute> caRoutes(std::shared_ptr<CaService> service);
+// The CA's part of /metrics: lienthong_ca_certificate_expiry_seconds{kind="root|issuing|ocsp"}
+// and lienthong_ca_crl_next_update_seconds{list="crl|arl"} (seconds from now; the CRL and ARL
+// served now, on their schedule).
+std::string caMetrics(CaService& service);
 
 }  // namespace lienthong::gateway

@@ -44,6 +44,9 @@ struct NodeOptions {
   // failure is logged and retried on the next round.
   std::function<Result<void>()> after_stored;
   int housekeeping_ms = 30000;
+  // More of /metrics (Prometheus text with its own families), appended when scraped: e.g. the
+  // CA's certificates and CRLs (ca_api.h caMetrics).
+  std::function<std::string()> extra_metrics;
 };
 
 // What a directory reload did (Node::reloadDirectory).
