@@ -14,6 +14,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/gateway/web/node_modules/chart.js/dist/chart
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/lienthong.conf DESTINATION /etc/lienthong)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/lienthong.service DESTINATION /lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/lienthong)
+# Alert rules and a Grafana dashboard for the operators' Prometheus (README "Metrics and alerts").
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/prometheus/lienthong-alerts.yml
+              ${PROJECT_SOURCE_DIR}/packaging/grafana/lienthong-dashboard.json
+        DESTINATION share/lienthong/monitoring)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME lienthong)

@@ -46,6 +46,7 @@ dpkg-deb -x "$deb" "$root"
 dpkg-deb -e "$deb" "$root/DEBIAN"
 for f in usr/bin/lienthong usr/share/lienthong/web/dashboard.html usr/share/lienthong/web/dashboard.js \
          etc/lienthong/lienthong.conf lib/systemd/system/lienthong.service usr/share/doc/lienthong/README.md \
+         usr/share/lienthong/monitoring/lienthong-alerts.yml usr/share/lienthong/monitoring/lienthong-dashboard.json \
          DEBIAN/postinst DEBIAN/prerm DEBIAN/postrm DEBIAN/conffiles; do
   check "contains /$f" test -s "$root/$f"
 done
