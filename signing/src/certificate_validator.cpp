@@ -119,7 +119,9 @@ CertificateInfo certificateInfo(X509* cert) {
     OPENSSL_free(h);
   }
   info.not_before = isoTime(fromAsn1Time(X509_get0_notBefore(cert)));
-  info.not_after = isoTime(fromAsn1Time(X509_get0_notAfter(cert)));
+  const auto end = fromAsn1Time(X509_get0_notAfter(cert));
+  info.not_after = isoTime(end);
+  info.not_after_unix = std::chrono::duration_cast<std::chrono::seconds>(end.time_since_epoch()).count();
   info.sha256 = hex(digest(certificateDer(cert), EVP_sha256()));
   return info;
 }

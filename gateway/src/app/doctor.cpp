@@ -22,18 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Seconds since the epoch of an ISO 8601 UTC time ("2027-12-07T23:10:00Z"); 0 when not one.
-std::int64_t epochOf(const std::string& iso) {
-  std::tm tm{};
-  if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                  &tm.tm_sec) != 6) {
-    return 0;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
 std::string readAll(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -47,7 +35,7 @@ void certificateChecks(std::vector<DoctorCheck>& out, const std::string& what,
   for (const auto& c : certs) {
     DoctorCheck k;
     k.name = "certificate " + what;
-    const std::int64_t end = epochOf(c.not_after);
+    const std::int64_t end = c.not_after_unix;
     const std::int64_t days = end > 0 ? (end - now) / 86400 : 0;
     k.found = c.subject + ", valid until " + c.not_after + (end > 0 ? " (" + std::to_string(days) + " days)" : "");
     if (end > 0 && end <= now) {

@@ -213,14 +213,8 @@ std::string caMetrics(CaService& service) {
                                   {"ocsp", &ca.responderCertPem()}}) {
     auto certs = signing::describeCertificates(*pem);
     if (!certs || certs->empty()) continue;
-    std::tm tm{};
-    if (std::sscanf(certs->front().not_after.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
-      continue;
-    }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    o << "lienthong_ca_certificate_expiry_seconds{kind=\"" << kind << "\"} " << (timegm(&tm) - now) << "\n";
+    o << "lienthong_ca_certificate_expiry_seconds{kind=\"" << kind << "\"} " << (certs->front().not_after_unix - now)
+      << "\n";
   }
   o << "# HELP lienthong_ca_crl_next_update_seconds Seconds until the nextUpdate of the CRL and ARL served now.\n"
     << "# TYPE lienthong_ca_crl_next_update_seconds gauge\n";

@@ -13,17 +13,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::int64_t epochOf(const std::string& iso) {
-  std::tm tm{};
-  if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                  &tm.tm_sec) != 6) {
-    return 0;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
 void addCertificates(std::vector<NodeGauges::Certificate>& out, const std::string& kind, const std::string& path) {
   if (path.empty()) return;
   std::error_code ec;
@@ -41,7 +30,7 @@ void addCertificates(std::vector<NodeGauges::Certificate>& out, const std::strin
     const std::string bytes((std::istreambuf_iterator<char>(in)), {});
     auto certs = signing::describeCertificates(bytes);
     if (!certs) continue;
-    for (const auto& c : *certs) out.push_back({kind, c.sha256.substr(0, 16), epochOf(c.not_after)});
+    for (const auto& c : *certs) out.push_back({kind, c.sha256.substr(0, 16), c.not_after_unix});
   }
 }
 
@@ -55,7 +44,7 @@ std::vector<NodeGauges::Certificate> nodeCertificates(const NodeConfig& c) {
   if (!c.signing_key.empty()) {
     if (auto key = signing::SigningKey::load(c.signing_key, c.signing_passphrase, c.signing_cert)) {
       const auto info = signing::certificateInfo(key->certificate());
-      out.push_back({"seal", info.sha256.substr(0, 16), epochOf(info.not_after)});
+      out.push_back({"seal", info.sha256.substr(0, 16), info.not_after_unix});
     }
   }
   return out;

@@ -56,6 +56,7 @@ struct CertificateInfo {
   std::string issuer;        // RFC 2253 form
   std::string not_before;    // ISO 8601 UTC
   std::string not_after;
+  std::int64_t not_after_unix = 0;  // the same, seconds since the epoch
   std::string sha256;        // fingerprint of the DER, hex lower case
 };
 
