@@ -26,7 +26,7 @@ const DoctorCheck* find(const std::vector<DoctorCheck>& checks, const std::strin
 std::string all(const std::vector<DoctorCheck>& checks) {
   std::string out;
   for (const auto& c : checks) {
-    out += std::string(doctorLevelName(c.level)) + " " + c.name + ": " + c.found + (c.todo.empty() ? "" : " -> " + c.todo) + "\n";
+    out += std::string(doctorLevelName(c.level)) + " " + c.name + ": " + c.found + (c.advice.empty() ? "" : " -> " + c.advice) + "\n";
   }
   return out;
 }
@@ -78,7 +78,7 @@ TEST_CASE("doctor: a district node's checks, a peer that is down, certificates n
     const DoctorCheck* p = find(at_province, name);
     REQUIRE(p);
     CHECK(p->level == DoctorLevel::Fail);
-    CHECK(p->todo.find("check that it runs") != std::string::npos);
+    CHECK(p->advice.find("check that it runs") != std::string::npos);
   }
   CHECK(find(at_province, "store")->level == DoctorLevel::Ok);
   CHECK(find(at_province, "audit log")->level == DoctorLevel::Ok);
@@ -90,7 +90,7 @@ TEST_CASE("doctor: a district node's checks, a peer that is down, certificates n
   for (const auto& c : warned) {
     if (c.name.starts_with("certificate ")) {
       CHECK(c.level == DoctorLevel::Warn);
-      CHECK(c.todo.find("within ") != std::string::npos);
+      CHECK(c.advice.find("within ") != std::string::npos);
     }
   }
 
@@ -103,7 +103,7 @@ TEST_CASE("doctor: a district node's checks, a peer that is down, certificates n
   REQUIRE(find(lost, "audit log"));
   CHECK(find(lost, "audit log")->level == DoctorLevel::Fail);
   CHECK(find(lost, "audit log")->found.find("its last records are lost") != std::string::npos);
-  CHECK(find(lost, "audit log")->todo.find("lienthong restore") != std::string::npos);
+  CHECK(find(lost, "audit log")->advice.find("lienthong restore") != std::string::npos);
 }
 
 TEST_CASE("doctor: lienthong doctor prints a line per check and fails on a broken configuration") {

@@ -41,10 +41,10 @@ void certificateChecks(std::vector<DoctorCheck>& out, const std::string& what,
     if (end > 0 && end <= now) {
       k.level = DoctorLevel::Fail;
       k.found = c.subject + " EXPIRED on " + c.not_after;
-      k.todo = renew + " / chứng thư đã hết hạn: cấp lại";
+      k.advice = renew + " / chứng thư đã hết hạn: cấp lại";
     } else if (end > 0 && days < o.warn_days) {
       k.level = DoctorLevel::Warn;
-      k.todo = renew + " within " + std::to_string(days) + " days / chứng thư sắp hết hạn";
+      k.advice = renew + " within " + std::to_string(days) + " days / chứng thư sắp hết hạn";
     }
     out.push_back(std::move(k));
   }
@@ -117,19 +117,19 @@ void storeChecks(std::vector<DoctorCheck>& out, const NodeConfig& c) {
   auto cps = (*store)->checkpoints();
   std::string found = std::to_string(have) + " records, head file in step";
   DoctorLevel level = DoctorLevel::Ok;
-  std::string todo;
+  std::string advice;
   if (cps && !cps->empty()) {
     const std::int64_t age_min = (nowMs() - cps->back().at_ms) / 60000;
     found += ", last checkpoint " + std::to_string(age_min) + " min ago at record " +
              std::to_string(cps->back().last_record);
     if (age_min > 2 * c.audit_checkpoint_minutes && cps->back().last_record < have) {
       level = DoctorLevel::Warn;
-      todo = "checkpoints are late: is the node's seal (signing.key) usable? / điểm kiểm tra bị chậm";
+      advice = "checkpoints are late: is the node's seal (signing.key) usable? / điểm kiểm tra bị chậm";
     }
   } else if (have > 0) {
     found += ", no checkpoint yet";
   }
-  out.push_back({"audit log", level, found, todo});
+  out.push_back({"audit log", level, found, advice});
 }
 
 void peerChecks(std::vector<DoctorCheck>& out, const NodeConfig& c, const schemas::Directory& dir,
@@ -155,7 +155,7 @@ void peerChecks(std::vector<DoctorCheck>& out, const NodeConfig& c, const schema
     if (p->url.empty()) {
       k.level = DoctorLevel::Fail;
       k.found = "no URL in the directory";
-      k.todo = "add url= to node '" + p->name + "' in the directory / thêm địa chỉ của nút";
+      k.advice = "add url= to node '" + p->name + "' in the directory / thêm địa chỉ của nút";
       out.push_back(std::move(k));
       continue;
     }
@@ -167,12 +167,12 @@ void peerChecks(std::vector<DoctorCheck>& out, const NodeConfig& c, const schema
     if (!r) {
       k.level = DoctorLevel::Fail;
       k.found = p->url + ": " + r.error().message;
-      k.todo = "check that it runs, the URL, the firewall, and that both nodes' certificates chain to the other's "
+      k.advice = "check that it runs, the URL, the firewall, and that both nodes' certificates chain to the other's "
                "tls.ca / kiểm tra kết nối tới nút";
     } else if (r->status != 200) {
       k.level = DoctorLevel::Fail;
       k.found = p->url + "/healthz answered HTTP " + std::to_string(r->status) + ": " + r->body.substr(0, 200);
-      k.todo = "run lienthong doctor on that node / kiểm tra nút đó";
+      k.advice = "run lienthong doctor on that node / kiểm tra nút đó";
     } else {
       k.found = p->url + " answers in " + std::to_string(back - sent) + " ms";
       try {
@@ -183,7 +183,7 @@ void peerChecks(std::vector<DoctorCheck>& out, const NodeConfig& c, const schema
           k.found += ", clock " + std::string(skew >= 0 ? "+" : "") + std::to_string(skew) + " ms against this one";
           if (std::llabs(skew) > o.max_skew_ms) {
             k.level = DoctorLevel::Warn;
-            k.todo = "synchronise the clocks (systemd-timesyncd or chrony): statuses and reports use them / "
+            k.advice = "synchronise the clocks (systemd-timesyncd or chrony): statuses and reports use them / "
                      "đồng bộ đồng hồ";
           }
         }
@@ -227,7 +227,7 @@ std::vector<DoctorCheck> runDoctor(const NodeConfig& c, const DoctorOptions& o) 
     if (!c.name.empty() && (*dir)->node(c.name) == nullptr && !(*dir)->nodes().empty()) {
       k.level = DoctorLevel::Fail;
       k.found += "; node '" + c.name + "' is not in it";
-      k.todo = "set node.name to one of the directory's nodes / node.name không có trong danh bạ";
+      k.advice = "set node.name to one of the directory's nodes / node.name không có trong danh bạ";
     }
     out.push_back(std::move(k));
   }

@@ -410,7 +410,7 @@ int cmdDoctor(const Args& a, std::ostream& out, std::ostream& err) {
   for (const auto& c : runDoctor(*config, o)) {
     out << std::string(doctorLevelName(c.level)) << std::string(5 - doctorLevelName(c.level).size(), ' ') << c.name
         << ": " << c.found << "\n";
-    if (!c.todo.empty()) out << "     -> " << c.todo << "\n";
+    if (!c.advice.empty()) out << "     -> " << c.advice << "\n";
     failed += c.level == DoctorLevel::Fail ? 1 : 0;
     warned += c.level == DoctorLevel::Warn ? 1 : 0;
   }

@@ -20,7 +20,7 @@ struct DoctorCheck {
   std::string name;   // "configuration", "certificate tls.cert", "peer district-a", ...
   DoctorLevel level = DoctorLevel::Ok;
   std::string found;  // what was found
-  std::string todo;   // what to do, when not ok (English, then Vietnamese)
+  std::string advice;   // what to do, when not ok (English, then Vietnamese)
 };
 
 struct DoctorOptions {
