@@ -85,6 +85,18 @@ Result<std::vector<CertificateInfo>> describeCertificates(std::string_view pem_o
   return out;
 }
 
+std::vector<std::filesystem::path> certificateFilesIn(const std::filesystem::path& file_or_folder) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(file_or_folder, ec)) return {file_or_folder};
+  for (const auto& e : std::filesystem::directory_iterator(file_or_folder, ec)) {
+    const auto ext = e.path().extension().string();
+    if (ext == ".pem" || ext == ".crt" || ext == ".cer") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 CertificateInfo certificateInfo(X509* cert) {
   CertificateInfo info;
   const X509_NAME* subject = X509_get_subject_name(cert);

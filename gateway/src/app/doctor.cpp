@@ -54,16 +54,7 @@ void fileCertificates(std::vector<DoctorCheck>& out, const std::string& key, con
                       const DoctorOptions& o, const std::string& renew) {
   if (file.empty()) return;
   std::error_code ec;
-  std::vector<fs::path> files;
-  if (fs::is_directory(file, ec)) {
-    for (const auto& e : fs::directory_iterator(file, ec)) {
-      const auto ext = e.path().extension().string();
-      if (ext == ".pem" || ext == ".crt" || ext == ".cer") files.push_back(e.path());
-    }
-  } else {
-    files.push_back(file);
-  }
-  for (const auto& f : files) {
+  for (const auto& f : signing::certificateFilesIn(file)) {
     if (!fs::exists(f, ec)) {
       out.push_back({"certificate " + key, DoctorLevel::Fail, "'" + f.string() + "' does not exist",
                      "set " + key + " to the right file / sửa đường dẫn " + key});

@@ -14,11 +14,7 @@
 
 namespace lienthong::gateway {
 
-namespace {
-
 namespace fs = std::filesystem;
-
-}  // namespace
 
 Result<void> checkNodeStopped(const NodeConfig& c) {
   if (c.http.port == 0) return {};
@@ -49,8 +45,7 @@ std::string urlList(const std::set<std::string>& units) {
 
 class Sender {
  public:
-  Sender(HttpsClient& to, RetireReport& report, std::ostream& progress)
-      : to_(to), report_(report), progress_(progress) {}
+  Sender(HttpsClient& to, RetireReport& report) : to_(to), report_(report) {}
 
   Result<HandoverView> view(const std::set<std::string>& units) {
     auto r = to_.request("GET", "/api/v1/handover/" + report_.node + "?units=" + urlList(units), {}, "application/json");
@@ -88,7 +83,6 @@ class Sender {
 
   HttpsClient& to_;
   RetireReport& report_;
-  std::ostream& progress_;
 };
 
 }  // namespace
@@ -136,7 +130,7 @@ Result<RetireReport> retireNode(const NodeConfig& config, HttpsClient& to, const
   if (!before) return std::unexpected(before.error());
   report.pending = before->pending;
 
-  Sender sender(to, report, progress);
+  Sender sender(to, report);
   auto first = sender.view(units);
   if (!first) return std::unexpected(first.error());
   report.to = first->node;

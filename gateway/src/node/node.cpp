@@ -15,17 +15,7 @@ namespace {
 
 void addCertificates(std::vector<NodeGauges::Certificate>& out, const std::string& kind, const std::string& path) {
   if (path.empty()) return;
-  std::error_code ec;
-  std::vector<std::filesystem::path> files;
-  if (std::filesystem::is_directory(path, ec)) {
-    for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
-      const auto ext = e.path().extension().string();
-      if (ext == ".pem" || ext == ".crt" || ext == ".cer") files.push_back(e.path());
-    }
-  } else {
-    files.push_back(path);
-  }
-  for (const auto& f : files) {
+  for (const auto& f : signing::certificateFilesIn(path)) {
     std::ifstream in(f, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), {});
     auto certs = signing::describeCertificates(bytes);

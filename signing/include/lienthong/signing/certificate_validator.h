@@ -5,6 +5,8 @@
 // INDETERMINATE / TRY_LATER, never as valid. Thread-safe; holds a reference to the trust store.
 #pragma once
 
+#include <filesystem>
+
 #include <openssl/types.h>
 
 #include <chrono>
@@ -45,5 +47,7 @@ CertificateInfo certificateInfo(X509* cert);
 // The certificates of a PEM text (or one DER certificate), in order; CertificateInvalid when it
 // holds none. For tools that say when a node's certificates expire (lienthong doctor).
 Result<std::vector<CertificateInfo>> describeCertificates(std::string_view pem_or_der);
+// The certificate files a setting names: the file itself, or a folder's *.pem, *.crt and *.cer.
+std::vector<std::filesystem::path> certificateFilesIn(const std::filesystem::path& file_or_folder);
 
 }  // namespace lienthong::signing
